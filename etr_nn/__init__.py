@@ -1,0 +1,1 @@
+"""etr_nn: exact training of two-layer ReLU networks."""
