@@ -1,0 +1,5 @@
+import sys
+
+from etr_nn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""The `etr-nn` command line.
+
+Exit codes: 0 an answer (sat or unsat; for verify: valid), 1 unknown (for verify: not
+valid), 2 bad input or usage, with one message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from etr_nn import instance as instances
+from etr_nn import solution as solutions
+from etr_nn.backends import BACKENDS
+from etr_nn.certify import certify
+from etr_nn.encode.direct import encode
+from etr_nn.errors import InputError
+from etr_nn.exact import Number, approx_str
+from etr_nn.network import Network
+from etr_nn.poly import And, Or, System, to_smt2
+from etr_nn.solution import Solution
+from etr_nn.solve import solve
+
+
+def show(value: Number) -> str:
+    """A weight exactly: "-7/2", or "root of t^2 - 2 in [1, 2] ≈ 1.41421356"."""
+    return str(value)
+
+
+def format_network(network: Network) -> list[str]:
+    lines = []
+    for name, rows in (("W", network.W), ("A", network.A)):
+        for r, row in enumerate(rows):
+            lines += [f"  {name}[{r}][{t}] = {show(v)}" for t, v in enumerate(row)]
+        if name == "W":
+            lines += [f"  b[{j}] = {show(v)}" for j, v in enumerate(network.b)]
+    lines += [f"  c[{o}] = {show(v)}" for o, v in enumerate(network.c)]
+    return lines
+
+
+def report(solution: Solution, max_error: Number) -> str:
+    lines = [f"{solution.instance}: {solution.status} ({solution.backend}, {solution.seconds:.2f} s)"]
+    if solution.network is not None:
+        lines += ["weights:"] + format_network(solution.network)
+        assert solution.error is not None
+        lines.append(f"loss = {show(solution.error)}")
+        lines.append(f"verified: exact loss {approx_str(solution.error, 12)} ≤ max_error {max_error}, "
+                     "checked in exact arithmetic independently of the backend")
+    if solution.rests_on:
+        lines.append(f"rests on: {solution.rests_on}")
+    return "\n".join(lines)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    instance = instances.load(args.file)
+    if args.timeout is not None and args.timeout <= 0:
+        raise InputError("--timeout: must be positive")
+    solution = solve(instance, backend=args.backend, timeout=args.timeout)
+    if args.output:
+        solution.dump(args.output)
+    print(solution.dumps() if args.json else report(solution, instance.max_error))
+    return 1 if solution.status == "unknown" else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    instance = instances.load(args.file)
+    claimed = solutions.load(args.solution)
+    if claimed.status != "sat" or claimed.network is None:
+        print(f"{args.solution}: status {claimed.status!r} carries no network to verify")
+        return 1
+    check = certify(instance, claimed.network)
+    problems = list(check.problems)
+    if check.loss is not None and claimed.error is not None and claimed.error != check.loss:
+        problems.append(f"the file claims error {show(claimed.error)}, the exact loss is {show(check.loss)}")
+    if problems:
+        print(f"{args.solution}: NOT valid for {args.file}: " + "; ".join(problems))
+        return 1
+    assert check.loss is not None
+    print(f"{args.solution}: valid for {args.file}: exact loss {show(check.loss)} ≤ max_error "
+          f"{instance.max_error}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    instance = instances.load(args.file)
+    cases = encode(instance)
+    ctx = cases[0].system.ctx
+    # With one output the cases differ only in their fixed signs, over the same variables.
+    formula = Or(tuple(case.system.formula for case in cases)) if len(cases) > 1 else cases[0].system.formula
+    text = to_smt2(System(ctx, And((formula,))),
+                   f"etr-nn direct encoding of {instance.name}: {instance.shape.inputs} inputs, "
+                   f"{instance.shape.hidden} hidden ReLUs, {instance.shape.outputs} outputs, "
+                   f"{instance.n} points, {instance.loss} loss <= {instance.max_error}")
+    out = Path(args.smt2)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(out)
+    print(f"wrote {out} ({len(cases)} case(s), {len(ctx.names())} variables)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="etr-nn", description="Exact training of two-layer ReLU networks.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("solve", help="decide an instance and print exact, verified weights")
+    p.add_argument("file")
+    p.add_argument("--backend", default="z3", choices=sorted(BACKENDS))
+    p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--output", help="write the solution JSON here")
+    p.add_argument("--json", action="store_true", help="print the solution JSON")
+    p.set_defaults(run=cmd_solve)
+
+    p = commands.add_parser("verify", help="check a solution file against an instance, exactly")
+    p.add_argument("file")
+    p.add_argument("solution")
+    p.set_defaults(run=cmd_verify)
+
+    p = commands.add_parser("export", help="write the direct QF_NRA encoding as SMT-LIB")
+    p.add_argument("file")
+    p.add_argument("--smt2", required=True, metavar="OUT")
+    p.set_defaults(run=cmd_export)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except InputError as error:
+        print(f"etr-nn: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"etr-nn: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Training instances: a network shape, rational data, a loss and an error bound.
+
+The JSON format ("etr-nn/instance/1") is a contract shared with other tools; see the
+README. Every number is exact: JSON integers, JSON decimals taken as written (0.1 is
+1/10), or strings "p/q" / "-1.25".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from etr_nn.errors import InputError
+
+FORMAT = "etr-nn/instance/1"
+Loss = Literal["squared", "absolute"]
+LOSSES: tuple[Loss, ...] = ("squared", "absolute")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A two-layer ReLU network f(x) = A·relu(W·x + b) + c: d inputs, k hidden, m outputs."""
+
+    inputs: int
+    hidden: int
+    outputs: int
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Data (x_i, y_i) to fit by a network of `shape` with loss at most `max_error`.
+
+    `weights` is None for real weights, or the finite set every weight and bias is drawn
+    from (the discrete variant).
+    """
+
+    name: str
+    shape: Shape
+    points: tuple[tuple[Fraction, ...], ...]
+    labels: tuple[tuple[Fraction, ...], ...]
+    loss: Loss = "squared"
+    max_error: Fraction = Fraction(0)
+    weights: tuple[Fraction, ...] | None = None
+    source: str = field(default="<instance>", compare=False)
+
+    def __post_init__(self) -> None:
+        _check_instance(self)
+
+    @property
+    def n(self) -> int:
+        return len(self.points)
+
+    def with_hidden(self, hidden: int) -> Instance:
+        """The same data and loss for a network with `hidden` ReLUs."""
+        shape = Shape(self.shape.inputs, hidden, self.shape.outputs)
+        return Instance(self.name, shape, self.points, self.labels, self.loss,
+                        self.max_error, self.weights, self.source)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "format": FORMAT,
+            "name": self.name,
+            "network": {"inputs": self.shape.inputs, "hidden": self.shape.hidden,
+                        "outputs": self.shape.outputs},
+            "data": [{"x": [rational_to_json(v) for v in x], "y": [rational_to_json(v) for v in y]}
+                     for x, y in zip(self.points, self.labels)],
+            "loss": self.loss,
+            "max_error": rational_to_json(self.max_error),
+        }
+        doc["weights"] = "real" if self.weights is None else {
+            "finite": [rational_to_json(v) for v in self.weights]}
+        return doc
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+
+def rational_to_json(value: Fraction | int) -> int | str:
+    """Integers as JSON integers, other rationals as "p/q" strings."""
+    value = Fraction(value)
+    return value.numerator if value.denominator == 1 else str(value)
+
+
+def parse_rational(value: Any, where: str) -> Fraction:
+    """An exact rational from a JSON integer, a decimal (already a Fraction) or a string."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"{where}: {value!r} is not a rational number "
+                             "(write an integer, a decimal or \"p/q\")") from None
+    raise InputError(f"{where}: expected a number, got {json.dumps(value, default=str)}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this format accepts")
+
+
+def loads(text: str, source: str = "<instance>") -> Instance:
+    """Parse and validate an instance; every problem raises InputError naming the field."""
+    try:
+        doc = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source}: line {error.lineno}, column {error.colno}: "
+                         f"invalid JSON ({error.msg})") from None
+    except ValueError as error:
+        raise InputError(f"{source}: {error}") from None
+    return from_json(doc, source)
+
+
+def load(path: str | Path) -> Instance:
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read instance file ({error})") from None
+    return loads(text, str(path))
+
+
+def from_json(doc: Any, source: str = "<instance>") -> Instance:
+    def where(field_name: str) -> str:
+        return f"{source}: {field_name}"
+
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: an instance is a JSON object")
+    if doc.get("format", FORMAT) != FORMAT:
+        raise InputError(f"{where('format')}: expected {FORMAT!r}, got {doc['format']!r}")
+    name = doc.get("name", Path(source).stem)
+    if not isinstance(name, str):
+        raise InputError(f"{where('name')}: expected a string")
+    network = _require(doc, "network", dict, source)
+    shape = Shape(*(_positive_int(network, key, source) for key in ("inputs", "hidden", "outputs")))
+    data = _require(doc, "data", list, source)
+    if not data:
+        raise InputError(f"{where('data')}: no data points")
+    points, labels = [], []
+    for i, row in enumerate(data):
+        if not isinstance(row, dict):
+            raise InputError(f"{where(f'data[{i}]')}: expected an object with \"x\" and \"y\"")
+        for key, length in (("x", shape.inputs), ("y", shape.outputs)):
+            vector = row.get(key)
+            if not isinstance(vector, list):
+                raise InputError(f"{where(f'data[{i}].{key}')}: missing or not a list")
+            if len(vector) != length:
+                kind = "inputs" if key == "x" else "outputs"
+                raise InputError(f"{where(f'data[{i}].{key}')}: has {len(vector)} entries, "
+                                 f"the network has {length} {kind}")
+        points.append(tuple(parse_rational(v, where(f"data[{i}].x[{t}]")) for t, v in enumerate(row["x"])))
+        labels.append(tuple(parse_rational(v, where(f"data[{i}].y[{t}]")) for t, v in enumerate(row["y"])))
+    loss = doc.get("loss", "squared")
+    if loss not in LOSSES:
+        raise InputError(f"{where('loss')}: expected \"squared\" or \"absolute\", got {loss!r}")
+    max_error = parse_rational(doc.get("max_error", 0), where("max_error"))
+    weights = _parse_weights(doc.get("weights", "real"), where("weights"))
+    return Instance(name, shape, tuple(points), tuple(labels), loss, max_error, weights, source)
+
+
+def _require(doc: dict[str, Any], key: str, kind: type, source: str) -> Any:
+    if key not in doc:
+        raise InputError(f"{source}: missing field \"{key}\"")
+    if not isinstance(doc[key], kind):
+        raise InputError(f"{source}: {key}: expected a JSON {'object' if kind is dict else 'list'}")
+    return doc[key]
+
+
+def _positive_int(network: dict[str, Any], key: str, source: str) -> int:
+    value = network.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InputError(f"{source}: network.{key}: expected a positive integer, got "
+                         f"{json.dumps(value, default=str)}")
+    return value
+
+
+def _parse_weights(value: Any, where: str) -> tuple[Fraction, ...] | None:
+    if value == "real":
+        return None
+    if isinstance(value, dict) and set(value) == {"finite"} and isinstance(value["finite"], list):
+        options = sorted({parse_rational(v, f"{where}.finite[{t}]") for t, v in enumerate(value["finite"])})
+        if not options:
+            raise InputError(f"{where}.finite: the set of allowed weights is empty")
+        return tuple(options)
+    raise InputError(f"{where}: expected \"real\" or {{\"finite\": [...]}}")
+
+
+def _check_instance(instance: Instance) -> None:
+    """Invariants every instance keeps, however it was built."""
+    where = instance.source
+    if instance.max_error < 0:
+        raise InputError(f"{where}: max_error: must be at least 0, got {instance.max_error}")
+    if instance.loss not in LOSSES:
+        raise InputError(f"{where}: loss: expected \"squared\" or \"absolute\"")
+    if len(instance.points) != len(instance.labels) or not instance.points:
+        raise InputError(f"{where}: data: needs at least one point and a label for each")
+    seen: dict[tuple[Fraction, ...], int] = {}
+    for i, (x, y) in enumerate(zip(instance.points, instance.labels)):
+        if len(x) != instance.shape.inputs or len(y) != instance.shape.outputs:
+            raise InputError(f"{where}: data[{i}]: dimensions do not match the network")
+        j = seen.setdefault(x, i)
+        if j != i and instance.labels[j] != y:
+            raise InputError(f"{where}: data[{i}]: the same point as data[{j}] with a different label")

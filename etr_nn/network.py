@@ -1,0 +1,100 @@
+"""The exact network f(x) = A·relu(W·x + b) + c, with rational or real algebraic weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+
+from etr_nn.exact import Number, from_json, to_json
+from etr_nn.instance import Shape
+
+Vector = tuple[Number, ...]
+Matrix = tuple[tuple[Number, ...], ...]
+
+
+def relu(z: Number) -> Number:
+    return z if z > 0 else Fraction(0)
+
+
+def dot(u: Sequence[Number], v: Sequence[Number]) -> Number:
+    total: Number = Fraction(0)
+    for a, b in zip(u, v):
+        if a and b:
+            total = total + a * b
+    return total
+
+
+@dataclass(frozen=True)
+class Network:
+    """Weights W (hidden × inputs), b (hidden), A (outputs × hidden), c (outputs)."""
+
+    W: Matrix
+    b: Vector
+    A: Matrix
+    c: Vector
+
+    @staticmethod
+    def build(W: Sequence[Sequence[Any]], b: Sequence[Any], A: Sequence[Sequence[Any]],
+              c: Sequence[Any]) -> Network:
+        """A network from nested sequences of ints, Fractions, strings or algebraic numbers."""
+        def num(v: Any) -> Number:
+            return v if not isinstance(v, (int, str)) else Fraction(v)
+        return Network(tuple(tuple(num(v) for v in row) for row in W), tuple(num(v) for v in b),
+                       tuple(tuple(num(v) for v in row) for row in A), tuple(num(v) for v in c))
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(len(self.W[0]) if self.W else 0, len(self.b), len(self.c))
+
+    def weights(self) -> list[Number]:
+        """Every weight and bias, in the order W, b, A, c."""
+        return ([v for row in self.W for v in row] + list(self.b)
+                + [v for row in self.A for v in row] + list(self.c))
+
+    def hidden(self, x: Sequence[Number]) -> Vector:
+        """relu(W·x + b): the hidden layer's values at x."""
+        return tuple(relu(dot(w, x) + bj) for w, bj in zip(self.W, self.b))
+
+    def __call__(self, x: Sequence[Number]) -> Vector:
+        h = self.hidden(x)
+        return tuple(dot(a, h) + co for a, co in zip(self.A, self.c))
+
+    def is_rational(self) -> bool:
+        return all(isinstance(v, Fraction) for v in self.weights())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"W": [[to_json(v) for v in row] for row in self.W], "b": [to_json(v) for v in self.b],
+                "A": [[to_json(v) for v in row] for row in self.A], "c": [to_json(v) for v in self.c]}
+
+    @staticmethod
+    def from_json(doc: Any, where: str = "network") -> Network:
+        """Parse the solution format's network; ValueError names the field at fault."""
+        if not isinstance(doc, dict):
+            raise ValueError(f"{where}: expected an object with W, b, A, c")
+
+        def vector(key: str, value: Any) -> Vector:
+            if not isinstance(value, list):
+                raise ValueError(f"{where}.{key}: expected a list")
+            out = []
+            for t, v in enumerate(value):
+                try:
+                    out.append(from_json(v))
+                except ValueError as error:
+                    raise ValueError(f"{where}.{key}[{t}]: {error}") from None
+            return tuple(out)
+
+        def matrix(key: str) -> Matrix:
+            rows = doc.get(key)
+            if not isinstance(rows, list):
+                raise ValueError(f"{where}.{key}: missing or not a list of rows")
+            return tuple(vector(f"{key}[{r}]", row) for r, row in enumerate(rows))
+
+        W, A = matrix("W"), matrix("A")
+        b, c = vector("b", doc.get("b")), vector("c", doc.get("c"))
+        k, m = len(b), len(c)
+        if len(W) != k or len(A) != m or any(len(row) != k for row in A) \
+                or len({len(row) for row in W}) > 1:
+            raise ValueError(f"{where}: inconsistent dimensions: W is hidden×inputs, b has "
+                             f"hidden entries, A is outputs×hidden, c has outputs entries")
+        return Network(W, b, A, c)

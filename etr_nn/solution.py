@@ -1,0 +1,82 @@
+"""Answers: the solution format "etr-nn/solution/1" (a contract shared with other tools)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from etr_nn.errors import InputError
+from etr_nn.exact import Number, from_json, to_json
+from etr_nn.network import Network
+
+FORMAT = "etr-nn/solution/1"
+Status = Literal["sat", "unsat", "unknown"]
+
+
+@dataclass
+class Solution:
+    """A solver's answer. `network` and `error` only with status "sat".
+
+    `rests_on` says what an answer rests on (backend, pattern split, certificates);
+    `details` carries extra fields written verbatim into the JSON (e.g. "optimum").
+    """
+
+    instance: str
+    status: Status
+    network: Network | None = None
+    error: Number | None = None
+    verified: bool = False
+    backend: str = ""
+    seconds: float = 0.0
+    rests_on: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"format": FORMAT, "instance": self.instance, "status": self.status}
+        if self.status == "sat" and self.network is not None:
+            doc["network"] = self.network.to_json()
+            doc["error"] = to_json(self.error) if self.error is not None else None
+        doc.update(verified=self.verified, backend=self.backend, seconds=round(self.seconds, 4))
+        if self.rests_on:
+            doc["rests_on"] = self.rests_on
+        doc.update(self.details)
+        return doc
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1)
+
+    def dump(self, path: str | Path) -> None:
+        """Write atomically: a failed write leaves no half-written file."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.dumps() + "\n")
+        tmp.replace(path)
+
+
+def load(path: str | Path) -> Solution:
+    """Read a solution file; every problem raises InputError naming the file and field."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read solution file ({error})") from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})") from None
+    if not isinstance(doc, dict) or doc.get("format", FORMAT) != FORMAT:
+        raise InputError(f"{path}: not an {FORMAT} document")
+    status = doc.get("status")
+    if status not in ("sat", "unsat", "unknown"):
+        raise InputError(f"{path}: status: expected \"sat\", \"unsat\" or \"unknown\", got {status!r}")
+    network = error = None
+    try:
+        if status == "sat":
+            network = Network.from_json(doc.get("network"))
+            if doc.get("error") is not None:
+                error = from_json(doc["error"])
+    except ValueError as problem:
+        raise InputError(f"{path}: {problem}") from None
+    known = {"format", "instance", "status", "network", "error", "verified", "backend", "seconds", "rests_on"}
+    return Solution(str(doc.get("instance", "")), status, network, error, bool(doc.get("verified")),
+                    str(doc.get("backend", "")), float(doc.get("seconds", 0.0)), str(doc.get("rests_on", "")),
+                    {k: v for k, v in doc.items() if k not in known})
