@@ -1,6 +1,7 @@
 """Exact isolation of the real roots of integer polynomials.
 
-Roots are isolated by closed rational intervals.  Arb enclosures computed by
+Roots are isolated by closed rational intervals (quadratics in closed form
+with an integer square root).  Arb enclosures computed by
 FLINT only propose intervals; every interval is then certified exactly: a
 Descartes count of one on the interval and a Sturm count of all real roots.
 If any certificate fails, the Vincent-Collins-Akritas bisection (pure rational
@@ -10,6 +11,7 @@ arithmetic) is used instead.
 from __future__ import annotations
 
 from functools import lru_cache
+from math import isqrt
 
 from flint import arb, fmpq, fmpq_poly, fmpz, fmpz_poly
 
@@ -96,11 +98,25 @@ def _vca(p: fmpz_poly) -> list[Interval]:
     return sorted(out)
 
 
+def _quadratic(c: int, b: int, a: int) -> list[Interval]:
+    """Roots ``(-b -+ sqrt(D)) / 2a`` of ``a t^2 + b t + c`` (a > 0, D = b^2 - 4ac
+    not a square), using ``s < 2^k sqrt(D) < s + 1`` with ``s = isqrt(4^k D)``."""
+    d = b * b - 4 * a * c
+    if d < 0:
+        return []
+    k = 64
+    s, den = isqrt(d << (2 * k)), (2 * a) << k
+    mb = -b << k
+    return [(fmpq(mb - s - 1, den), fmpq(mb - s, den)), (fmpq(mb + s, den), fmpq(mb + s + 1, den))]
+
+
 @lru_cache(maxsize=4096)
 def isolate(coeffs: tuple[int, ...]) -> tuple[Interval, ...]:
     """Disjoint ascending isolating intervals of the real roots of an
     irreducible integer polynomial of degree >= 2 (no root is rational,
     so no endpoint is a root)."""
+    if len(coeffs) == 3:
+        return tuple(_quadratic(*coeffs))
     p = fmpz_poly(list(coeffs))
     return tuple(_guided(p) or _vca(p))
 
