@@ -1,0 +1,109 @@
+"""Conversions of exact numbers to and from JSON, SymPy and Z3 values."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from .algebraic import Number, RealAlgebraic, _frac, _integer_poly, _rational, inverse, real_roots
+from .roots import isolate_coarse
+
+
+def to_json(x: Number | int) -> str | dict[str, Any]:
+    """``"p/q"`` (or ``"p"``) for rationals; for algebraic numbers
+    ``{"root_of": [c0, ..., cd], "interval": ["lo", "hi"], "approx": "..."}``."""
+    if isinstance(x, RealAlgebraic):
+        lo, hi = isolate_coarse(x.coeffs)[x.index]
+        return {"root_of": list(x.coeffs), "interval": [str(lo), str(hi)], "approx": x.approx()}
+    return str(Fraction(x))
+
+
+def from_json(v: Any) -> Number:
+    """Inverse of :func:`to_json`.  Accepts ints, strings ``"3"``, ``"-7/2"``,
+    ``"1.25"`` and root_of dicts whose polynomial may be reducible; the
+    interval must contain exactly one distinct real root.  ``"approx"`` is
+    ignored."""
+    if isinstance(v, dict):
+        if "root_of" not in v or "interval" not in v:
+            raise ValueError(f"algebraic number needs 'root_of' and 'interval' keys, got {sorted(v)}")
+        coeffs, interval = v["root_of"], v["interval"]
+        if not isinstance(coeffs, list) or not coeffs:
+            raise ValueError(f"'root_of' must be a non-empty list of coefficients, got {coeffs!r}")
+        if not isinstance(interval, list) or len(interval) != 2:
+            raise ValueError(f"'interval' must be a list [lo, hi], got {interval!r}")
+        return RealAlgebraic.from_poly_root(coeffs, *interval)
+    return _frac(_rational(v))
+
+
+def to_sympy(x: Number | int) -> sympy.Expr:
+    """``sympy.Rational`` or ``sympy.CRootOf(minimal polynomial, index)``."""
+    if isinstance(x, RealAlgebraic):
+        t = sympy.Symbol("t")
+        return sympy.CRootOf(sympy.Poly(list(reversed(x.coeffs)), t), x.index)
+    x = Fraction(x)
+    return sympy.Rational(x.numerator, x.denominator)
+
+
+def _nth_root(b: Number, n: int) -> Number:
+    """Real principal ``b^(1/n)``: a root of ``p(x^n)``, ``p`` the minimal
+    polynomial of ``b`` (or ``x^n - b`` for rational ``b``)."""
+    if n % 2 == 0 and b < 0:
+        raise ValueError("even root of a negative number is not real")
+    if isinstance(b, RealAlgebraic):
+        coeffs = [0] * (n * b.degree + 1)
+        coeffs[:: n] = b.coeffs
+    else:
+        coeffs = [-b] + [0] * (n - 1) + [1]
+    want = (b > 0) - (b < 0)
+    return next(r for r in real_roots(coeffs) if (r > 0) - (r < 0) == want and r**n == b)
+
+
+def from_sympy(expr: Any) -> Number:
+    """Exact number from a real algebraic SymPy expression: rationals,
+    ``CRootOf``, and sums, products and rational powers of those."""
+    e = sympy.sympify(expr)
+    if e.is_real is False:
+        raise ValueError(f"{e} is not real")
+    if e.is_Rational:
+        return Fraction(int(e.p), int(e.q))
+    if isinstance(e, sympy.CRootOf):
+        coeffs = [Fraction(int(c.p), int(c.q)) for c in reversed(e.poly.all_coeffs())]
+        roots = [r for r, m in _with_multiplicity(coeffs) for _ in range(m)]
+        return roots[e.index]
+    if e.is_Add or e.is_Mul:
+        parts = [from_sympy(a) for a in e.args]
+        acc = parts[0]
+        for p in parts[1:]:
+            acc = acc + p if e.is_Add else acc * p
+        return acc
+    if e.is_Pow and e.exp.is_Rational:
+        base = from_sympy(e.base)
+        p, q = int(e.exp.p), int(e.exp.q)
+        r = _nth_root(base, q) if q > 1 else base
+        return r**p if p >= 0 else inverse(r ** -p)
+    raise ValueError(f"cannot convert {e!r} to an exact real algebraic number")
+
+
+def _with_multiplicity(coeffs: list[Fraction]) -> list[tuple[Number, int]]:
+    """Real roots ascending with their multiplicities."""
+    out: list[tuple[Number, int]] = []
+    for f, m in _integer_poly(coeffs).factor()[1]:
+        out += [(r, m) for r in real_roots([int(c) for c in f.coeffs()])]
+    return sorted(out, key=lambda rm: rm[0])
+
+
+def from_z3(value: Any) -> Number:
+    """Exact number from a Z3 model value (integer, rational or algebraic:
+    the ``index()``-th, 1-based, ascending real root of ``poly()``)."""
+    import z3
+
+    if z3.is_int_value(value):
+        return Fraction(value.as_long())
+    if z3.is_rational_value(value):
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
+    if z3.is_algebraic_value(value):
+        coeffs = [c.as_long() for c in value.poly()]
+        return real_roots(coeffs)[value.index() - 1]
+    raise ValueError(f"not a Z3 numeral: {value!r}")
