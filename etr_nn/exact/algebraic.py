@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Union
 
-from flint import fmpq, fmpq_poly, fmpz_mpoly_ctx, fmpz_poly
+from flint import fmpq, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
 
 from .roots import Interval, isolate, isolate_coarse, primitive, sign_at
 
@@ -291,7 +291,7 @@ class RealAlgebraic:
         a, b = isolate_coarse(self._coeffs)[self.index]
         return f"RealAlgebraic({list(self._coeffs)}, '{a}', '{b}')"
 
-    def _poly_y(self):
+    def _poly_y(self) -> fmpz_mpoly:
         return _CTX.from_dict({(0, i): c for i, c in enumerate(self._coeffs) if c})
 
 
@@ -360,7 +360,7 @@ def _cmp_or_none(a: RealAlgebraic, other: object) -> int | None:
     return None if o is None else _cmp(a, o)
 
 
-def _univariate(r) -> fmpz_poly:
+def _univariate(r: fmpz_mpoly) -> fmpz_poly:
     """The ``fmpz_poly`` in x of a bivariate polynomial free of y."""
     d = r.to_dict()
     coeffs = [0] * (max((k[0] for k in d), default=0) + 1)
