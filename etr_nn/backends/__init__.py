@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from etr_nn.backends.base import Answer, Backend, Status
 from etr_nn.backends.z3_backend import Z3Backend
+from etr_nn.backends.cad_backend import CADBackend
 
-BACKENDS: dict[str, Backend] = {"z3": Z3Backend()}
+BACKENDS: dict[str, Backend] = {"z3": Z3Backend(), "cad": CADBackend()}
 
 
 def get(name: str) -> Backend:
