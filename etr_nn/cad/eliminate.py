@@ -5,8 +5,13 @@ In a conjunction, an atom p = 0 with p = c·v + q, c a nonzero rational and q fr
 fixes v = −q/c: substituting it everywhere removes a CAD variable (the cost of a CAD is
 doubly exponential in their number).  A disjunction among the conjuncts whose branches
 hold equations is split (each branch conjoined with the rest, eliminated again), so that
-the ReLU case splits of the encodings become conjunctions; branches whose atoms turn into
-false constants are dropped at once.
+the ReLU case splits of the encodings become conjunctions (an equation p·q = 0 is split
+likewise into p = 0 ∨ q = 0); branches whose atoms turn into false constants are dropped
+at once.  When no equation is linear in a variable, the
+conjunction's equations are replaced by the reduced row echelon form of their coefficient
+matrix over the monomials (highest degree first): the same ideal's linear span, so the
+same solutions, and it exposes inconsistent combinations (a nonzero constant) and linear
+consequences of nonlinear equations.
 """
 
 from __future__ import annotations
@@ -88,6 +93,42 @@ def _solvable(atom: Atom) -> tuple[int, Poly] | None:
     return None
 
 
+def _row_reduce(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
+    """The conjuncts with their equations in reduced row echelon form over the monomials,
+    or None if that changes nothing."""
+    equations = [a.poly for a in conjuncts if isinstance(a, Atom) and a.rel == "="]
+    if len(equations) < 2:
+        return None
+    monomials = sorted({exps for p in equations for exps, _ in p.terms()}, key=lambda e: (sum(e), e), reverse=True)
+    column = {e: j for j, e in enumerate(monomials)}
+    matrix = flint.fmpq_mat(len(equations), len(monomials))
+    for i, p in enumerate(equations):
+        for exps, c in p.terms():
+            matrix[i, column[exps]] = c
+    rref, rank = matrix.rref()
+    ctx = equations[0].context()
+    rows = [ctx.from_dict({monomials[j]: rref[i, j] for j in range(len(monomials)) if rref[i, j] != 0})
+            for i in range(rank)]
+    if {str(p) for p in rows} == {str(p) for p in equations}:
+        return None
+    rest = tuple(a for a in conjuncts if not (isinstance(a, Atom) and a.rel == "="))
+    return rest + tuple(Atom(p, "=") for p in rows)
+
+
+def _split_products(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
+    """The conjuncts with p·q = 0 replaced by p = 0 ∨ q = 0 (irreducible factors), or None."""
+    out, changed = [], False
+    for a in conjuncts:
+        if isinstance(a, Atom) and a.rel == "=":
+            factors = [g for g, _ in a.poly.factor()[1]]
+            if len(factors) > 1 or factors and factors[0].degrees() != a.poly.degrees():
+                out.append(Or(tuple(Atom(g, "=") for g in factors)))
+                changed = True
+                continue
+        out.append(a)
+    return tuple(out) if changed else None
+
+
 def _has_equation(formula: Formula) -> bool:
     if isinstance(formula, Atom):
         return formula.rel == "="
@@ -104,7 +145,11 @@ def branches(formula: Formula, deadline: float | None = None,
         conjuncts = f.args if isinstance(f, And) else (f,)
         found = next((s for a in conjuncts if isinstance(a, Atom) and (s := _solvable(a))), None)
         if found is None:
-            break
+            reduced = _row_reduce(conjuncts) or _split_products(conjuncts)
+            if reduced is None:
+                break
+            f = simplify(And(reduced))
+            continue
         solved += (found,)
         f = simplify(substitute(f, *found))
     if f is False:
