@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sysconfig
 from fractions import Fraction
-from pathlib import Path
 
 import flint
 import pytest
@@ -15,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etr_nn import backends
-from etr_nn.cad import CAD, cells, decide, project
+from etr_nn.cad import CAD, cells, decide, project, qepcad
 from etr_nn.encode.direct import encode
 from etr_nn.exact import RealAlgebraic, real_roots
 from etr_nn.generate import planted
@@ -172,3 +167,28 @@ def test_encoded_cases_agree_with_z3():
     for case in encode(instance):
         ours, theirs = decide(case.system, 30), backends.get("z3").check(case.system, 30)
         assert ours.status == theirs.status
+
+
+def _qepcad_cases() -> list[System]:
+    a, b, c = XYZ.gens()
+    half = flint.fmpq(1, 2)
+    return [
+        System(XY, And((Atom(x**2 + y**2 - 1, "<"), Atom(x * y - half, ">")))),
+        System(XY, And((Atom(x**2 + y**2 - 1, "<="), Atom(x * y - half, ">=")))),
+        System(XY, And((Atom(y**2 - x**3 + x, "="), Atom(x + half, "<"), Atom(x + 1, ">")))),
+        System(XY, And((Atom(y - x**2, ">"), Atom(y + x**2 - 1, "<"), Atom(x - 1, ">")))),
+        System(XY, Or((And((Atom(x**2 - 2, "="), Atom(y**2 - 3, "="), Atom(x * y - 2, ">"))),
+                       Atom(x**4 + y**4 + 1, "<")))),
+        System(XYZ, And((Atom(a**2 + b**2 + c**2 - 1, "="), Atom(a * b * c - half / 4, ">")))),
+        System(XYZ, And((Atom(a**2 + b**2 + c**2 - 1, "<="), Atom(a + b + c - 2, ">")))),
+        System(XYZ, And((Atom(a * b - 1, "="), Atom(b * c - 1, "="), Atom(a + c, "="), Atom(a - 1, "!=")))),
+    ]
+
+
+@pytest.mark.skipif(not qepcad.available(), reason="QEPCAD B (passagemath-qepcad) not installed")
+@pytest.mark.parametrize("system", _qepcad_cases())
+def test_agrees_with_qepcad(system):
+    ours = decide(system, timeout=30)
+    assert ours.status == qepcad.decide(system, timeout=30)
+    if ours.status == "sat":
+        assert system.holds(ours.point)
