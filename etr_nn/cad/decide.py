@@ -5,7 +5,9 @@ Truth of the formula is evaluated on cells in three-valued logic: an atom is dec
 cell of R^k as soon as its polynomial involves only x_1..x_k (exact sign at the sample),
 so a cylinder is pruned when the formula is already false on it and accepted whole when
 it is already true (partial CAD).  Atom signs are constant on cells because every atom
-polynomial's irreducible factors are projection factors.
+polynomial's irreducible factors are projection factors.  `decide` first splits the
+formula into conjunctive branches with linear equations eliminated (`etr_nn.cad.eliminate`)
+and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fractions import Fraction
 import flint
 
 from etr_nn.backends.base import Answer
-from etr_nn.cad.core import CAD, Cell, brown_order, reorder
+from etr_nn.cad.core import CAD, brown_order, reorder
 from etr_nn.cad.eliminate import Branch, branches
 from etr_nn.cad.lifting import sign
 from etr_nn.cad.projection import Poly, Timeout, level
