@@ -7,7 +7,8 @@ from importlib import import_module
 from etr_nn.backends.base import Answer, Backend, Status
 
 #: name → "module:class"; imported lazily so that start-up does not pay for every solver.
-REGISTRY: dict[str, str] = {"z3": "etr_nn.backends.z3_backend:Z3Backend"}
+REGISTRY: dict[str, str] = {"z3": "etr_nn.backends.z3_backend:Z3Backend",
+                            "cad": "etr_nn.backends.cad_backend:CADBackend"}
 
 
 def get(name: str) -> Backend:
