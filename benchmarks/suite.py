@@ -13,8 +13,8 @@ Families (every instance is zero-error, squared loss, real weights):
   n − 2 times; picking in each gap a point where f' has the sign of that gap's slope shows a
   piecewise linear f needs ≥ n − 2 breakpoints. A 1-input network with k ReLUs has at most k,
   so k < n − 2 is unsat. With k ≥ n − 1 it is sat: the interpolant with breakpoints at
-  x_1, ..., x_{n−2} is g(x_1) − s_0·relu(x_1 − x) + Σ_i (s_i − s_{i−1})·relu(x − x_i)
-  (s_i the slope of piece i). k = n − 2 is left open.
+  x_1, ..., x_{n−2} is y_1 − s_0·relu(x_1 − x) + s_1·relu(x − x_1) + Σ_{i≥2} (s_i − s_{i−1})·relu(x − x_i)
+  (s_i the slope between x_i and x_{i+1}): n − 1 ReLUs. k = n − 2 is left open.
 - line: points on a line in R^d. Restricted to a line, a network is a 1-input network with
   the same k, so zigzag labels along the line are unsat for k < n − 2 and sat for k ≥ n − 1;
   affine labels are sat with k = 1 (one neuron active on every point).
