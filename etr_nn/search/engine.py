@@ -1,0 +1,232 @@
+"""Depth-first search over activation patterns, point by point, with exact LP pruning.
+
+A task fixes the neurons' output signs σ_1 ≤ … ≤ σ_k; the search then decides the points
+in `order`, one bit per neuron, and keeps the linear system of the partial pattern in one
+incremental Z3 simplex (push/pop). An infeasible partial system refutes every completion
+(its rows are a subset of theirs). At a full pattern:
+- m = 1: the system is exactly the fitting problem (patterns.py); its rational solution
+  gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
+- m ≥ 2: if the LP solution happens to be rank one, it gives the network directly;
+  otherwise the rank-one residual system (v_j, A[:, j] with the signs σ_j, the first
+  nonzero entry of each column normalised to ±1; bilinear equations, linear pattern
+  inequalities on v_j) goes to the nonlinear backend.
+Every network found is certified exactly before it is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+import flint
+import z3
+
+from etr_nn import backends
+from etr_nn.certify import certify
+from etr_nn.exact import Number, from_z3
+from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.poly import And, Atom, Formula, System
+from etr_nn.search.dichotomies import lifted
+from etr_nn.search.lp import farkas, to_z3
+from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
+
+Prefixes = tuple[tuple[int, ...], ...]
+
+
+@dataclass
+class Outcome:
+    """What one task found. `refuted`: partial patterns refuted by an exact LP (with Farkas
+    multipliers when certificates are asked for); `nonlinear`: full patterns the nonlinear
+    backend refuted; `open`: full patterns left undecided (timeouts, unknown)."""
+
+    status: str  # "sat", "unsat" (every pattern refuted) or "unknown"
+    network: Network | None = None
+    explored: int = 0
+    refuted: list[dict[str, Any]] = field(default_factory=list)
+    pruned: int = 0
+    nonlinear: list[dict[str, Any]] = field(default_factory=list)
+    open: list[str] = field(default_factory=list)
+
+
+class OutOfTime(Exception):
+    pass
+
+
+class Search:
+    """The search for one instance; `run(signs)` does one task."""
+
+    def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
+                 deadline: float | None = None, certificates: bool = False,
+                 tick: Callable[[int, int], None] | None = None):
+        self.instance, self.order, self.nonlinear = instance, order, nonlinear
+        self.deadline, self.certificates, self.tick = deadline, certificates, tick
+        self.trie = Trie(instance, order)
+        shape = instance.shape
+        self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
+        self.vars = [z3.Real(f"z{v}") for v in range(self.layout.size)]
+        self.solver = z3.SolverFor("QF_LRA")
+        self.cache: dict[Any, z3.BoolRef] = {}
+
+    def run(self, signs: tuple[Sign, ...]) -> Outcome:
+        self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
+        self.solver.push()
+        for j, sign in enumerate(signs):  # unknowns of zero output weights are zero
+            self.solver.add(*[self.vars[self.layout.u(j, o, t)] == 0 for o in range(self.layout.m)
+                              if not sign[o] for t in range(self.layout.d + 1)])
+        try:
+            self._dfs(tuple(() for _ in signs))
+        except OutOfTime:
+            self.outcome.status = "unknown"
+            self.outcome.open.append("time limit reached")
+        finally:
+            self.solver.pop()
+        if self.outcome.status == "unsat" and self.outcome.open:
+            self.outcome.status = "unknown"
+        return self.outcome
+
+    def _constraints(self, p: int, bits: tuple[int, ...]) -> list[z3.BoolRef]:
+        key = (self.signs, p, bits)
+        if key not in self.cache:
+            rows = point_rows(self.instance, self.layout, self.signs, p, bits)
+            self.cache[key] = z3.And(*[to_z3(r, self.vars) for r in rows])
+        return [self.cache[key]]
+
+    def _dfs(self, prefixes: Prefixes) -> bool:
+        """Explore below a feasible partial pattern; True when a certified network was found."""
+        depth = len(prefixes[0])
+        if depth == len(self.order):
+            return self._leaf(prefixes)
+        if self.deadline is not None and time.time() > self.deadline:
+            raise OutOfTime
+        p = self.order[depth]
+        for bits in children(self.signs, prefixes, self.trie):
+            extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
+            self.outcome.explored += 1
+            if self.tick and self.outcome.explored % 64 == 0:
+                self.tick(64, self.outcome.pruned - self.ticked)
+                self.ticked = self.outcome.pruned
+            self.solver.push()
+            self.solver.add(*self._constraints(p, bits))
+            result = self.solver.check()
+            if result == z3.sat:
+                found = self._dfs(extended)
+                self.solver.pop()
+                if found:
+                    return True
+                continue
+            self.solver.pop()
+            if result == z3.unsat:
+                self._refuted(extended)
+            else:
+                self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
+        return False
+
+    def _refuted(self, prefixes: Prefixes) -> None:
+        self.outcome.pruned += 1
+        if not self.certificates:
+            return
+        rows = pattern_rows(self.instance, self.signs, self.order, prefixes)
+        y = farkas(rows)
+        if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
+            self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
+            return
+        self.outcome.refuted.append({"signs": [list(s) for s in self.signs],
+                                     "bits": ["".join(map(str, b)) for b in prefixes],
+                                     "farkas": [str(v) for v in y]})
+
+    def _label(self, prefixes: Prefixes) -> str:
+        return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
+
+    def _leaf(self, prefixes: Prefixes) -> bool:
+        model = self.solver.model()
+        z = [from_z3(model.eval(x, model_completion=True)) for x in self.vars]
+        network = self._rank_one(z)
+        if network is None:
+            network = self._nonlinear(prefixes)
+            if network is None:
+                return False
+        check = certify(self.instance, network)
+        if not check.valid:
+            self.outcome.open.append(f"{self._label(prefixes)}: network failed the exact check "
+                                     f"({'; '.join(check.problems)})")
+            return False
+        self.outcome.status, self.outcome.network = "sat", network
+        return True
+
+    def _rank_one(self, z: list[Number]) -> Network | None:
+        """The network of an LP solution whose u_j1, …, u_jm are parallel (always with m = 1)."""
+        L = self.layout
+        W, b, A, c = [], [], [[Fraction(0)] * L.k for _ in range(L.m)], [z[L.c(o)] for o in range(L.m)]
+        for j, sign in enumerate(self.signs):
+            first = next(o for o in range(L.m) if sign[o])
+            v = [sign[first] * z[L.u(j, first, t)] for t in range(L.d + 1)]
+            pivot = next((t for t in range(L.d + 1) if v[t]), None)
+            for o in range(L.m):
+                u = [z[L.u(j, o, t)] for t in range(L.d + 1)]
+                a = Fraction(sign[o]) if pivot is None else u[pivot] / v[pivot]
+                if any(u[t] != a * v[t] for t in range(L.d + 1)):
+                    return None
+                A[o][j] = a
+            W.append(v[:L.d])
+            b.append(v[L.d])
+        return Network.build(W, b, A, c)
+
+    def _nonlinear(self, prefixes: Prefixes) -> Network | None:
+        """Decide the rank-one system of a full pattern with the nonlinear backend."""
+        system, decode = rank_one_system(self.instance, self.signs, self.order, prefixes)
+        remaining = None if self.deadline is None else max(0.1, self.deadline - time.time())
+        answer = backends.get(self.nonlinear).check(system, remaining)
+        if answer.status == "sat":
+            return decode(answer.point)
+        entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes],
+                 "decided_by": f"nonlinear backend: {self.nonlinear}"}
+        if answer.status == "unsat":
+            self.outcome.nonlinear.append(entry)
+        else:
+            self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
+        return None
+
+
+def rank_one_system(instance: Instance, signs: tuple[Sign, ...], order: tuple[int, ...],
+                    prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Number]], Network]]:
+    """The fitting problem of a full pattern: v_j = (w_j, b_j), A[o, j] with sign σ_jo, the
+    first nonzero entry of each column fixed to ±1 (fact 1), equations
+    Σ_{j: p ∈ S_j} A[o, j]·(v_j·x̃_p) + c_o = y_po and v_j·x̃_p ≥ 0 (p ∈ S_j), ≤ 0 (p ∉ S_j)."""
+    d, m, k = instance.shape.inputs, instance.shape.outputs, len(signs)
+    names = [f"v_{j}_{t}" for j in range(k) for t in range(d + 1)]
+    free = {(o, j) for j, s in enumerate(signs) for o in range(m)
+            if s[o] and o != next(q for q in range(m) if s[q])}
+    names += [f"a_{o}_{j}" for o, j in sorted(free)] + [f"c_{o}" for o in range(m)]
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
+    var = dict(zip(names, ctx.gens()))
+    one = ctx.from_dict({(0,) * len(names): 1})
+
+    def const(value: Fraction) -> flint.fmpq_mpoly:
+        return one * flint.fmpq(value.numerator, value.denominator)
+
+    def a(o: int, j: int) -> flint.fmpq_mpoly:
+        return var[f"a_{o}_{j}"] if (o, j) in free else const(Fraction(signs[j][o]))
+
+    xs = lifted(instance.points)
+    parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o, j in sorted(free)]
+    active = {order[t]: [prefix[t] for prefix in prefixes] for t in range(len(order))}
+    for p, bits in active.items():
+        z = [sum((var[f"v_{j}_{t}"] * const(xs[p][t]) for t in range(d + 1)), ctx.from_dict({}))
+             for j in range(k)]
+        parts += [Atom(z[j] if bits[j] else -z[j], ">=") for j in range(k)]
+        for o in range(m):
+            total = sum((a(o, j) * z[j] for j in range(k) if bits[j] and signs[j][o]), var[f"c_{o}"])
+            parts.append(Atom(total - const(instance.labels[p][o]), "="))
+
+    def decode(point: dict[str, Number]) -> Network:
+        value = lambda name: point.get(name, Fraction(0))  # noqa: E731
+        W = [[value(f"v_{j}_{t}") for t in range(d)] for j in range(k)]
+        A = [[value(f"a_{o}_{j}") if (o, j) in free else Fraction(signs[j][o]) for j in range(k)]
+             for o in range(m)]
+        return Network.build(W, [value(f"v_{j}_{d}") for j in range(k)], A,
+                             [value(f"c_{o}") for o in range(m)])
+
+    return System(ctx, And(tuple(parts))), decode
