@@ -2,8 +2,8 @@
 
 Format "etr-nn/refutation/1" (JSON): the instance name, the point order, and
 - "refuted": partial patterns {"signs": σ_1..σ_k, "bits": per neuron a 0/1 string over the
-  first points of the order, "farkas": multipliers, one per row of
-  etr_nn.search.patterns.pattern_rows} whose linear system is infeasible;
+  first points of the order, "output": o, "farkas": multipliers, one per row of
+  etr_nn.search.patterns.pattern_rows for output o} whose linear system is infeasible;
 - "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: z3"}
   whose rank-one system a nonlinear backend refuted (trusted, not re-checked here);
 - "rule": the enumeration rule (patterns.py) that makes these patterns exhaustive.
@@ -52,7 +52,8 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
     try:
         doc = json.loads(Path(path).read_text())
         order = tuple(int(p) for p in doc["order"])
-        refuted = {_key(entry): [Fraction(v) for v in entry["farkas"]] for entry in doc["refuted"]}
+        refuted = {_key(entry): (int(entry["output"]), [Fraction(v) for v in entry["farkas"]])
+                   for entry in doc["refuted"]}
         nonlinear = {_key(entry) for entry in doc["nonlinear"]}
         hidden = int(doc.get("hidden", instance.shape.hidden))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
@@ -73,7 +74,11 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
             key = (signs, tuple("".join(map(str, b)) for b in prefixes))
             if key in refuted:
                 used_farkas.add(key)
-                problem = check_farkas(pattern_rows(instance, signs, order, prefixes), refuted[key])
+                output, y = refuted[key]
+                if not 0 <= output < instance.shape.outputs:
+                    problems.append(f"pattern {key}: no output {output}")
+                    continue
+                problem = check_farkas(pattern_rows(instance, signs, order, prefixes, (output,)), y)
                 if problem:
                     problems.append(f"pattern {key}: {problem}")
                 continue

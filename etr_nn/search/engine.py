@@ -56,7 +56,14 @@ class OutOfTime(Exception):
 
 
 class Search:
-    """The search for one instance; `run(signs)` does one task."""
+    """The search for one instance; `run(signs)` does one task.
+
+    The rows of different outputs share no unknowns, so a partial pattern is feasible iff
+    each output's system is: one incremental simplex per output, synchronised lazily with
+    the search path, and a table of decided systems per output keyed by what determines
+    the system up to renaming the neurons — the depth and the multiset of (σ_jo, bits_j)
+    over neurons with σ_jo ≠ 0. The table is shared by all tasks a process runs.
+    """
 
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
                  deadline: float | None = None, certificates: bool = False,
@@ -67,82 +74,115 @@ class Search:
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
         self.vars = [z3.Real(f"z{v}") for v in range(self.layout.size)]
-        self.solver = z3.SolverFor("QF_LRA")
+        self.solvers = [z3.SolverFor("QF_LRA") for _ in range(self.layout.m)]
+        self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
+        self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
         self.cache: dict[Any, z3.BoolRef] = {}
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
-        self.solver.push()
-        for j, sign in enumerate(signs):  # unknowns of zero output weights are zero
-            self.solver.add(*[self.vars[self.layout.u(j, o, t)] == 0 for o in range(self.layout.m)
-                              if not sign[o] for t in range(self.layout.d + 1)])
+        self.columns = [tuple(s[o] for s in signs) for o in range(self.layout.m)]
+        for o, solver in enumerate(self.solvers):
+            if self.synced[o]:
+                solver.pop(len(self.synced[o]))
+            self.synced[o] = []
         try:
-            self._dfs(tuple(() for _ in signs))
+            self._dfs(tuple(() for _ in signs), [])
         except OutOfTime:
             self.outcome.status = "unknown"
             self.outcome.open.append("time limit reached")
-        finally:
-            self.solver.pop()
         if self.outcome.status == "unsat" and self.outcome.open:
             self.outcome.status = "unknown"
         return self.outcome
 
-    def _constraints(self, p: int, bits: tuple[int, ...]) -> list[z3.BoolRef]:
-        key = (self.signs, p, bits)
+    def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> z3.BoolRef:
+        key = (o, self.columns[o], p, bits)
         if key not in self.cache:
-            rows = point_rows(self.instance, self.layout, self.signs, p, bits)
+            rows = point_rows(self.instance, self.layout, self.signs, p, bits, (o,))
             self.cache[key] = z3.And(*[to_z3(r, self.vars) for r in rows])
-        return [self.cache[key]]
+        return self.cache[key]
 
-    def _dfs(self, prefixes: Prefixes) -> bool:
+    def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
+        """Make solver o hold exactly the rows of output o along `path`."""
+        solver, synced = self.solvers[o], self.synced[o]
+        common = 0
+        while common < min(len(synced), len(path)) and synced[common] == path[common]:
+            common += 1
+        if len(synced) > common:
+            solver.pop(len(synced) - common)
+            del synced[common:]
+        for t in range(common, len(path)):
+            solver.push()
+            solver.add(self._constraint(o, self.order[t], path[t]))
+            synced.append(path[t])
+        return solver
+
+    def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
+        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern."""
+        for o in range(self.layout.m):
+            key = (len(path), tuple(sorted((self.columns[o][j], prefixes[j])
+                                           for j in range(self.layout.k) if self.columns[o][j])))
+            hit = self.known[o].get(key)
+            if hit is None:
+                result = self._sync(o, path).check()
+                if result == z3.unknown:
+                    return "unknown", o
+                hit = self.known[o][key] = result == z3.sat
+            if not hit:
+                return "unsat", o
+        return "sat", 0
+
+    def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
-        depth = len(prefixes[0])
+        depth = len(path)
         if depth == len(self.order):
-            return self._leaf(prefixes)
+            return self._leaf(prefixes, path)
         if self.deadline is not None and time.time() > self.deadline:
             raise OutOfTime
-        p = self.order[depth]
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
             if self.tick and self.outcome.explored % 64 == 0:
                 self.tick(64, self.outcome.pruned - self.ticked)
                 self.ticked = self.outcome.pruned
-            self.solver.push()
-            self.solver.add(*self._constraints(p, bits))
-            result = self.solver.check()
-            if result == z3.sat:
-                found = self._dfs(extended)
-                self.solver.pop()
-                if found:
-                    return True
-                continue
-            self.solver.pop()
-            if result == z3.unsat:
-                self._refuted(extended)
-            else:
+            path.append(bits)
+            status, o = self._status(extended, path)
+            if status == "sat" and self._dfs(extended, path):
+                return True
+            path.pop()
+            if status == "unsat":
+                self._refuted(extended, o)
+            elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
 
-    def _refuted(self, prefixes: Prefixes) -> None:
+    def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.outcome.pruned += 1
         if not self.certificates:
             return
-        rows = pattern_rows(self.instance, self.signs, self.order, prefixes)
+        rows = pattern_rows(self.instance, self.signs, self.order, prefixes, (o,))
         y = farkas(rows)
         if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
             self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
             return
         self.outcome.refuted.append({"signs": [list(s) for s in self.signs],
                                      "bits": ["".join(map(str, b)) for b in prefixes],
-                                     "farkas": [str(v) for v in y]})
+                                     "output": o, "farkas": [str(v) for v in y]})
 
     def _label(self, prefixes: Prefixes) -> str:
         return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
 
-    def _leaf(self, prefixes: Prefixes) -> bool:
-        model = self.solver.model()
-        z = [from_z3(model.eval(x, model_completion=True)) for x in self.vars]
+    def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
+        z: list[Number] = [Fraction(0)] * self.layout.size
+        for o in range(self.layout.m):
+            solver = self._sync(o, path)
+            if solver.check() != z3.sat:  # decided feasible before, so this cannot happen
+                self.outcome.open.append(f"{self._label(prefixes)}: simplex lost its model")
+                return False
+            model = solver.model()
+            for v in [self.layout.c(o)] + [self.layout.u(j, o, t) for j in range(self.layout.k)
+                                            for t in range(self.layout.d + 1)]:
+                z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
         network = self._rank_one(z)
         if network is None:
             network = self._nonlinear(prefixes)

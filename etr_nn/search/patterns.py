@@ -96,16 +96,18 @@ def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], tri
 
 
 def point_rows(instance: Instance, layout: Layout, signs: tuple[Sign, ...], p: int,
-               bits: tuple[int, ...]) -> list[Row]:
-    """The rows point p adds when neuron j is active there iff bits[j] (module docstring)."""
+               bits: tuple[int, ...], outputs: range | tuple[int, ...] | None = None) -> list[Row]:
+    """The rows point p adds when neuron j is active there iff bits[j] (module docstring),
+    for the given outputs (default: all); rows of different outputs share no unknowns."""
     x = lifted([instance.points[p]])[0]
+    outputs = range(layout.m) if outputs is None else outputs
     rows = []
-    for o in range(layout.m):
+    for o in outputs:
         coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j] and signs[j][o]
                   for t in range(layout.d + 1) if x[t]]
         rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", instance.labels[p][o]))
     for j in range(layout.k):
-        for o in range(layout.m):
+        for o in outputs:
             if signs[j][o]:
                 s = signs[j][o] if bits[j] else -signs[j][o]
                 rows.append(Row(tuple((layout.u(j, o, t), s * x[t]) for t in range(layout.d + 1) if x[t]),
@@ -114,11 +116,12 @@ def point_rows(instance: Instance, layout: Layout, signs: tuple[Sign, ...], p: i
 
 
 def pattern_rows(instance: Instance, signs: tuple[Sign, ...], order: tuple[int, ...],
-                 prefixes: tuple[tuple[int, ...], ...]) -> list[Row]:
-    """Every row of a partial pattern: neuron j's bits decide points order[:len(bits)]."""
+                 prefixes: tuple[tuple[int, ...], ...], outputs: tuple[int, ...] | None = None) -> list[Row]:
+    """The rows of a partial pattern (neuron j's bits decide points order[:len(bits)]) for
+    the given outputs (default: all)."""
     layout = Layout(instance.shape.inputs, len(signs), instance.shape.outputs)
     depth = len(prefixes[0])
     rows = []
     for t in range(depth):
-        rows += point_rows(instance, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes))
+        rows += point_rows(instance, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes), outputs)
     return rows
