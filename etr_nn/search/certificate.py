@@ -25,7 +25,7 @@ from etr_nn.search.lp import check_farkas
 from etr_nn.search.patterns import Sign, Trie, children, pattern_rows, sign_choices
 
 FORMAT = "etr-nn/refutation/1"
-RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,0,1}^m minus 0; points decided in 'order'; "
+RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants of the output columns); points decided in 'order'; "
         "each neuron's bits a prefix of a hyperplane dichotomy of the data; (sigma_j, bits_j) "
         "non-decreasing in j (lexicographic)")
 

@@ -1,10 +1,11 @@
 """Activation patterns and the linear system each (partial) pattern imposes.
 
 Unknowns (design notes, fact 4): u_jo = A[o, j]·(w_j, b_j) ∈ R^{d+1} and c_o. A neuron
-carries a sign vector σ_j = sign(A[:, j]) ∈ {−1, 0, 1}^m ∖ {0} (σ_jo = 0: u_jo = 0 and no
-unknowns) and an activation set S_j. Under the pattern, for every decided point p:
-    Σ_{j : p ∈ S_j, σ_jo ≠ 0} u_jo·x̃_p + c_o = y_po                        (every o)
-    σ_jo·u_jo·x̃_p ≥ 0 if p ∈ S_j, ≤ 0 otherwise                (every j, o, σ_jo ≠ 0)
+carries a closed orthant σ_j ∈ {−1, 1}^m of its output column (σ_jo·A[o, j] ≥ 0; zero
+entries belong to several orthants, so no third sign is needed) and an activation set S_j.
+Under the pattern, for every decided point p:
+    Σ_{j : p ∈ S_j} u_jo·x̃_p + c_o = y_po                                   (every o)
+    σ_jo·u_jo·x̃_p ≥ 0 if p ∈ S_j, ≤ 0 otherwise                             (every j, o)
 since u_jo·x̃_p = A[o, j]·(v_j·x̃_p) and v_j·x̃_p has the sign the pattern says. This system
 is necessary for the pattern; with m = 1 (where A[0, j] = σ_j = ±1 by fact 1) it is also
 sufficient. With m ≥ 2 the rest is rank one: u_j1, …, u_jm parallel to one v_j.
@@ -13,8 +14,8 @@ The enumeration rule that makes the search exhaustive (checked again by
 etr_nn.search.certificate): sign vectors σ_1 ≤ … ≤ σ_k (lexicographic on the tuples), then
 points in `order`, each neuron's activation bits restricted to prefixes of hyperplane
 dichotomies of the data, and (σ_j, bits_j) ≤ (σ_{j+1}, bits_{j+1}) lexicographically
-(neurons are interchangeable; a neuron with A[:, j] = 0 is the same as σ_j = (1, 0, …),
-S_j = ∅, u = 0).
+(neurons are interchangeable; a neuron with A[:, j] = 0 is the same as one with v_j = 0,
+which fits every closed pattern and orthant).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class Layout:
 
 
 def sign_vectors(m: int) -> list[Sign]:
-    """{−1, 0, 1}^m ∖ {0}, sorted."""
-    return [s for s in product((-1, 0, 1), repeat=m) if any(s)]
+    """{−1, 1}^m, sorted: the closed orthants an output column can lie in."""
+    return list(product((-1, 1), repeat=m))
 
 
 def sign_choices(k: int, m: int) -> list[tuple[Sign, ...]]:
@@ -103,15 +104,14 @@ def point_rows(instance: Instance, layout: Layout, signs: tuple[Sign, ...], p: i
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
     for o in outputs:
-        coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j] and signs[j][o]
+        coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
                   for t in range(layout.d + 1) if x[t]]
         rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", instance.labels[p][o]))
     for j in range(layout.k):
         for o in outputs:
-            if signs[j][o]:
-                s = signs[j][o] if bits[j] else -signs[j][o]
-                rows.append(Row(tuple((layout.u(j, o, t), s * x[t]) for t in range(layout.d + 1) if x[t]),
-                                ">=", Fraction(0)))
+            s = signs[j][o] if bits[j] else -signs[j][o]
+            rows.append(Row(tuple((layout.u(j, o, t), s * x[t]) for t in range(layout.d + 1) if x[t]),
+                            ">=", Fraction(0)))
     return rows
 
 
