@@ -21,7 +21,8 @@ from etr_nn.exact import Number, approx_str
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
-from etr_nn.solve import solve
+from etr_nn.search import certificate as refutation
+from etr_nn.solve import SEARCH, solve
 
 
 def show(value: Number) -> str:
@@ -57,7 +58,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
     if args.timeout is not None and args.timeout <= 0:
         raise InputError("--timeout: must be positive")
-    solution = solve(instance, backend=args.backend, timeout=args.timeout)
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers: must be at least 1")
+    solution = solve(instance, backend=args.backend, timeout=args.timeout, workers=args.workers,
+                     cluster=args.cluster, certificate=args.certificate, progress=not args.quiet)
     if args.output:
         solution.dump(args.output)
     print(solution.dumps() if args.json else report(solution, instance.max_error))
@@ -66,6 +70,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
+    if refutation.is_certificate(args.solution):
+        return verify_refutation(instance, args)
     claimed = solutions.load(args.solution)
     if claimed.status != "sat" or claimed.network is None:
         print(f"{args.solution}: status {claimed.status!r} carries no network to verify")
@@ -80,6 +86,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     assert check.loss is not None
     print(f"{args.solution}: valid for {args.file}: exact loss {show(check.loss)} ≤ max_error "
           f"{instance.max_error}")
+    return 0
+
+
+def verify_refutation(instance: instances.Instance, args: argparse.Namespace) -> int:
+    """Re-check a pattern-search refutation: exhaustive enumeration, exact Farkas certificates."""
+    problems, linear, nonlinear = refutation.check(instance, args.solution)
+    if problems:
+        print(f"{args.solution}: NOT a valid refutation for {args.file}: " + "; ".join(problems[:5]))
+        return 1
+    print(f"{args.solution}: valid refutation for {args.file}: the patterns are exhaustive, "
+          f"{linear} Farkas certificate(s) checked exactly"
+          + (f", {nonlinear} full pattern(s) rest on the nonlinear backend" if nonlinear else ""))
     return 0
 
 
@@ -107,13 +125,19 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("solve", help="decide an instance and print exact, verified weights")
     p.add_argument("file")
-    p.add_argument("--backend", default="z3", choices=sorted(REGISTRY))
+    p.add_argument("--backend", default=SEARCH, choices=[SEARCH] + sorted(REGISTRY),
+                   help="'search': the pattern-search engine (default); others: the direct encoding")
     p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
     p.add_argument("--output", help="write the solution JSON here")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
+    p.add_argument("--workers", type=int, default=None, help="search processes (default: all cores)")
+    p.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run the search on a dask.distributed cluster")
+    p.add_argument("--certificate", metavar="CERT", help="write the refutation of an unsat answer here")
+    p.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     p.set_defaults(run=cmd_solve)
 
-    p = commands.add_parser("verify", help="check a solution file against an instance, exactly")
+    p = commands.add_parser("verify", help="check a solution file (or a refutation certificate) against an "
+                            "instance, exactly")
     p.add_argument("file")
     p.add_argument("solution")
     p.set_defaults(run=cmd_verify)

@@ -1,5 +1,8 @@
 """Solve an instance: encode, decide each case with a backend, map back, certify.
 
+By default (backend "search") the pattern-search engine (etr_nn.search) decides the
+instances it covers; the others, and any other backend name, use the direct encoding.
+
 `solve` reports "sat" only for a network that etr_nn.certify accepted; "unsat" only when
 the backend refuted every case of an encoding equivalent to the instance; otherwise
 "unknown".
@@ -9,15 +12,37 @@ from __future__ import annotations
 
 import time
 
-from etr_nn import backends
+from etr_nn import backends, search
 from etr_nn.certify import certify
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance
 from etr_nn.solution import Solution
 
 
-def solve(instance: Instance, backend: str = "z3", timeout: float | None = None) -> Solution:
-    """Decide whether the instance's network can reach loss ≤ max_error, exactly."""
+SEARCH = "search"
+
+
+def solve(instance: Instance, backend: str = SEARCH, timeout: float | None = None, workers: int | None = None,
+          cluster: str | None = None, certificate: str | None = None, progress: bool = False) -> Solution:
+    """Decide whether the instance's network can reach loss ≤ max_error, exactly.
+
+    backend "search": the pattern-search engine (`workers` processes or a dask `cluster`;
+    `certificate`: file for the refutation of an unsat answer); instances it does not cover
+    go to the direct encoding with Z3, and the answer says so. Other names: the direct
+    encoding decided by that backend.
+    """
+    fallback = ""
+    if backend == SEARCH:
+        reason = search.covers(instance)
+        if reason is None:
+            return search.search(instance, timeout, workers, cluster, certificate, progress)
+        backend, fallback = "z3", f"direct encoding ({reason}); "
+    solution = _direct(instance, backend, timeout)
+    solution.rests_on = fallback + solution.rests_on
+    return solution
+
+
+def _direct(instance: Instance, backend: str, timeout: float | None) -> Solution:
     start = time.monotonic()
     engine = backends.get(backend)
     cases = encode(instance)

@@ -1,0 +1,292 @@
+"""Depth-first search over activation patterns, point by point, with exact LP pruning.
+
+A task fixes the closed orthants σ_1 ≤ … ≤ σ_k of the output columns; the search then decides the points
+in `order`, one bit per neuron, and keeps the linear system of the partial pattern in one
+incremental Z3 simplex (push/pop). An infeasible partial system refutes every completion
+(its rows are a subset of theirs). At a full pattern:
+- m = 1: the system is exactly the fitting problem (patterns.py); its rational solution
+  gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
+- m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
+  the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
+  rank-one system (v_j, A[:, j] in its orthant with Σ_o σ_jo·A[o, j] = 1; bilinear
+  equations, linear pattern inequalities on v_j) goes to the nonlinear backend.
+Every network found is certified exactly before it is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+import flint
+import z3
+
+from etr_nn import backends
+from etr_nn.certify import certify
+from etr_nn.exact import Number, from_z3
+from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.poly import And, Atom, Formula, System
+from etr_nn.search.dichotomies import lifted
+from etr_nn.search.lp import farkas, rational, to_z3
+from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
+
+Prefixes = tuple[tuple[int, ...], ...]
+LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
+
+
+@dataclass
+class Outcome:
+    """What one task found. `refuted`: partial patterns refuted by an exact LP (with Farkas
+    multipliers when certificates are asked for); `nonlinear`: full patterns the nonlinear
+    backend refuted; `open`: full patterns left undecided (timeouts, unknown)."""
+
+    status: str  # "sat", "unsat" (every pattern refuted) or "unknown"
+    network: Network | None = None
+    explored: int = 0
+    refuted: list[dict[str, Any]] = field(default_factory=list)
+    pruned: int = 0
+    nonlinear: list[dict[str, Any]] = field(default_factory=list)
+    open: list[str] = field(default_factory=list)
+
+
+class OutOfTime(Exception):
+    pass
+
+
+class Search:
+    """The search for one instance; `run(signs)` does one task.
+
+    The rows of different outputs share no unknowns, so a partial pattern is feasible iff
+    each output's system is: one incremental simplex per output, synchronised lazily with
+    the search path, and a table of decided systems per output keyed by what determines
+    the system up to renaming the neurons — the depth and the multiset of (σ_jo, bits_j).
+    The table is shared by all tasks a process runs.
+    """
+
+    def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
+                 deadline: float | None = None, certificates: bool = False,
+                 tick: Callable[[int, int], None] | None = None):
+        self.instance, self.order, self.nonlinear = instance, order, nonlinear
+        self.deadline, self.certificates, self.tick = deadline, certificates, tick
+        self.trie = Trie(instance, order)
+        shape = instance.shape
+        self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
+        self.vars = [z3.Real(f"z{v}") for v in range(self.layout.size)]
+        self.solvers = [z3.SolverFor("QF_LRA") for _ in range(self.layout.m)]
+        self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
+        self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
+        self.cache: dict[Any, z3.BoolRef] = {}
+
+    def run(self, signs: tuple[Sign, ...]) -> Outcome:
+        self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
+        for o, solver in enumerate(self.solvers):
+            if self.synced[o]:
+                solver.pop(len(self.synced[o]))
+            self.synced[o] = []
+        try:
+            self._dfs(tuple(() for _ in signs), [])
+        except OutOfTime:
+            self.outcome.status = "unknown"
+            self.outcome.open.append("time limit reached")
+        if self.outcome.status == "unsat" and self.outcome.open:
+            self.outcome.status = "unknown"
+        return self.outcome
+
+    def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> z3.BoolRef:
+        key = (o, tuple(s[o] for s in self.signs), p, bits)
+        if key not in self.cache:
+            rows = point_rows(self.instance, self.layout, self.signs, p, bits, (o,))
+            self.cache[key] = z3.And(*[to_z3(r, self.vars) for r in rows])
+        return self.cache[key]
+
+    def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
+        """Make solver o hold exactly the rows of output o along `path`."""
+        solver, synced = self.solvers[o], self.synced[o]
+        common = 0
+        while common < min(len(synced), len(path)) and synced[common] == path[common]:
+            common += 1
+        if len(synced) > common:
+            solver.pop(len(synced) - common)
+            del synced[common:]
+        for t in range(common, len(path)):
+            solver.push()
+            solver.add(self._constraint(o, self.order[t], path[t]))
+            synced.append(path[t])
+        return solver
+
+    def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
+        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern."""
+        for o in range(self.layout.m):
+            key = (len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
+            hit = self.known[o].get(key)
+            if hit is None:
+                result = self._sync(o, path).check()
+                if result == z3.unknown:
+                    return "unknown", o
+                hit = self.known[o][key] = result == z3.sat
+            if not hit:
+                return "unsat", o
+        return "sat", 0
+
+    def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
+        """Explore below a feasible partial pattern; True when a certified network was found."""
+        depth = len(path)
+        if depth == len(self.order):
+            return self._leaf(prefixes, path)
+        if self.deadline is not None and time.time() > self.deadline:
+            raise OutOfTime
+        for bits in children(self.signs, prefixes, self.trie):
+            extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
+            self.outcome.explored += 1
+            if self.tick and self.outcome.explored % 64 == 0:
+                self.tick(64, self.outcome.pruned - self.ticked)
+                self.ticked = self.outcome.pruned
+            path.append(bits)
+            status, o = self._status(extended, path)
+            if status == "sat" and self._dfs(extended, path):
+                return True
+            path.pop()
+            if status == "unsat":
+                self._refuted(extended, o)
+            elif status == "unknown":
+                self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
+        return False
+
+    def _refuted(self, prefixes: Prefixes, o: int) -> None:
+        self.outcome.pruned += 1
+        if not self.certificates:
+            return
+        rows = pattern_rows(self.instance, self.signs, self.order, prefixes, (o,))
+        y = farkas(rows)
+        if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
+            self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
+            return
+        self.outcome.refuted.append({"signs": [list(s) for s in self.signs],
+                                     "bits": ["".join(map(str, b)) for b in prefixes],
+                                     "output": o, "farkas": [str(v) for v in y]})
+
+    def _label(self, prefixes: Prefixes) -> str:
+        return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
+
+    def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
+        z: list[Number] = [Fraction(0)] * self.layout.size
+        for o in range(self.layout.m):
+            solver = self._sync(o, path)
+            if solver.check() != z3.sat:  # decided feasible before, so this cannot happen
+                self.outcome.open.append(f"{self._label(prefixes)}: simplex lost its model")
+                return False
+            model = solver.model()
+            for v in [self.layout.c(o)] + [self.layout.u(j, o, t) for j in range(self.layout.k)
+                                            for t in range(self.layout.d + 1)]:
+                z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
+        network = self._rank_one(z) or next(
+            (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
+        if network is None:
+            network = self._nonlinear(prefixes)
+            if network is None:
+                return False
+        check = certify(self.instance, network)
+        if not check.valid:
+            self.outcome.open.append(f"{self._label(prefixes)}: network failed the exact check "
+                                     f"({'; '.join(check.problems)})")
+            return False
+        self.outcome.status, self.outcome.network = "sat", network
+        return True
+
+    def _rank_one(self, z: list[Number]) -> Network | None:
+        """The network of an LP solution whose u_j1, …, u_jm are parallel (always with m = 1):
+        v_j = σ_jo·u_jo for the first o with u_jo ≠ 0, A[o, j] = u_jo / v_j."""
+        L = self.layout
+        W, b, A, c = [], [], [[Fraction(0)] * L.k for _ in range(L.m)], [z[L.c(o)] for o in range(L.m)]
+        for j, sign in enumerate(self.signs):
+            us = [[z[L.u(j, o, t)] for t in range(L.d + 1)] for o in range(L.m)]
+            lead = next((o for o in range(L.m) if any(us[o])), 0)
+            v = [sign[lead] * value for value in us[lead]]
+            pivot = next((t for t in range(L.d + 1) if v[t]), None)
+            for o in range(L.m):
+                a = Fraction(sign[o]) if pivot is None else us[o][pivot] / v[pivot]
+                if any(us[o][t] != a * v[t] for t in range(L.d + 1)):
+                    return None
+                A[o][j] = a
+            W.append(v[:L.d])
+            b.append(v[L.d])
+        return Network.build(W, b, A, c)
+
+    def _with_hyperplanes(self, z: list[Number], prefixes: Prefixes, lead: int) -> Network | None:
+        """A cheap try before the nonlinear backend: keep the hyperplanes v_j = σ_j,lead·u_j,lead
+        of the LP solution (they satisfy the pattern) and solve for A and c in their orthants,
+        which is linear once the v_j are fixed."""
+        L = self.layout
+        V = [[self.signs[j][lead] * z[L.u(j, lead, t)] for t in range(L.d + 1)] for j in range(L.k)]
+        a = [[z3.Real(f"a{o}_{j}") for j in range(L.k)] for o in range(L.m)]
+        c = [z3.Real(f"c{o}") for o in range(L.m)]
+        solver = z3.SolverFor("QF_LRA")
+        solver.add(*[a[o][j] * self.signs[j][o] >= 0 for o in range(L.m) for j in range(L.k)])
+        xs = lifted(self.instance.points)
+        for t, p in enumerate(self.order):
+            h = [sum((V[j][i] * xs[p][i] for i in range(L.d + 1)), Fraction(0)) if prefixes[j][t] else Fraction(0)
+                 for j in range(L.k)]
+            for o in range(L.m):
+                solver.add(z3.Sum(*[rational(h[j]) * a[o][j] for j in range(L.k) if h[j]], c[o])
+                           == rational(self.instance.labels[p][o]))
+        if solver.check() != z3.sat:
+            return None
+        model = solver.model()
+        value = lambda e: from_z3(model.eval(e, model_completion=True))  # noqa: E731
+        return Network.build([v[:L.d] for v in V], [v[L.d] for v in V],
+                             [[value(a[o][j]) for j in range(L.k)] for o in range(L.m)], [value(e) for e in c])
+
+    def _nonlinear(self, prefixes: Prefixes) -> Network | None:
+        """Decide the rank-one system of a full pattern with the nonlinear backend."""
+        system, decode = rank_one_system(self.instance, self.signs, self.order, prefixes)
+        limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
+        answer = backends.get(self.nonlinear).check(system, limit)
+        if answer.status == "sat":
+            return decode(answer.point)
+        entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes],
+                 "decided_by": f"nonlinear backend: {self.nonlinear}"}
+        if answer.status == "unsat":
+            self.outcome.nonlinear.append(entry)
+        else:
+            self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
+        return None
+
+
+def rank_one_system(instance: Instance, signs: tuple[Sign, ...], order: tuple[int, ...],
+                    prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Number]], Network]]:
+    """The fitting problem of a full pattern: v_j = (w_j, b_j) with v_j·x̃_p ≥ 0 (p ∈ S_j),
+    ≤ 0 (p ∉ S_j); column A[:, j] in the orthant σ_j with Σ_o σ_jo·A[o, j] = 1 (fact 1: a
+    nonzero column scales to it; a zero column acts like v_j = 0); equations
+    Σ_{j: p ∈ S_j} A[o, j]·(v_j·x̃_p) + c_o = y_po."""
+    d, m, k = instance.shape.inputs, instance.shape.outputs, len(signs)
+    names = ([f"v_{j}_{t}" for j in range(k) for t in range(d + 1)]
+             + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
+    var = dict(zip(names, ctx.gens()))
+    one = ctx.from_dict({(0,) * len(names): 1})
+
+    def const(value: Fraction) -> flint.fmpq_mpoly:
+        return one * flint.fmpq(value.numerator, value.denominator)
+
+    xs = lifted(instance.points)
+    parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o in range(m) for j in range(k)]
+    parts += [Atom(sum((var[f"a_{o}_{j}"] * signs[j][o] for o in range(m)), -one), "=") for j in range(k)]
+    for t, p in enumerate(order):
+        z = [sum((var[f"v_{j}_{i}"] * const(xs[p][i]) for i in range(d + 1)), ctx.from_dict({}))
+             for j in range(k)]
+        parts += [Atom(z[j] if prefixes[j][t] else -z[j], ">=") for j in range(k)]
+        for o in range(m):
+            total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
+            parts.append(Atom(total - const(instance.labels[p][o]), "="))
+
+    def decode(point: dict[str, Number]) -> Network:
+        value = lambda name: point.get(name, Fraction(0))  # noqa: E731
+        return Network.build([[value(f"v_{j}_{i}") for i in range(d)] for j in range(k)],
+                             [value(f"v_{j}_{d}") for j in range(k)],
+                             [[value(f"a_{o}_{j}") for j in range(k)] for o in range(m)],
+                             [value(f"c_{o}") for o in range(m)])
+
+    return System(ctx, And(tuple(parts))), decode

@@ -1,0 +1,75 @@
+"""Exact linear feasibility: Z3's simplex over Q, Farkas certificates and their check.
+
+A system of rows a_r·z (= or ≥) b_r is infeasible iff (Farkas) there are multipliers y
+with y_r ≥ 0 on the ≥ rows, Σ_r y_r·a_r = 0 and Σ_r y_r·b_r > 0: any solution z would
+give 0 = Σ y_r a_r·z ≥ Σ y_r b_r > 0. `farkas` finds such y exactly (as an LP, solved by
+Z3 in rationals); `check_farkas` re-checks it in plain rational arithmetic.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+import z3
+
+from etr_nn.exact import from_z3
+from etr_nn.search.patterns import Row
+
+
+def rational(value: Fraction) -> z3.RatNumRef:
+    return z3.RealVal(f"{value.numerator}/{value.denominator}")
+
+
+def to_z3(row: Row, variables: Sequence[z3.ArithRef]) -> z3.BoolRef:
+    terms = [variables[v] if a == 1 else rational(a) * variables[v] for v, a in row.coeffs]
+    left = z3.Sum(*terms) if len(terms) > 1 else terms[0] if terms else z3.RealVal(0)
+    return left == rational(row.rhs) if row.rel == "=" else left >= rational(row.rhs)
+
+
+def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
+    """An exact rational solution of the rows, or None when there is none."""
+    variables = [z3.Real(f"z{v}") for v in range(size)]
+    solver = z3.SolverFor("QF_LRA")
+    solver.add(*[to_z3(r, variables) for r in rows])
+    if solver.check() != z3.sat:
+        return None
+    model = solver.model()
+    return [from_z3(model.eval(x, model_completion=True)) for x in variables]  # type: ignore[misc]
+
+
+def farkas(rows: Sequence[Row]) -> list[Fraction] | None:
+    """Multipliers proving the rows infeasible (normalised to Σ y_r b_r = 1), or None."""
+    y = [z3.Real(f"y{r}") for r in range(len(rows))]
+    solver = z3.SolverFor("QF_LRA")
+    columns: dict[int, list[z3.ArithRef]] = {}
+    for r, row in enumerate(rows):
+        if row.rel == ">=":
+            solver.add(y[r] >= 0)
+        for v, a in row.coeffs:
+            columns.setdefault(v, []).append(rational(a) * y[r])
+    solver.add(*[z3.Sum(*terms) == 0 for terms in columns.values()])
+    solver.add(z3.Sum(*[rational(row.rhs) * y[r] for r, row in enumerate(rows) if row.rhs] or [z3.RealVal(0)]) == 1)
+    if solver.check() != z3.sat:
+        return None
+    model = solver.model()
+    return [from_z3(model.eval(v, model_completion=True)) for v in y]  # type: ignore[misc]
+
+
+def check_farkas(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
+    """None if y proves the rows infeasible, else what is wrong with it (exact arithmetic)."""
+    if len(y) != len(rows):
+        return f"{len(y)} multipliers for {len(rows)} rows"
+    total: dict[int, Fraction] = {}
+    bound = Fraction(0)
+    for row, yr in zip(rows, y):
+        if row.rel == ">=" and yr < 0:
+            return "a negative multiplier on an inequality"
+        for v, a in row.coeffs:
+            total[v] = total.get(v, Fraction(0)) + yr * a
+        bound += yr * row.rhs
+    if any(total.values()):
+        return "the combination of the rows is not identically zero"
+    if bound <= 0:
+        return "the combination of the right-hand sides is not positive"
+    return None

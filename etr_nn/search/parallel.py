@@ -1,0 +1,126 @@
+"""Running the independent tasks of a search: worker processes or a dask cluster.
+
+Tasks (one per choice of output signs) share nothing, so they run in any order, anywhere;
+the first certified network cancels the rest. Worker processes also make the time limit
+hard: at the deadline they are killed, whatever a backend is doing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Callable
+
+from etr_nn.errors import InputError
+from etr_nn.instance import Instance
+from etr_nn.search.engine import Outcome, Search
+from etr_nn.search.patterns import Sign
+
+Task = tuple[Sign, ...]
+Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
+
+_search: Search | None = None
+_counters: Any = None
+
+
+def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: float | None,
+          certificates: bool, counters: Any) -> None:
+    global _search, _counters
+    _counters = counters
+    _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None)
+
+
+def _tick(explored: int, pruned: int) -> None:
+    with _counters.get_lock():
+        _counters[0] += explored
+        _counters[1] += pruned
+
+
+def _work(task: Task) -> Outcome:
+    assert _search is not None
+    return _search.run(task)
+
+
+def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], workers: int,
+              nonlinear: str, deadline: float | None, certificates: bool,
+              report: Report | None) -> tuple[list[Outcome], int]:
+    """Run the tasks in `workers` processes; returns the outcomes (stopping at the first sat)
+    and the number of tasks not finished (killed at the deadline)."""
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    counters = context.Array("q", 2) if report else None
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
+                               initargs=(instance, order, nonlinear, deadline, certificates, counters))
+    pending: set[Future[Outcome]] = {pool.submit(_work, task) for task in tasks}
+    outcomes: list[Outcome] = []
+    try:
+        while pending:
+            left = None if deadline is None else deadline + 1.0 - time.time()
+            if left is not None and left <= 0:
+                break
+            done, pending = wait(pending, timeout=0.25 if left is None else min(0.25, left),
+                                 return_when=FIRST_COMPLETED)
+            for future in done:
+                outcomes.append(future.result())
+            if report and counters is not None:
+                report(counters[0], counters[1], len(pending), len(tasks))
+            if any(o.status == "sat" for o in outcomes):
+                break
+    finally:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes, len(pending)
+
+
+def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
+             deadline: float | None, certificates: bool, report: Report | None) -> tuple[list[Outcome], int]:
+    """Run the tasks on a dask.distributed cluster (the optional extra "dask")."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise InputError("--cluster needs dask.distributed: pip install 'etr_nn[dask]'") from None
+    try:
+        client = Client(address, timeout=10)
+    except (OSError, TimeoutError) as error:
+        raise InputError(f"--cluster {address}: cannot connect ({error})") from None
+    outcomes: list[Outcome] = []
+    try:
+        futures = [client.submit(_dask_task, instance, order, task, nonlinear, deadline, certificates, pure=False)
+                   for task in tasks]
+        finished = as_completed(futures)
+        left = None if deadline is None else max(0.0, deadline + 1.0 - time.time())
+        try:
+            for future in finished:
+                outcomes.append(future.result())
+                if report:
+                    report(sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes),
+                           len(tasks) - len(outcomes), len(tasks))
+                if outcomes[-1].status == "sat" or (left is not None and time.time() > deadline + 1.0):
+                    break
+        finally:
+            client.cancel(futures)
+    finally:
+        client.close()
+    return outcomes, len(tasks) - len(outcomes)
+
+
+def _dask_task(instance: Instance, order: tuple[int, ...], task: Task, nonlinear: str,
+               deadline: float | None, certificates: bool) -> Outcome:
+    return Search(instance, order, nonlinear, deadline, certificates).run(task)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def progress_printer(start: float) -> Report:
+    """A one-line progress report on stderr, rewritten in place."""
+    def report(explored: int, pruned: int, left: int, total: int) -> None:
+        sys.stderr.write(f"\r  patterns explored {explored}, pruned {pruned}, tasks left {left}/{total}, "
+                         f"{time.monotonic() - start:.1f} s ")
+        sys.stderr.flush()
+    return report
+

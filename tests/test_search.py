@@ -1,0 +1,175 @@
+"""The pattern-search engine: known answers, agreement with the direct encoding, certificates."""
+
+from __future__ import annotations
+
+import json
+import time
+from fractions import Fraction
+from itertools import product
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etr_nn.certify import certify
+from etr_nn.cli import main
+from etr_nn.generate import planted
+from etr_nn.instance import Instance, Shape
+from etr_nn.search import certificate, search
+from etr_nn.search.dichotomies import dichotomies, general_position_count
+from etr_nn.search.lp import check_farkas, farkas, feasible_point
+from etr_nn.search.patterns import Row
+from etr_nn.solve import solve
+
+F = Fraction
+
+
+def instance(points, labels, hidden: int, name: str = "test") -> Instance:
+    points = tuple(tuple(F(v) for v in x) for x in points)
+    labels = tuple(tuple(F(v) for v in y) for y in labels)
+    return Instance(name, Shape(len(points[0]), hidden, len(labels[0])), points, labels)
+
+
+XOR = ([(0, 0), (0, 1), (1, 0), (1, 1)], [(0,), (1,), (1,), (0,)])
+
+
+def zigzag(n: int, hidden: int) -> Instance:
+    """y = 0, 1, 0, 1, … at x = 0, 1, …, n−1. Three consecutive points are never collinear,
+    so f has a breakpoint in each of the disjoint intervals (0, 2), (2, 4), …: ⌊(n−1)/2⌋ of
+    them. A 1-input network with k ReLUs has at most k breakpoints: unsat when ⌊(n−1)/2⌋ > k."""
+    return instance([(i,) for i in range(n)], [(i % 2,) for i in range(n)], hidden, f"zigzag{n}")
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+def test_dichotomy_count_in_general_position(d: int, n: int) -> None:
+    # Points on the moment curve (t, t², t³): any d + 1 of them are affinely independent.
+    points = [tuple(F(t + 1) ** (e + 1) for e in range(d)) for t in range(n)]
+    sets = dichotomies(points)
+    assert len(sets) == len(set(sets)) == general_position_count(n, d)
+
+
+@pytest.mark.parametrize("points", [
+    [(0, 0), (1, 1), (2, 2), (0, 1)],                    # three collinear points
+    [(a, b) for a in range(3) for b in range(3)],        # a grid: many collinear triples
+    [(0, 0), (0, 0), (1, 0)],                            # a repeated point
+])
+def test_dichotomies_of_degenerate_data_are_exactly_the_realised_sets(points) -> None:
+    points = [tuple(F(v) for v in x) for x in points]
+    sets = dichotomies(points)
+    for subset in sets:  # realised: v·x̃ ≥ 1 on the set, ≤ −1 off it is feasible (exact LP)
+        rows = [Row(((0, x[0] * s), (1, x[1] * s), (2, F(s))), ">=", F(1))
+                for i, x in enumerate(points) for s in [1 if i in subset else -1]]
+        assert feasible_point(rows, 3) is not None
+    grid = [F(v, 2) for v in range(-5, 6)]
+    for w0, w1, b in product(grid, grid, grid):  # every set realised on a grid of (w, b) is listed
+        assert frozenset(i for i, x in enumerate(points) if w0 * x[0] + w1 * x[1] + b > 0) in sets
+
+
+@pytest.mark.parametrize("d,m,k", [(d, m, k) if (m, k) != (2, 3) else pytest.param(d, m, k, marks=pytest.mark.slow)
+                                   for d in (1, 2) for m in (1, 2) for k in (1, 2, 3)])
+def test_planted_instances_are_sat_and_certified(d: int, m: int, k: int) -> None:
+    n = 7
+    inst, _ = planted(Shape(d, k, m), n, seed=10 * d + 3 * m + k)
+    solution = search(inst, workers=1)
+    assert solution.status == "sat" and solution.network is not None
+    assert certify(inst, solution.network).valid
+    if m == 1:
+        assert solution.network.is_rational()
+
+
+def test_xor() -> None:
+    assert search(instance(*XOR, hidden=1), workers=1).status == "unsat"
+    solution = search(instance(*XOR, hidden=2), workers=1)
+    assert solution.status == "sat" and solution.network is not None and solution.network.is_rational()
+
+
+def test_zigzag_needs_more_breakpoints_than_relus() -> None:
+    assert search(zigzag(7, 2), workers=1).status == "unsat"
+    assert search(zigzag(3, 2), workers=1).status == "sat"
+
+
+@st.composite
+def small_instances(draw: st.DrawFn) -> Instance:
+    m = draw(st.integers(1, 2))
+    k = draw(st.integers(1, 2))
+    n = draw(st.integers(2, 4 if m == 1 else 3))
+    xs = draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n, unique=True))
+    ys = draw(st.lists(st.tuples(*[st.integers(-2, 2)] * m), min_size=n, max_size=n))
+    return instance([(x,) for x in xs], ys, k)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_engine_agrees_with_direct_encoding(inst: Instance) -> None:
+    engine = search(inst, workers=1)
+    direct = solve(inst, backend="z3", timeout=30)
+    assert engine.status in ("sat", "unsat")
+    if direct.status != "unknown":
+        assert engine.status == direct.status
+
+
+def test_farkas_certificates_verify_and_corruption_is_rejected(tmp_path) -> None:
+    inst = instance(*XOR, hidden=1)
+    path = tmp_path / "xor.cert"
+    solution = search(inst, workers=1, certificate=path)
+    assert solution.status == "unsat"
+    problems, linear, nonlinear = certificate.check(inst, path)
+    assert problems == [] and linear > 0 and nonlinear == 0
+    doc = json.loads(path.read_text())
+    entry = next(e for e in doc["refuted"] if any(F(v) for v in e["farkas"]))
+    t = next(t for t, v in enumerate(entry["farkas"]) if F(v))
+    entry["farkas"][t] = str(-2 * F(entry["farkas"][t]) - 1)
+    path.write_text(json.dumps(doc))
+    assert certificate.check(inst, path)[0]
+    doc["refuted"].remove(entry)
+    path.write_text(json.dumps(doc))
+    assert any("neither refuted nor decided" in p for p in certificate.check(inst, path)[0])
+
+
+def test_farkas_on_a_small_system() -> None:
+    # z ≥ 1 and −z ≥ 0 (z ≤ 0): infeasible; the multipliers are (1, 1).
+    rows = [Row(((0, F(1)),), ">=", F(1)), Row(((0, F(-1)),), ">=", F(0))]
+    y = farkas(rows)
+    assert y is not None and check_farkas(rows, y) is None
+    assert check_farkas(rows, [F(1), F(0)]) is not None
+    assert farkas([Row(((0, F(1)),), ">=", F(1))]) is None
+
+
+def test_cli_certificate_round_trip(tmp_path, capsys) -> None:
+    inst = zigzag(5, 1)
+    file, cert = tmp_path / "z.json", tmp_path / "z.cert"
+    inst.dump(file)
+    assert main(["solve", str(file), "--workers", "1", "--quiet", "--certificate", str(cert)]) == 0
+    assert "unsat" in capsys.readouterr().out
+    assert main(["verify", str(file), str(cert)]) == 0
+    assert "valid refutation" in capsys.readouterr().out
+    doc = json.loads(cert.read_text())
+    doc["refuted"] = doc["refuted"][1:]
+    cert.write_text(json.dumps(doc))
+    assert main(["verify", str(file), str(cert)]) == 1
+
+
+def test_timeout_gives_unknown_quickly() -> None:
+    inst, _ = planted(Shape(2, 3, 2), 14, seed=5)
+    start = time.monotonic()
+    solution = solve(inst.with_hidden(3), timeout=1.0, workers=1)
+    assert time.monotonic() - start < 6
+    assert solution.status in ("unknown", "sat")
+
+
+def test_uncovered_instances_fall_back_to_the_direct_encoding() -> None:
+    inst = instance(*XOR, hidden=2)
+    inst = Instance(inst.name, inst.shape, inst.points, inst.labels, "absolute", F(1, 2))
+    solution = solve(inst, timeout=30)
+    assert solution.status == "sat" and "direct encoding" in solution.rests_on
+
+
+def test_dask_local_cluster() -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        inst, _ = planted(Shape(1, 2, 2), 6, seed=1)
+        sat = search(inst, cluster=cluster.scheduler_address)
+        assert sat.status == "sat" and sat.network is not None and certify(inst, sat.network).valid
+        assert search(instance(*XOR, hidden=1), cluster=cluster.scheduler_address).status == "unsat"
