@@ -15,6 +15,7 @@ from etr_nn import instance as instances
 from etr_nn import solution as solutions
 from etr_nn.backends import BACKENDS
 from etr_nn.certify import certify
+from etr_nn.discrete import METHODS
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
@@ -57,7 +58,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
     if args.timeout is not None and args.timeout <= 0:
         raise InputError("--timeout: must be positive")
-    solution = solve(instance, backend=args.backend, timeout=args.timeout)
+    if args.method != "auto" and instance.weights is None:
+        raise InputError(f"--method {args.method}: only for instances with a finite weight set")
+    solution = solve(instance, backend=args.backend, timeout=args.timeout, method=args.method)
     if args.output:
         solution.dump(args.output)
     print(solution.dumps() if args.json else report(solution, instance.max_error))
@@ -109,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--backend", default="z3", choices=sorted(BACKENDS))
     p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--method", default="auto", choices=METHODS,
+                   help="algorithm for finite weight sets (see etr_nn.discrete)")
     p.add_argument("--output", help="write the solution JSON here")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
     p.set_defaults(run=cmd_solve)

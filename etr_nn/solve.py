@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import time
 
-from etr_nn import backends
+from etr_nn import backends, discrete
 from etr_nn.certify import certify
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance
 from etr_nn.solution import Solution
 
 
-def solve(instance: Instance, backend: str = "z3", timeout: float | None = None) -> Solution:
-    """Decide whether the instance's network can reach loss ≤ max_error, exactly."""
+def solve(instance: Instance, backend: str = "z3", timeout: float | None = None,
+          method: discrete.Method = "auto") -> Solution:
+    """Decide whether the instance's network can reach loss ≤ max_error, exactly.
+
+    Finite weight sets go to etr_nn.discrete, with `method` one of its METHODS.
+    """
+    if instance.weights is not None:
+        return discrete.solve(instance, method, timeout)
     start = time.monotonic()
     engine = backends.get(backend)
     cases = encode(instance)

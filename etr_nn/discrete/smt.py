@@ -1,0 +1,94 @@
+"""An SMT encoding over the integers (Z3, linear integer arithmetic with case splits).
+
+In the integer form of etr_nn.discrete.common, each weight and bias is an integer
+variable v with the domain constraint ∨_{s ∈ S'} v = s. Then, per neuron j and point i,
+    z_{ji} = Σ_t w_{jt}·x'_{it} + D_x·b_j                    (linear: x' are constants)
+    h_{ji} = if z_{ji} > 0 then z_{ji} else 0                (relu by case)
+    out_{oi} = Σ_j D_y·Σ_{s ∈ S', s ≠ 0} (if a_{oj} = s then s·h_{ji} else 0) + F·c_o
+the product a·h written as a case split over the finitely many values of a, so the
+formula stays linear. The loss: out = y' when γ = 0; Σ |out − y'| ≤ ⌊γL⌋ (absolute);
+Σ (out − y')² ≤ ⌊γL²⌋ (squared, the only nonlinear case, with the implied bounds
+|out − y'| ≤ ⌊√⌊γL²⌋⌋ added). Symmetry: neurons are sorted by the key
+Σ_p (v_p − min S')·B^p over their values (w_j, b_j, a_{·j}), B = max S' − min S' + 1, an
+injective code, so of the k! orders of a network exactly the sorted one is left.
+
+Why Z3 over integers rather than a SAT encoding: the sums are short (k terms of a few
+cases each), Z3's LIA core handles them with bounds propagation and no bit-level
+blow-up of the magnitudes, and Z3 is a core dependency already; see
+benchmarks/discrete.py for the measured comparison with the other methods.
+"""
+
+from __future__ import annotations
+
+import math
+
+import z3
+
+from etr_nn.discrete.common import Deadline, Outcome, Scaled
+from etr_nn.network import Network
+
+
+def formula(sc: Scaled) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
+    """The constraints of the module docstring and the weight variables by name."""
+    inst = sc.instance
+    d, k, m, n = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs, inst.n
+    names = ([f"w_{j}_{t}" for j in range(k) for t in range(d)] + [f"b_{j}" for j in range(k)]
+             + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
+    v = {name: z3.Int(name) for name in names}
+    parts = [z3.Or([v[name] == s for s in sc.weights]) for name in names]
+    hidden = []
+    for j in range(k):
+        row = []
+        for i in range(n):
+            z = z3.Sum([v[f"w_{j}_{t}"] * x for t, x in enumerate(sc.points[i])] + [sc.d_x * v[f"b_{j}"]])
+            row.append(z3.If(z > 0, z, 0))
+        hidden.append(row)
+    residuals = []
+    for o in range(m):
+        for i in range(n):
+            terms = [z3.If(v[f"a_{o}_{j}"] == s, sc.d_y * s * hidden[j][i], 0)
+                     for j in range(k) for s in sc.weights if s]
+            out = z3.Sum(terms + [sc.bias_factor * v[f"c_{o}"]])
+            residuals.append(out - sc.labels[i][o])
+    budget = sc.budget
+    if budget == 0:
+        parts += [r == 0 for r in residuals]
+    elif inst.loss == "absolute":
+        parts.append(z3.Sum([z3.If(r >= 0, r, -r) for r in residuals]) <= budget)
+    else:
+        bound = math.isqrt(budget)
+        parts += [z3.And(r <= bound, r >= -bound) for r in residuals]
+        parts.append(z3.Sum([r * r for r in residuals]) <= budget)
+    low, base = sc.weights[0], sc.weights[-1] - sc.weights[0] + 1
+
+    def key(j: int) -> z3.ArithRef:
+        values = [v[f"w_{j}_{t}"] for t in range(d)] + [v[f"b_{j}"]] + [v[f"a_{o}_{j}"] for o in range(m)]
+        return z3.Sum([(value - low) * base ** p for p, value in enumerate(values)])
+    parts += [key(j) <= key(j + 1) for j in range(k - 1)]
+    return parts, v
+
+
+def solve(sc: Scaled, deadline: Deadline) -> Outcome:
+    """Decide the formula with Z3; sat with the model's network, unsat as Z3's refutation."""
+    parts, v = formula(sc)
+    logic = "QF_LIA" if sc.budget == 0 or sc.instance.loss == "absolute" else "QF_NIA"
+    solver = z3.SolverFor(logic)
+    remaining = deadline.remaining()
+    if remaining is not None:
+        solver.set("timeout", max(1, int(remaining * 1000)))
+    solver.add(parts)
+    result = solver.check()
+    if result == z3.unsat:
+        return Outcome("unsat", reason=f"SMT refutation: z3 {logic} proved the integer encoding "
+                       f"(every weight from the {len(sc.weights)}-element set) unsatisfiable")
+    if result != z3.sat:
+        return Outcome("unknown", reason=f"SMT: z3 {logic}: {solver.reason_unknown()}")
+    model = solver.model()
+    val = lambda name: sc.weight(model.eval(v[name], model_completion=True).as_long())  # noqa: E731
+    inst = sc.instance
+    d, k, m = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs
+    network = Network.build([[val(f"w_{j}_{t}") for t in range(d)] for j in range(k)],
+                            [val(f"b_{j}") for j in range(k)],
+                            [[val(f"a_{o}_{j}") for j in range(k)] for o in range(m)],
+                            [val(f"c_{o}") for o in range(m)])
+    return Outcome("sat", network, reason=f"SMT: z3 {logic} model")
