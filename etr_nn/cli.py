@@ -7,6 +7,7 @@ valid), 2 bad input or usage, with one message and no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -16,6 +17,7 @@ from etr_nn import solution as solutions
 from etr_nn.backends import BACKENDS
 from etr_nn.certify import certify
 from etr_nn.discrete import METHODS
+from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
@@ -104,6 +106,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    instance = instances.load(args.file)
+    if args.timeout is not None and args.timeout <= 0:
+        raise InputError("--timeout: must be positive")
+    real, finite = discrete_compare.compare(instance, args.method, args.timeout)
+    print(json.dumps(discrete_compare.to_json(instance, real, finite), indent=1) if args.json
+          else discrete_compare.report(instance, real, finite))
+    return 1 if "unknown" in (real.status, finite.status) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="etr-nn", description="Exact training of two-layer ReLU networks.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -122,6 +134,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("solution")
     p.set_defaults(run=cmd_verify)
+
+    p = commands.add_parser("compare", help="real against finite-set weights on a finite-weight instance")
+    p.add_argument("file")
+    p.add_argument("--method", default="auto", choices=METHODS, help="algorithm for the finite weight set")
+    p.add_argument("--timeout", type=float, default=None, help="seconds for each of the two answers")
+    p.add_argument("--json", action="store_true", help="print both solutions as JSON")
+    p.set_defaults(run=cmd_compare)
 
     p = commands.add_parser("export", help="write the direct QF_NRA encoding as SMT-LIB")
     p.add_argument("file")
