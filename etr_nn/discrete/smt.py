@@ -21,6 +21,7 @@ benchmarks/discrete.py for the measured comparison with the other methods.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import z3
 
@@ -28,13 +29,28 @@ from etr_nn.discrete.common import Deadline, Outcome, Scaled
 from etr_nn.network import Network
 
 
-def formula(sc: Scaled) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
-    """The constraints of the module docstring and the weight variables by name."""
+def bit_width(sc: Scaled) -> int:
+    """Bits for two's complement terms that hold every intermediate value without overflow."""
+    inst = sc.instance
+    d, k, m, n = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs, inst.n
+    w = max(abs(s) for s in sc.weights)
+    z = w * (sum(max(abs(v) for v in x) for x in zip(*sc.points)) + sc.d_x)
+    residual = k * sc.d_y * w * z + sc.bias_factor * w + max(abs(y) for row in sc.labels for y in row)
+    loss = n * m * max(residual, residual * residual if inst.loss == "squared" else 0)
+    key = (sc.weights[-1] - sc.weights[0] + 1) ** (d + 1 + m)
+    return max(loss, key, sc.budget).bit_length() + 2
+
+
+def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
+    """The constraints of the module docstring and the weight variables by name.
+
+    Over the integers, or with `bits` over bit-vectors of that width (see bit_width).
+    """
     inst = sc.instance
     d, k, m, n = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs, inst.n
     names = ([f"w_{j}_{t}" for j in range(k) for t in range(d)] + [f"b_{j}" for j in range(k)]
              + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
-    v = {name: z3.Int(name) for name in names}
+    v = {name: z3.Int(name) if bits is None else z3.BitVec(name, bits) for name in names}
     parts = [z3.Or([v[name] == s for s in sc.weights]) for name in names]
     hidden = []
     for j in range(k):
@@ -68,10 +84,11 @@ def formula(sc: Scaled) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
     return parts, v
 
 
-def solve(sc: Scaled, deadline: Deadline) -> Outcome:
+def solve(sc: Scaled, deadline: Deadline, bitvectors: bool = False) -> Outcome:
     """Decide the formula with Z3; sat with the model's network, unsat as Z3's refutation."""
-    parts, v = formula(sc)
-    logic = "QF_LIA" if sc.budget == 0 or sc.instance.loss == "absolute" else "QF_NIA"
+    bits = bit_width(sc) if bitvectors else None
+    parts, v = formula(sc, bits)
+    logic = "QF_BV" if bits else "QF_LIA" if sc.budget == 0 or sc.instance.loss == "absolute" else "QF_NIA"
     solver = z3.SolverFor(logic)
     remaining = deadline.remaining()
     if remaining is not None:
@@ -84,7 +101,11 @@ def solve(sc: Scaled, deadline: Deadline) -> Outcome:
     if result != z3.sat:
         return Outcome("unknown", reason=f"SMT: z3 {logic}: {solver.reason_unknown()}")
     model = solver.model()
-    val = lambda name: sc.weight(model.eval(v[name], model_completion=True).as_long())  # noqa: E731
+
+    def val(name: str) -> Fraction:
+        value = model.eval(v[name], model_completion=True)
+        return sc.weight(value.as_signed_long() if bits else value.as_long())
+
     inst = sc.instance
     d, k, m = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs
     network = Network.build([[val(f"w_{j}_{t}") for t in range(d)] for j in range(k)],
