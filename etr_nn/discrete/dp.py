@@ -36,6 +36,7 @@ as in the two-layer algorithm of Doron-Arad (arXiv 2412.13057) for a fixed data-
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from itertools import product
@@ -100,31 +101,55 @@ def state_bound(sc: Scaled, types: Types, k: int) -> int:
     return total
 
 
-def completion_bound(sc: Scaled, box: tuple[Vector, Vector], state: Vector, r: int,
-                     limit: int) -> tuple[int, Vector]:
-    """B_r(state) and the best output biases (scaled); stops early above `limit`."""
-    n, m = sc.instance.n, sc.instance.shape.outputs
-    lo, hi = box
-    total, biases = 0, []
-    for o in range(m):
-        best, best_c = -1, 0
-        for c in sc.weights:
-            shift, s = c * sc.bias_factor, 0
-            for i in range(n):
-                at = o * n + i
-                gap = sc.labels[i][o] - shift - state[at]
-                excess = r * lo[at] - gap if gap < r * lo[at] else gap - r * hi[at] if gap > r * hi[at] else 0
-                if excess:
-                    s += sc.penalty(excess)
-                    if 0 <= best <= s:
-                        break
-            if best < 0 or s < best:
-                best, best_c = s, c
-        total += best
-        biases.append(best_c)
-        if total > limit:
-            break
-    return total, tuple(biases)
+class CompletionBound:
+    """B_r(p) of the module docstring, with the best output biases.
+
+    Per output o the bias c enters as the shift L·c; at point i the remaining types can
+    absorb it without loss iff shift ∈ [y − p − r·hi, y − p − r·lo] =: [low_i, high_i], and
+    otherwise cost ℓ(distance to that interval). The cost is convex in the shift, so the
+    scan over S (ascending) stops at the first increase; with no loss left to spend it is
+    the test "some shift lies in ∩_i [low_i, high_i]" (a bisection).
+    """
+
+    def __init__(self, sc: Scaled, box: tuple[Vector, Vector]) -> None:
+        inst = sc.instance
+        self.n, self.m = inst.n, inst.shape.outputs
+        self.lo, self.hi = box
+        self.targets = tuple(sc.labels[i][o] for o in range(self.m) for i in range(self.n))
+        self.weights = sc.weights
+        self.shifts = tuple(c * sc.bias_factor for c in sc.weights)
+        self.squared = inst.loss == "squared"
+
+    def __call__(self, state: Vector, r: int, limit: int) -> tuple[int, Vector]:
+        """(B_r(state), best scaled biases); stops early, biases cut short, above `limit`."""
+        n, total, biases = self.n, 0, []
+        for o in range(self.m):
+            span = range(o * n, (o + 1) * n)
+            low = [self.targets[at] - state[at] - r * self.hi[at] for at in span]
+            high = [self.targets[at] - state[at] - r * self.lo[at] for at in span]
+            if total == limit:
+                first, last = max(low), min(high)
+                at = bisect.bisect_left(self.shifts, first)
+                if at == len(self.shifts) or self.shifts[at] > last:
+                    return limit + 1, tuple(biases)
+                biases.append(self.weights[at])
+                continue
+            best, best_c = -1, 0
+            for c, shift in zip(self.weights, self.shifts):
+                cost = 0
+                for a, b in zip(low, high):
+                    gap = a - shift if shift < a else shift - b if shift > b else 0
+                    if gap:
+                        cost += gap * gap if self.squared else gap
+                if 0 <= best < cost:
+                    break
+                if best < 0 or cost < best:
+                    best, best_c = cost, c
+            total += best
+            biases.append(best_c)
+            if total > limit:
+                break
+        return total, tuple(biases)
 
 
 def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome:
@@ -133,7 +158,7 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
     types = types or neuron_types(sc, deadline)
     if types is None:
         return Outcome("unknown", reason="dynamic program: time limit while listing neuron types")
-    box, budget, vectors = types.box(), sc.budget, types.vectors
+    bound, budget, vectors = CompletionBound(sc, types.box()), sc.budget, types.vectors
     zero = (0,) * len(vectors[0])
     # level[t][p] = (last(p), parent state, type index), or None if p was pruned
     levels: list[dict[Vector, tuple[int, Vector, int] | None]] = [{zero: (0, zero, -1)}]
@@ -155,14 +180,14 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
                     if known is not None and j < known[0]:
                         following[q] = (j, p, j)
                     continue
-                if completion_bound(sc, box, q, r, budget)[0] > budget:
+                if bound(q, r, budget)[0] > budget:
                     following[q] = None
                     pruned += 1
                     continue
                 following[q] = (j, p, j)
                 if r == 0:  # a sum of k types within the loss bound: done
                     stats = _stats(types, levels, pruned)
-                    return Outcome("sat", _network(sc, types, levels, q, box),
+                    return Outcome("sat", _network(sc, types, levels, q, bound),
                                    reason=f"dynamic program over {k} neuron(s) from {len(vectors)} types",
                                    details={"dp": stats})
     stats = _stats(types, levels, pruned)
@@ -178,9 +203,9 @@ def _stats(types: Types, levels: list[dict[Vector, tuple[int, Vector, int] | Non
 
 
 def _network(sc: Scaled, types: Types, levels: list[dict[Vector, tuple[int, Vector, int] | None]],
-             q: Vector, box: tuple[Vector, Vector]) -> Network:
+             q: Vector, bound: CompletionBound) -> Network:
     """Walk the parent links back from a final state; choose the best output biases."""
-    biases = completion_bound(sc, box, q, 0, sc.budget)[1]
+    biases = bound(q, 0, sc.budget)[1]
     chosen = []
     for level in reversed(levels[1:]):
         entry = level[q]
