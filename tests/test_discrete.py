@@ -154,3 +154,14 @@ def test_cli(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     doc.update(network={"inputs": 1, "hidden": 4, "outputs": 1}, weights={"finite": list(range(-4, 5))})
     big.write_text(json.dumps(doc))
     assert main(["solve", str(big), "--method", "brute", "--timeout", "0.05"]) == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.sampled_from(("squared", "absolute")), st.sampled_from((0, 1)))
+def test_dp_and_smt_agree_with_three_neurons(seed: int, loss: str, max_error: int) -> None:
+    # k = 3 exercises the multiset order of the DP (sorted type sequences) beyond pairs.
+    rng = random.Random(seed)
+    d = rng.choice((1, 2))
+    data = [(x, (rng.randint(-3, 3),)) for x in random_points(5, d, rng, size=2)]
+    inst = instance(Shape(d, 3, 1), data, (-1, 0, 1), loss, max_error)
+    assert solve(inst, "dp").status == solve(inst, "smt").status

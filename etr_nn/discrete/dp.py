@@ -45,6 +45,7 @@ from etr_nn.discrete.common import Deadline, Outcome, Scaled
 from etr_nn.network import Network
 
 Vector = tuple[int, ...]
+Level = dict[Vector, "tuple[int, Vector] | None"]  # state → (last(state), parent), None if pruned
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,7 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
         return Outcome("unknown", reason="dynamic program: time limit while listing neuron types")
     bound, budget, vectors = CompletionBound(sc, types.box()), sc.budget, types.vectors
     zero = (0,) * len(vectors[0])
-    # level[t][p] = (last(p), parent state, type index), or None if p was pruned
-    levels: list[dict[Vector, tuple[int, Vector, int] | None]] = [{zero: (0, zero, -1)}]
+    levels: list[Level] = [{zero: (0, zero)}]
     steps = pruned = 0
     for t in range(k):
         r = k - t - 1
@@ -178,13 +178,13 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
                 if q in following:
                     known = following[q]
                     if known is not None and j < known[0]:
-                        following[q] = (j, p, j)
+                        following[q] = (j, p)
                     continue
                 if bound(q, r, budget)[0] > budget:
                     following[q] = None
                     pruned += 1
                     continue
-                following[q] = (j, p, j)
+                following[q] = (j, p)
                 if r == 0:  # a sum of k types within the loss bound: done
                     stats = _stats(types, levels, pruned)
                     return Outcome("sat", _network(sc, types, levels, q, bound),
@@ -197,20 +197,19 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
                    details={"dp": stats})
 
 
-def _stats(types: Types, levels: list[dict[Vector, tuple[int, Vector, int] | None]], pruned: int) -> dict[str, int]:
+def _stats(types: Types, levels: list[Level], pruned: int) -> dict[str, int]:
     return {"types": len(types.vectors), "hidden_vectors": types.hidden,
             "states": sum(len(level) for level in levels), "pruned": pruned}
 
 
-def _network(sc: Scaled, types: Types, levels: list[dict[Vector, tuple[int, Vector, int] | None]],
-             q: Vector, bound: CompletionBound) -> Network:
+def _network(sc: Scaled, types: Types, levels: list[Level], q: Vector, bound: CompletionBound) -> Network:
     """Walk the parent links back from a final state; choose the best output biases."""
     biases = bound(q, 0, sc.budget)[1]
     chosen = []
     for level in reversed(levels[1:]):
         entry = level[q]
         assert entry is not None
-        chosen.append(types.neurons[entry[2]])
+        chosen.append(types.neurons[entry[0]])
         q = entry[1]
     return network_of(sc, chosen[::-1], biases)
 
