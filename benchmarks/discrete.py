@@ -143,7 +143,8 @@ def run(quick: bool, cap: float) -> str:
         grid = ([(Shape(1, 2, 1), s, n) for s in (3, 5, 7) for n in (4, 8, 16)]
                 + [(Shape(2, 2, 1), s, n) for s in (3, 5) for n in (6, 12)]
                 + [(Shape(1, 3, 1), s, n) for s in (3, 5) for n in (6, 12)]
-                + [(Shape(2, 3, 1), 3, 8), (Shape(1, 2, 2), 3, 6), (Shape(2, 2, 2), 3, 8), (Shape(3, 3, 1), 3, 10)])
+                + [(Shape(2, 3, 1), 3, 8), (Shape(1, 2, 2), 3, 6), (Shape(2, 2, 2), 3, 8), (Shape(3, 3, 1), 3, 10)]
+                + [(Shape(2, 3, 1), 5, 10), (Shape(3, 2, 1), 5, 12), (Shape(2, 2, 2), 5, 8)])
         errors = [(Shape(1, 2, 1), 3, 6), (Shape(1, 2, 1), 5, 8), (Shape(2, 2, 1), 3, 6)]
     rows = ["| d,k,m | \\|S\\| | n | loss ≤ γ | expected | auto picks | dp | smt | smt-bv | brute | z3 direct | agree |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]

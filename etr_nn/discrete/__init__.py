@@ -15,6 +15,9 @@ fixed number of data points. Three exact methods decide it here:
 2. otherwise list the types T and bound the DP's states R (etr_nn.discrete.dp.state_bound);
    the DP costs about R·|T| steps, brute force about BRUTE_WEIGHT·|S|^W;
 3. the cheaper of the two if that estimate is at most WORK_LIMIT, else smt.
+The estimate ignores pruning, so it overstates the DP's work (often by 100×-1000×);
+WORK_LIMIT is set at the measured crossover (benchmarks/discrete.py: the DP wins below
+about 10^7 estimated steps, Z3 from about 10^8 on).
 
 Every sat answer is certified by etr_nn.certify (weights in S, exact loss ≤ γ) before it
 is reported; unsat answers say which exhaustive argument they rest on; a time limit gives
@@ -35,7 +38,7 @@ from etr_nn.solution import Solution
 Method = Literal["auto", "smt", "dp", "brute"]
 METHODS: tuple[Method, ...] = ("auto", "smt", "dp", "brute")
 TYPE_LIMIT = 20_000
-WORK_LIMIT = 5_000_000
+WORK_LIMIT = 30_000_000
 BRUTE_WEIGHT = 20  # one network checked in Fractions ≈ this many DP steps
 
 
