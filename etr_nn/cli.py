@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
-from etr_nn.backends import BACKENDS
+from etr_nn.backends import REGISTRY
 from etr_nn.certify import certify
 from etr_nn.discrete import METHODS
 from etr_nn.discrete import compare as discrete_compare
@@ -122,7 +122,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("solve", help="decide an instance and print exact, verified weights")
     p.add_argument("file")
-    p.add_argument("--backend", default="z3", choices=sorted(BACKENDS))
+    p.add_argument("--backend", default="z3", choices=sorted(REGISTRY))
     p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
     p.add_argument("--method", default="auto", choices=METHODS,
                    help="algorithm for finite weight sets (see etr_nn.discrete)")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy
+if TYPE_CHECKING:
+    import sympy
 
 from .algebraic import Number, RealAlgebraic, _frac, _integer_poly, _rational, inverse, real_roots
 from .roots import isolate_coarse
@@ -39,6 +40,8 @@ def from_json(v: Any) -> Number:
 
 def to_sympy(x: Number | int) -> sympy.Expr:
     """``sympy.Rational`` or ``sympy.CRootOf(minimal polynomial, index)``."""
+    import sympy  # imported on use: it costs half a second at start-up
+
     if isinstance(x, RealAlgebraic):
         t = sympy.Symbol("t")
         return sympy.CRootOf(sympy.Poly(list(reversed(x.coeffs)), t), x.index)
@@ -63,6 +66,8 @@ def _nth_root(b: Number, n: int) -> Number:
 def from_sympy(expr: Any) -> Number:
     """Exact number from a real algebraic SymPy expression: rationals,
     ``CRootOf``, and sums, products and rational powers of those."""
+    import sympy
+
     e = sympy.sympify(expr)
     if e.is_real is False:
         raise ValueError(f"{e} is not real")

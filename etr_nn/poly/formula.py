@@ -62,7 +62,7 @@ def evaluate(poly: flint.fmpq_mpoly, values: list[Number]) -> Number:
         term: Number = Fraction(int(coefficient.p), int(coefficient.q))
         for value, exponent in zip(values, monomial):
             if exponent:
-                term = term * value ** exponent
+                term = term * value ** int(exponent)
         total = total + term
     return total
 

@@ -1,0 +1,166 @@
+"""Preprocessing before the CAD: substitute out variables fixed by linear equations, and
+split disjunctions whose branches contain such equations.
+
+In a conjunction, an atom p = 0 with p = c·v + q, c a nonzero rational and q free of v,
+fixes v = −q/c: substituting it everywhere removes a CAD variable (the cost of a CAD is
+doubly exponential in their number).  A disjunction among the conjuncts whose branches
+hold equations is split (each branch conjoined with the rest, eliminated again), so that
+the ReLU case splits of the encodings become conjunctions (an equation p·q = 0 is split
+likewise into p = 0 ∨ q = 0); branches whose atoms turn into false constants are dropped
+at once.  When no equation is linear in a variable, the
+conjunction's equations are replaced by the reduced row echelon form of their coefficient
+matrix over the monomials (highest degree first): the same ideal's linear span, so the
+same solutions, and it exposes inconsistent combinations (a nonzero constant) and linear
+consequences of nonlinear equations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import flint
+
+from etr_nn.cad.projection import Poly, check_deadline
+from etr_nn.exact import Number
+from etr_nn.poly import And, Atom, Formula, Or
+from etr_nn.poly.formula import evaluate
+
+Truth = bool | Formula
+
+_TEST = {"=": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c < 0,
+         "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A conjunctive piece: formula (or True) over the remaining variables, and the
+    eliminated variables with their values as polynomials in the others (in order)."""
+
+    formula: Truth
+    solved: tuple[tuple[int, Poly], ...]
+
+    def complete(self, point: list[Number]) -> list[Number]:
+        """Fill in the eliminated variables of a full-length point, last eliminated first."""
+        point = list(point)
+        for i, value in reversed(self.solved):
+            point[i] = evaluate(value, point)
+        return point
+
+
+def simplify(formula: Formula) -> Truth:
+    """Constant atoms evaluated, And/Or flattened and short-circuited."""
+    if isinstance(formula, Atom):
+        if formula.poly.is_constant():
+            p = formula.poly
+            return _TEST[formula.rel](flint.fmpq(0) if p.is_zero() else p.leading_coefficient())
+        return formula
+    is_and = isinstance(formula, And)
+    args: list[Formula] = []
+    for f in formula.args:
+        s = simplify(f)
+        if s is (not is_and):
+            return not is_and
+        if s is is_and:
+            continue
+        args += s.args if type(s) is type(formula) else [s]
+    if not args:
+        return is_and
+    return args[0] if len(args) == 1 else (And if is_and else Or)(tuple(args))
+
+
+def substitute(formula: Formula, i: int, value: Poly) -> Formula:
+    ctx = value.context()
+    images = [value if j == i else g for j, g in enumerate(ctx.gens())]
+    if isinstance(formula, Atom):
+        return Atom(formula.poly.compose(*images) if formula.poly.degrees()[i] else formula.poly, formula.rel)
+    return type(formula)(tuple(substitute(f, i, value) for f in formula.args))
+
+
+def _solvable(atom: Atom) -> tuple[int, Poly] | None:
+    """(i, value) if the equation atom fixes x_i linearly with a constant coefficient."""
+    if atom.rel != "=":
+        return None
+    p = atom.poly
+    ctx = p.context()
+    for i, e in enumerate(p.degrees()):
+        if e != 1:
+            continue
+        terms = [(exps, c) for exps, c in p.terms() if exps[i]]
+        if len(terms) == 1 and sum(terms[0][0]) == 1:
+            c = terms[0][1]
+            return i, -(p - c * ctx.gens()[i]) / c
+    return None
+
+
+def _row_reduce(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
+    """The conjuncts with their equations in reduced row echelon form over the monomials,
+    or None if that changes nothing."""
+    equations = [a.poly for a in conjuncts if isinstance(a, Atom) and a.rel == "="]
+    if len(equations) < 2:
+        return None
+    monomials = sorted({exps for p in equations for exps, _ in p.terms()}, key=lambda e: (sum(e), e), reverse=True)
+    column = {e: j for j, e in enumerate(monomials)}
+    matrix = flint.fmpq_mat(len(equations), len(monomials))
+    for i, p in enumerate(equations):
+        for exps, c in p.terms():
+            matrix[i, column[exps]] = c
+    rref, rank = matrix.rref()
+    ctx = equations[0].context()
+    rows = [ctx.from_dict({monomials[j]: rref[i, j] for j in range(len(monomials)) if rref[i, j] != 0})
+            for i in range(rank)]
+    if {str(p) for p in rows} == {str(p) for p in equations}:
+        return None
+    rest = tuple(a for a in conjuncts if not (isinstance(a, Atom) and a.rel == "="))
+    return rest + tuple(Atom(p, "=") for p in rows)
+
+
+def _split_products(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
+    """The conjuncts with p·q = 0 replaced by p = 0 ∨ q = 0 (irreducible factors), or None."""
+    out, changed = [], False
+    for a in conjuncts:
+        if isinstance(a, Atom) and a.rel == "=":
+            factors = [g for g, _ in a.poly.factor()[1]]
+            if len(factors) > 1 or factors and factors[0].degrees() != a.poly.degrees():
+                out.append(Or(tuple(Atom(g, "=") for g in factors)))
+                changed = True
+                continue
+        out.append(a)
+    return tuple(out) if changed else None
+
+
+def _has_equation(formula: Formula) -> bool:
+    if isinstance(formula, Atom):
+        return formula.rel == "="
+    return isinstance(formula, And) and any(_has_equation(f) for f in formula.args)
+
+
+def branches(formula: Formula, deadline: float | None = None,
+             solved: tuple[tuple[int, Poly], ...] = ()) -> Iterator[Branch]:
+    """Conjunctive pieces whose disjunction is equivalent to the formula, each with its
+    linear equations eliminated."""
+    check_deadline(deadline)
+    f = simplify(formula)
+    while not isinstance(f, bool):
+        conjuncts = f.args if isinstance(f, And) else (f,)
+        found = next((s for a in conjuncts if isinstance(a, Atom) and (s := _solvable(a))), None)
+        if found is None:
+            reduced = _row_reduce(conjuncts) or _split_products(conjuncts)
+            if reduced is None:
+                break
+            f = simplify(And(reduced))
+            continue
+        solved += (found,)
+        f = simplify(substitute(f, *found))
+    if f is False:
+        return
+    if not isinstance(f, bool):
+        conjuncts = f.args if isinstance(f, And) else (f,)
+        split = next((j for j, a in enumerate(conjuncts)
+                      if isinstance(a, Or) and any(_has_equation(b) for b in a.args)), None)
+        if split is not None:
+            rest = conjuncts[:split] + conjuncts[split + 1:]
+            for b in conjuncts[split].args:
+                yield from branches(And(rest + (b,)), deadline, solved)
+            return
+    yield Branch(f, solved)

@@ -1,0 +1,240 @@
+"""Lifting over exact sample points: signs of polynomials at real algebraic points, and
+the real roots of a polynomial in the fibre over a sample point.
+
+A sample point is a sequence of exact numbers (α_1, …, α_k) (`etr_nn.exact.Number`).
+
+Fibre roots (approach: resultant elimination with exact selection, no outside solver).
+For a level-(k+1) polynomial f:
+1. Lazard evaluation: for i = 1..k, while f(α_1..α_i, x_{i+1}..) ≡ 0, replace f by ∂f/∂x_i.
+   If f = (x_i − α_i)^v·g then ∂^v f/∂x_i^v = v!·g at x_i = α_i, so this is Lazard's
+   valuation-and-divide step without dividing over a number field.  Rational coordinates
+   are substituted as they come; irrational ones stay symbolic.
+2. Coefficients of x_{k+1} that vanish at α are dropped (exact sign test), giving
+   g(α, x) of its true degree.
+3. R(x) = Res_{x_j}(m_j(x_j), …) over the irrational coordinates α_j with minimal
+   polynomials m_j: R is the product of g over all conjugate tuples, an integer polynomial
+   whose roots contain those of g(α, x).  Its real roots come from
+   `etr_nn.exact.real_roots`, and a candidate γ is kept iff g(α, γ) = 0, decided by rational
+   interval arithmetic and, when that cannot exclude 0, exact evaluation.
+4. If a conjugate tuple nullifies g, R ≡ 0; then the coefficients β_d = c_d(α) are computed
+   exactly and R is the iterated resultant of Σ β_d x^d over the minimal polynomials of the
+   irrational β_d (no conjugate of a nonzero number is 0, so this R ≢ 0).
+This keeps every decision exact and independent of other solvers; the price is the degree
+of R (product of the degrees), which is small when most coordinates are rational — as
+they are for the encodings this package produces (sectors get rational samples).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+import flint
+
+from etr_nn.cad.projection import Poly, coefficients
+from etr_nn.exact import Number, RealAlgebraic, real_roots
+from etr_nn.poly.formula import evaluate
+
+Point = Sequence[Number]
+
+_ROUNDS = 6
+
+
+def _q(x: Fraction) -> flint.fmpq:
+    return flint.fmpq(x.numerator, x.denominator)
+
+
+def _constant(p: Poly) -> flint.fmpq:
+    return flint.fmpq(0) if p.is_zero() else p.leading_coefficient()
+
+
+def substitute_rationals(p: Poly, point: Point) -> Poly:
+    """p with every rational coordinate of `point` substituted."""
+    degrees = p.degrees()
+    values = {i: _q(v) for i, v in enumerate(point) if degrees[i] and not isinstance(v, RealAlgebraic)}
+    return p.subs(values) if values else p
+
+
+def _enclosure(p: Poly, point: Point) -> tuple[flint.fmpq, flint.fmpq]:
+    """Rational interval containing p(point) (point coordinates used by p are algebraic)."""
+    boxes = {i: tuple(_q(e) for e in point[i].interval) for i in range(len(point))
+             if isinstance(point[i], RealAlgebraic)}
+    lo = hi = flint.fmpq(0)
+    for exps, c in p.terms():
+        a = b = flint.fmpq(1)
+        for i, e in enumerate(exps):
+            if e:
+                u, v = _power(*boxes[i], e)
+                ends = (a * u, a * v, b * u, b * v)
+                a, b = min(ends), max(ends)
+        a, b = (c * a, c * b) if c > 0 else (c * b, c * a)
+        lo, hi = lo + a, hi + b
+    return lo, hi
+
+
+def _power(u: flint.fmpq, v: flint.fmpq, e: int) -> tuple[flint.fmpq, flint.fmpq]:
+    if e % 2 == 1 or u >= 0:
+        return u**e, v**e
+    if v <= 0:
+        return v**e, u**e
+    return flint.fmpq(0), max(u**e, v**e)
+
+
+def sign(p: Poly, point: Point) -> int:
+    """Exact sign of p at the point (p may only involve the point's coordinates)."""
+    p = substitute_rationals(p, point)
+    if p.is_constant():
+        c = _constant(p)
+        return (c > 0) - (c < 0)
+    used = [i for i, e in enumerate(p.degrees()) if e]
+    for _ in range(_ROUNDS):
+        lo, hi = _enclosure(p, point)
+        if lo > 0:
+            return 1
+        if hi < 0:
+            return -1
+        for i in used:
+            a, b = point[i].interval
+            point[i].refine((b - a) / 4)
+    value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))])
+    return (value > 0) - (value < 0)
+
+
+def _vanishes(h: Poly, i: int, point: Point) -> bool:
+    """Whether h, as a polynomial in x_{i+2}, x_{i+3}, … , is zero at (α_1..α_{i+1})."""
+    ctx = h.context()
+    grouped: dict[tuple[int, ...], dict[tuple[int, ...], flint.fmpq]] = {}
+    for exps, c in h.terms():
+        grouped.setdefault(exps[i + 1:], {})[exps[: i + 1] + (0,) * (len(exps) - i - 1)] = c
+    return all(sign(ctx.from_dict(d), point[: i + 1]) == 0 for d in grouped.values())
+
+
+def lazard_evaluation(f: Poly, point: Point) -> Poly:
+    """f after Lazard evaluation at the point: rational coordinates substituted,
+    irrational ones symbolic, nullification removed by differentiation (step 1 above)."""
+    for i, a in enumerate(point):
+        while True:
+            h = f.subs({i: _q(a)}) if not isinstance(a, RealAlgebraic) and f.degrees()[i] else f
+            if not _vanishes(h, i, point):
+                f = h
+                break
+            f = f.derivative(i)
+    return f
+
+
+def _univariate(p: Poly, i: int) -> list[flint.fmpq]:
+    cs = coefficients(p, i)
+    return [_constant(cs[e]) if e in cs else flint.fmpq(0) for e in range(max(cs) + 1)]
+
+
+def _minimal(ctx: flint.fmpq_mpoly_ctx, a: RealAlgebraic, i: int) -> Poly:
+    n = ctx.nvars()
+    return ctx.from_dict({tuple(e if j == i else 0 for j in range(n)): c for e, c in enumerate(a.coeffs) if c})
+
+
+def _eliminate(g: Poly, numbers: dict[int, RealAlgebraic], main: int) -> list[flint.fmpq]:
+    """Coefficients of Π over conjugates: iterated resultants with minimal polynomials."""
+    ctx = g.context()
+    for i, a in numbers.items():
+        g = g.resultant(_minimal(ctx, a, i), i)
+    return [] if g.is_zero() else _univariate(g, main)
+
+
+def _coefficientwise(cs: dict[int, Poly], point: Point) -> list[flint.fmpq]:
+    """Step 4: the candidate polynomial from the exact values of the coefficients."""
+    values = {e: evaluate(c, list(point) + [Fraction(0)]) for e, c in cs.items()}
+    names = tuple(f"y{e}" for e in values) + ("x",)
+    ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
+    gens = ctx.gens()
+    x, main = gens[-1], len(names) - 1
+    g, algebraic = ctx.from_dict({}), {}
+    for j, (e, v) in enumerate(values.items()):
+        if isinstance(v, RealAlgebraic):
+            g += gens[j] * x**e
+            algebraic[j] = v
+        else:
+            g += _q(v) * x**e
+    return _eliminate(g, algebraic, main)
+
+
+def fibre_roots(f: Poly, point: Point) -> list[Number]:
+    """Distinct real roots, ascending, of f(α, x_{k+1}) after Lazard evaluation (k = len(point))."""
+    k = len(point)
+    g = lazard_evaluation(f, point)
+    cs = {e: c for e, c in coefficients(g, k).items() if sign(c, point) != 0}
+    if max(cs, default=0) == 0:
+        return []
+    if len(cs) == 1:
+        return [Fraction(0)]
+    g = _join(cs, k, g.context())
+    algebraic = {i: point[i] for i, e in enumerate(g.degrees()[:k]) if e}
+    if not algebraic:
+        return real_roots(_univariate(g, k))
+    coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point)
+    return [r for r in real_roots(coeffs) if sign(g, list(point) + [r]) == 0]
+
+
+def _join(cs: dict[int, Poly], k: int, ctx: flint.fmpq_mpoly_ctx) -> Poly:
+    x = ctx.gens()[k]
+    total = ctx.from_dict({})
+    for e, c in cs.items():
+        total += c * x**e
+    return total
+
+
+def _simplest_between(u: Fraction, v: Fraction) -> Fraction:
+    """The rational of smallest denominator, then smallest absolute value, in (u, v), u < v."""
+    if u < 0 < v:
+        return Fraction(0)
+    if v <= 0:
+        return -_simplest_between(-v, -u)
+    fl = Fraction(u.numerator // u.denominator)
+    if fl + 1 < v:
+        return fl + 1
+    if u == fl:  # (fl, v) with v <= fl + 1: fl + 1/n
+        n = 1
+        while Fraction(1, n) >= v - fl:
+            n += 1
+        return fl + Fraction(1, n)
+    return fl + 1 / _simplest_between(1 / (v - fl), 1 / (u - fl))
+
+
+def _upper(x: Number) -> Fraction:
+    return x.interval[1] if isinstance(x, RealAlgebraic) else x
+
+
+def _lower(x: Number) -> Fraction:
+    return x.interval[0] if isinstance(x, RealAlgebraic) else x
+
+
+def between(a: Number | None, b: Number | None) -> Fraction:
+    """A simple rational strictly between a and b (None: unbounded on that side)."""
+    if a is None and b is None:
+        return Fraction(0)
+    if a is None:
+        return Fraction(0) if b > 0 else Fraction(_lower(b).__floor__() - 1)
+    if b is None:
+        return Fraction(0) if a < 0 else Fraction(_upper(a).__ceil__() + 1)
+    while _upper(a) >= _lower(b):
+        for x in (a, b):
+            if isinstance(x, RealAlgebraic):
+                lo, hi = x.interval
+                x.refine((hi - lo) / 4)
+    return _simplest_between(_upper(a), _lower(b))
+
+
+def stack(polys: list[Poly], point: Point) -> list[tuple[int, Number]]:
+    """The cells of the stack over the point: (index, sample) with index 1, 2, …, 2r + 1
+    (even: section at a root, odd: sector with a rational sample)."""
+    roots: list[Number] = []
+    for f in polys:
+        roots += fibre_roots(f, point)
+    roots.sort()
+    distinct = [r for j, r in enumerate(roots) if j == 0 or r != roots[j - 1]]
+    out: list[tuple[int, Number]] = []
+    bounds = [None, *distinct, None]
+    for j in range(len(distinct) + 1):
+        out.append((2 * j + 1, between(bounds[j], bounds[j + 1])))
+        if j < len(distinct):
+            out.append((2 * j + 2, distinct[j]))
+    return out

@@ -1,0 +1,215 @@
+"""The CAD backend: known cell counts, exact samples, projections, agreement with Z3 and QEPCAD B."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import flint
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etr_nn import backends
+from etr_nn.cad import CAD, cells, decide, project, qepcad
+from etr_nn.encode.direct import encode
+from etr_nn.exact import RealAlgebraic, real_roots
+from etr_nn.generate import planted
+from etr_nn.instance import Shape
+from etr_nn.poly import And, Atom, Or, System
+from etr_nn.solve import solve
+
+XY = flint.fmpq_mpoly_ctx.get(("x", "y"), "lex")
+x, y = XY.gens()
+XYZ = flint.fmpq_mpoly_ctx.get(("x", "y", "z"), "lex")
+
+
+def test_circle_has_13_cells():
+    # x in (-oo,-1): 1 cell; x = -1: y<0, y=0, y>0; (-1,1): 5; x = 1: 3; (1,oo): 1
+    found = list(CAD([x**2 + y**2 - 1], XY).cells())
+    assert len(found) == 13
+    assert sorted(c.dimension for c in found) == [0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+    assert [c.index for c in found if c.dimension == 0] == [(2, 2), (4, 2)]
+
+
+@pytest.mark.parametrize("coeffs", [[-2, 0, 1], [0, -1, 0, 1], [1, 0, 1], [6, -5, 1], [-2, 3, 0, -1, 1], [5]])
+def test_univariate_cell_count(coeffs):
+    ctx = flint.fmpq_mpoly_ctx.get(("x",), "lex")
+    (t,) = ctx.gens()
+    p = sum((c * t**e for e, c in enumerate(coeffs)), ctx.from_dict({}))
+    r = len(real_roots(coeffs))
+    found = list(CAD([p], ctx).cells())
+    assert len(found) == 2 * r + 1
+    assert [c.sample[0] for c in found if c.dimension == 0] == real_roots(coeffs)
+
+
+def test_sphere_cell_count():
+    # R^1: 5 cells; R^2: 1 + 5 + 13 + 5 + 1 = 25 (over x = ±1: y<0, y=0, y>0 with 1, 3, 1 z-cells)
+    a, b, c = XYZ.gens()
+    sphere = a**2 + b**2 + c**2 - 1
+    found = list(CAD([sphere], XYZ).cells())
+    assert len(found) == 25
+    on = [cell for cell in found if System(XYZ, Atom(sphere, "=")).holds(dict(zip("xyz", cell.sample)))]
+    assert len(on) == 6 and sorted(cell.dimension for cell in on) == [0, 0, 1, 1, 2, 2]
+
+
+def test_x_squared_is_two_gives_two_root_samples():
+    sols = cells(System(XY, Atom(x**2 - 2, "=")), order=["x", "y"])
+    xs = [c.sample["x"] for c in sols]
+    assert len(xs) == 2 and all(isinstance(v, RealAlgebraic) and v * v == 2 for v in xs)
+    assert xs[0] < 0 < xs[1]
+    assert all(c.dimension == 1 for c in sols)
+    answer = decide(System(XY, And((Atom(x**2 - 2, "="), Atom(x, ">")))))
+    assert answer.status == "sat" and answer.point["x"] ** 2 == 2 and answer.point["x"] > 0
+
+
+def test_disc_solution_cells():
+    sols = cells(System(XY, Atom(x**2 + y**2 - 1, "<=")))
+    assert len(sols) == 5  # (-1, 0), (1, 0) and the 3 cells over -1 < x < 1
+    assert max(c.dimension for c in sols) == 2
+
+
+def test_projection_of_disc():
+    (piece,) = project(System(XY, Atom(x**2 + y**2 - 1, "<=")), "x")
+    assert (piece.lo, piece.hi, piece.lo_closed, piece.hi_closed) == (-1, 1, True, True)
+    (piece,) = project(System(XY, Atom(x**2 + y**2 - 1, "<")), "x")
+    assert (piece.lo, piece.hi, piece.lo_closed, piece.hi_closed) == (-1, 1, False, False)
+
+
+def test_projection_of_product_on_circle():
+    (piece,) = project(System(XY, Atom(x**2 + y**2 - 1, "=")), x * y)
+    assert (piece.lo, piece.hi, piece.lo_closed, piece.hi_closed) == (Fraction(-1, 2), Fraction(1, 2), True, True)
+
+
+def test_projection_unbounded_and_points():
+    pieces = project(System(XY, Or((Atom(x * y - 1, "="), Atom(x**2 - 2, "=")))), "x")
+    assert [str(p) for p in pieces] == ["(-oo, 0)", "(0, oo)"]
+    pieces = project(System(XY, And((Atom(x * y - 1, "="), Atom(y**2 - 2, "=")))), "x")
+    assert len(pieces) == 2 and all(p.lo == p.hi and p.lo**2 == Fraction(1, 2) for p in pieces)
+    pieces = project(System(XY, And((Atom(x * y - 1, "="), Atom(y, ">")))), "x")
+    assert [(p.lo, p.hi, p.lo_closed) for p in pieces] == [(0, None, False)]
+    assert project(System(XY, Atom(x**2 + y**2 + 1, "<=")), "y") == []
+
+
+def test_nullification_is_handled():
+    # x·z − y vanishes identically over the line x = y = 0 (a 1-dimensional cell in
+    # R^2 of the order x, z, y would not show it; in the order (x, y, z) the fibre over
+    # (0, 0) is all of R): Lazard evaluation differentiates instead of failing.
+    a, b, c = XYZ.gens()
+    system = System(XYZ, And((Atom(a * c - b, "="), Atom(a, "="), Atom(c - 3, ">"))))
+    found = cells(system, order=["x", "y", "z"])
+    assert found and all(system.holds(cell.sample) for cell in found)
+    assert decide(system).status == "sat"
+
+
+def test_dependent_algebraic_coordinates():
+    # y = -x = -sqrt 2: the conjugate tuple (sqrt 2, sqrt 2) nullifies (x - y)·z + x² - 2 + x - y,
+    # so the iterated resultant vanishes and the coefficient-wise elimination takes over
+    a, b, c = XYZ.gens()
+    system = System(XYZ, And((Atom(a**2 - 2, "="), Atom(a + b, "="), Atom(a, ">"),
+                              Atom((a - b) * c + a**2 - 2 + a - b, "="))))
+    answer = decide(system)
+    assert answer.status == "sat" and system.holds(answer.point)
+    sols = cells(system, order=["x", "y", "z"])
+    assert len(sols) == 1 and sols[0].dimension == 0 and sols[0].sample["z"] == -1
+
+
+def _poly(draw, ctx, degree):
+    gens = ctx.gens()
+    p = ctx.from_dict({})
+    for _ in range(draw(st.integers(1, 4))):
+        term = ctx.from_dict({(0,) * ctx.nvars(): draw(st.integers(-3, 3))})
+        for g in gens:
+            term *= g ** draw(st.integers(0, degree))
+        p += term
+    return p
+
+
+@st.composite
+def systems(draw):
+    ctx = XY if draw(st.booleans()) else XYZ
+    atoms = [Atom(_poly(draw, ctx, 2 if ctx is XY else 1), draw(st.sampled_from(["=", "<", "<=", ">", "!="])))
+             for _ in range(draw(st.integers(1, 3)))]
+    if len(atoms) == 3 and draw(st.booleans()):
+        return System(ctx, Or((And(tuple(atoms[:2])), atoms[2])))
+    return System(ctx, And(tuple(atoms)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(systems())
+def test_agrees_with_z3(system):
+    ours = decide(system, timeout=20)
+    theirs = backends.get("z3").check(system, 20)
+    if "unknown" in (ours.status, theirs.status):
+        return
+    assert ours.status == theirs.status
+    if ours.status == "sat":
+        assert system.holds(ours.point)
+
+
+@pytest.mark.parametrize("k,m,n", [(1, 1, 3), (2, 1, 3), (1, 2, 3), (2, 2, 2)])
+def test_planted_instances_solve(k, m, n):
+    instance, _ = planted(Shape(1, k, m), n, seed=0)
+    solution = solve(instance, backend="cad", timeout=30)
+    assert solution.status == "sat" and solution.verified
+
+
+def test_xor_one_neuron_unsat_two_sat():
+    from etr_nn.instance import loads
+
+    text = ('{"format": "etr-nn/instance/1", "name": "xor", "network": {"inputs": 2, "hidden": 2, "outputs": 1},'
+            ' "data": [{"x": [0, 0], "y": [0]}, {"x": [0, 1], "y": [1]}, {"x": [1, 0], "y": [1]}, {"x": [1, 1], "y": [0]}]}')
+    xor = loads(text)
+    assert solve(xor, backend="cad", timeout=30).status == "sat"
+    assert solve(xor.with_hidden(1), backend="cad", timeout=30).status == "unsat"
+
+
+def test_encoded_cases_agree_with_z3():
+    instance, _ = planted(Shape(1, 1, 2), 3, seed=1)
+    for case in encode(instance):
+        ours, theirs = decide(case.system, 30), backends.get("z3").check(case.system, 30)
+        assert ours.status == theirs.status
+
+
+def _qepcad_cases() -> list[System]:
+    a, b, c = XYZ.gens()
+    half = flint.fmpq(1, 2)
+    return [
+        System(XY, And((Atom(x**2 + y**2 - 1, "<"), Atom(x * y - half, ">")))),
+        System(XY, And((Atom(x**2 + y**2 - 1, "<="), Atom(x * y - half, ">=")))),
+        System(XY, And((Atom(y**2 - x**3 + x, "="), Atom(x + half, "<"), Atom(x + 1, ">")))),
+        System(XY, And((Atom(y - x**2, ">"), Atom(y + x**2 - 1, "<"), Atom(x - 1, ">")))),
+        System(XY, Or((And((Atom(x**2 - 2, "="), Atom(y**2 - 3, "="), Atom(x * y - 2, ">"))),
+                       Atom(x**4 + y**4 + 1, "<")))),
+        System(XYZ, And((Atom(a**2 + b**2 + c**2 - 1, "="), Atom(a * b * c - half / 4, ">")))),
+        System(XYZ, And((Atom(a**2 + b**2 + c**2 - 1, "<="), Atom(a + b + c - 2, ">")))),
+        System(XYZ, And((Atom(a * b - 1, "="), Atom(b * c - 1, "="), Atom(a + c, "="), Atom(a - 1, "!=")))),
+    ]
+
+
+@pytest.mark.skipif(not qepcad.available(), reason="QEPCAD B (passagemath-qepcad) not installed")
+@pytest.mark.parametrize("system", _qepcad_cases())
+def test_agrees_with_qepcad(system):
+    ours = decide(system, timeout=30)
+    assert ours.status == qepcad.decide(system, timeout=30)
+    if ours.status == "sat":
+        assert system.holds(ours.point)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k,m", [(1, 1), (2, 1), (1, 2), (2, 2)])
+def test_encoded_cases_of_random_labels_agree_with_z3(k, m):
+    import random
+
+    from etr_nn.generate import random_points
+    from etr_nn.instance import Instance
+
+    for seed in range(3):
+        rng = random.Random(seed)
+        points = random_points(3, 1, rng)
+        labels = tuple(tuple(Fraction(rng.randint(-3, 3)) for _ in range(m)) for _ in points)
+        instance = Instance(f"random-{seed}", Shape(1, k, m), tuple(points), labels)
+        for case in encode(instance):
+            ours, theirs = decide(case.system, 60), backends.get("z3").check(case.system, 60)
+            assert "unknown" in (ours.status, theirs.status) or ours.status == theirs.status
+            if ours.status == "sat":
+                assert case.system.holds(ours.point)

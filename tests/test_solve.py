@@ -1,0 +1,134 @@
+"""End to end: known answers, planted data always fits, one output never needs irrationals."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import z3
+from hypothesis import given
+from hypothesis import strategies as st
+
+from etr_nn import instance as instances
+from etr_nn.certify import certify
+from etr_nn.cli import main
+from etr_nn.generate import planted, random_points, sample
+from etr_nn.instance import Shape
+from etr_nn.network import Network
+from etr_nn.solve import solve
+
+CATALOGUE = json.loads((Path(__file__).parent.parent / "encodings" / "catalogue.json").read_text())
+
+
+@pytest.mark.parametrize("backend", ["z3", "cad"])
+@pytest.mark.parametrize("entry", CATALOGUE["instances"], ids=lambda e: e["file"])
+def test_catalogue_answers(encodings: Path, entry: dict[str, str], backend: str) -> None:
+    """Every backend gives the known answer, and its weights pass the exact check."""
+    inst = instances.load(encodings / entry["file"])
+    solution = solve(inst, backend=backend, timeout=60)
+    assert solution.status == entry["status"], solution.rests_on
+    if solution.status == "sat":
+        assert solution.verified and solution.network is not None
+        assert certify(inst, solution.network).valid and solution.error == 0
+
+
+@pytest.mark.parametrize("entry", CATALOGUE["solutions"], ids=lambda e: e["file"])
+def test_catalogue_solutions(encodings: Path, entry: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["verify", str(encodings / str(entry["instance"])), str(encodings / str(entry["file"]))])
+    assert code == (0 if entry["valid"] else 1)
+
+
+def test_cli_solve_writes_a_solution_that_verify_accepts(encodings: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "xor.solution.json"
+    assert main(["solve", str(encodings / "xor-k2.json"), "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "sat" in text and "verified" in text
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "etr-nn/solution/1" and doc["status"] == "sat" and doc["verified"] is True
+    assert len(doc["network"]["W"]) == 2 and len(doc["network"]["W"][0]) == 2 and len(doc["network"]["A"]) == 1
+    assert main(["verify", str(encodings / "xor-k2.json"), str(out)]) == 0
+
+
+def test_cli_unsat_exit_0_and_json(encodings: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(encodings / "xor-k1.json"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "unsat" and "network" not in doc and doc["rests_on"]
+
+
+def test_timeout_gives_unknown_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst, _ = planted(Shape(2, 3, 2), 14, seed=5)
+    path = tmp_path / "hard.json"
+    inst.dump(path)
+    assert main(["solve", str(path), "--backend", "z3", "--timeout", "0.5", "--json"]) in (0, 1)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] in ("sat", "unknown")
+    assert doc["status"] == "sat" or doc["seconds"] < 5
+
+
+def test_export_is_read_by_z3_with_the_same_answer(encodings: Path, tmp_path: Path) -> None:
+    for name, expected in (("xor-k1.json", z3.unsat), ("xor-k2.json", z3.sat),
+                           ("planted-d1-k2-m2-n6-s3.json", z3.sat)):
+        out = tmp_path / "enc.smt2"
+        assert main(["export", str(encodings / name), "--smt2", str(out)]) == 0
+        solver = z3.SolverFor("QF_NRA")
+        solver.from_file(str(out))
+        assert solver.check() == expected, name
+
+
+def test_verify_rounded_sqrt2_quickly(encodings: Path) -> None:
+    """Only exact arithmetic in Q(√2) tells a·w = 1 from 7071/10000·√2 ≈ 0.99999: well under 1 s."""
+    args = [sys.executable, "-m", "etr_nn", "verify", str(encodings / "relu.json")]
+    good = subprocess.run(args + [str(encodings / "relu-sqrt2.solution.json")], capture_output=True, text=True)
+    bad = subprocess.run(args + [str(encodings / "relu-sqrt2-rounded.solution.json")], capture_output=True, text=True)
+    assert good.returncode == 0 and "valid" in good.stdout
+    assert bad.returncode == 1 and "exceeds max_error" in bad.stdout
+
+
+shapes = st.builds(Shape, st.integers(1, 2), st.integers(1, 2), st.integers(1, 2))
+
+
+@given(shape=shapes, n=st.integers(1, 5), seed=st.integers(0, 10**6))
+def test_planted_data_is_sat_and_certified(shape: Shape, n: int, seed: int) -> None:
+    inst, _ = planted(shape, n, seed)
+    solution = solve(inst, timeout=60)
+    assert solution.status == "sat" and solution.network is not None
+    assert certify(inst, solution.network).valid
+
+
+@given(d=st.integers(1, 2), k=st.integers(1, 2), n=st.integers(1, 6), seed=st.integers(0, 10**6),
+       loss_and_gamma=st.sampled_from([("squared", 0), ("absolute", 0), ("absolute", Fraction(1, 2)),
+                                       ("absolute", 2)]))
+def test_single_output_answers_are_rational(d: int, k: int, n: int, seed: int,
+                                            loss_and_gamma: tuple[str, Fraction]) -> None:
+    """Fact 3: with one output, every sat answer has rational weights (labels here are random).
+
+    These losses keep every case linear (exact simplex), so an answer is always reached."""
+    loss, gamma = loss_and_gamma
+    rng = random.Random(seed)
+    points = random_points(n, d, rng)
+    labels = tuple((Fraction(rng.randint(-4, 4)),) for _ in points)
+    inst = instances.Instance("random", Shape(d, k, 1), tuple(points), labels, loss, Fraction(gamma))  # type: ignore[arg-type]
+    solution = solve(inst, timeout=60)
+    assert solution.status in ("sat", "unsat")
+    if solution.status == "sat":
+        assert solution.network is not None and solution.network.is_rational()
+        assert certify(inst, solution.network).valid
+
+
+@given(seed=st.integers(0, 10**6), which=st.integers(0, 10**6), delta=st.sampled_from([Fraction(1, 1000), Fraction(-1, 7)]))
+def test_certify_rejects_a_perturbed_weight(seed: int, which: int, delta: Fraction) -> None:
+    """Zero error is tight: moving one weight (one that matters) breaks the fit."""
+    rng = random.Random(seed)
+    network = Network.build([[2], [-1]], [-1, 1], [[1, Fraction(rng.randint(1, 3))]], [Fraction(rng.randint(-2, 2))])
+    inst = sample(network, [(Fraction(x, 2),) for x in range(-6, 7)], "zigzag")
+    assert certify(inst, network).valid
+    weights = network.weights()
+    weights[which % len(weights)] += delta
+    W, b, A, c = [weights[0:1], weights[1:2]], weights[2:4], [weights[4:6]], weights[6:7]
+    assert not certify(inst, Network.build(W, b, A, c)).valid
