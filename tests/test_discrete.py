@@ -113,12 +113,14 @@ def test_fits_are_monotone_in_the_width_when_zero_is_allowed() -> None:
 
 
 def test_example_files_have_the_answers_by_hand() -> None:
-    # A slope of 1/2 on 4 points: real weights fit with relu(x/2) + relu(-x/2); weights from
-    # {-1, 0, 1} do not (the methods agree exhaustively).
+    # A slope of 1/2 on x = 0, 2, 4, 6: real weights fit with relu(x/2) + relu(-x/2); with
+    # weights from {-1, 0, 1} each neuron changes by 0 or ±2 from x = 4 to 6, so f(6) − f(4)
+    # is even while the labels differ by 1 — at any width.
     half = load("encodings/discrete-half-slope.json")
     real, finite = compare(half)
     assert (real.status, finite.status) == ("sat", "unsat")
     assert {solve(half, m).status for m in METHODS} == {"unsat"}
+    assert {solve(half.with_hidden(3), m).status for m in ("dp", "smt")} == {"unsat"}
     # |x| = relu(x) + relu(-x): both fit.
     absolute = load("encodings/discrete-abs.json")
     real, finite = compare(absolute)
