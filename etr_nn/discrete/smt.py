@@ -83,12 +83,12 @@ def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict
     else:
         bound = math.isqrt(budget)
         parts += [z3.And(r <= bound, r >= -bound) for r in residuals]
-        if bound > TANGENT_LIMIT and bits is None:
+        if bits is not None or bound > TANGENT_LIMIT:  # bit-vectors multiply natively
             parts.append(z3.Sum([r * r for r in residuals]) <= budget)
         else:  # r² = max_t (2t·|r| − t²) over integers t ∈ [0, bound] when r is an integer
             squares = []
             for at, r in enumerate(residuals):
-                square = z3.Int(f"sq_{at}") if bits is None else z3.BitVec(f"sq_{at}", bits)
+                square = z3.Int(f"sq_{at}")
                 size = z3.If(r >= 0, r, -r)
                 parts += [square >= 2 * t * size - t * t for t in range(bound + 1)]
                 squares.append(square)
