@@ -7,6 +7,7 @@ valid), 2 bad input or usage, with one message and no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,6 +16,8 @@ from etr_nn import instance as instances
 from etr_nn import solution as solutions
 from etr_nn.backends import REGISTRY
 from etr_nn.certify import certify
+from etr_nn.discrete import METHODS
+from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
@@ -60,8 +63,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise InputError("--timeout: must be positive")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers: must be at least 1")
+    if args.method != "auto" and instance.weights is None:
+        raise InputError(f"--method {args.method}: only for instances with a finite weight set")
     solution = solve(instance, backend=args.backend, timeout=args.timeout, workers=args.workers,
-                     cluster=args.cluster, certificate=args.certificate, progress=not args.quiet)
+                     cluster=args.cluster, certificate=args.certificate, progress=not args.quiet,
+                     method=args.method)
     if args.output:
         solution.dump(args.output)
     print(solution.dumps() if args.json else report(solution, instance.max_error))
@@ -119,6 +125,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    instance = instances.load(args.file)
+    if args.timeout is not None and args.timeout <= 0:
+        raise InputError("--timeout: must be positive")
+    real, finite = discrete_compare.compare(instance, args.method, args.timeout)
+    print(json.dumps(discrete_compare.to_json(instance, real, finite), indent=1) if args.json
+          else discrete_compare.report(instance, real, finite))
+    return 1 if "unknown" in (real.status, finite.status) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="etr-nn", description="Exact training of two-layer ReLU networks.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -128,6 +144,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default=SEARCH, choices=[SEARCH] + sorted(REGISTRY),
                    help="'search': the pattern-search engine (default); others: the direct encoding")
     p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--method", default="auto", choices=METHODS,
+                   help="algorithm for finite weight sets (see etr_nn.discrete)")
     p.add_argument("--output", help="write the solution JSON here")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
     p.add_argument("--workers", type=int, default=None, help="search processes (default: all cores)")
@@ -141,6 +159,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("solution")
     p.set_defaults(run=cmd_verify)
+
+    p = commands.add_parser("compare", help="real against finite-set weights on a finite-weight instance")
+    p.add_argument("file")
+    p.add_argument("--method", default="auto", choices=METHODS, help="algorithm for the finite weight set")
+    p.add_argument("--timeout", type=float, default=None, help="seconds for each of the two answers")
+    p.add_argument("--json", action="store_true", help="print both solutions as JSON")
+    p.set_defaults(run=cmd_compare)
 
     p = commands.add_parser("export", help="write the direct QF_NRA encoding as SMT-LIB")
     p.add_argument("file")

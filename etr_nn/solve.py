@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from etr_nn import backends, search
+from etr_nn import backends, discrete, search
 from etr_nn.certify import certify
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance
@@ -23,14 +23,18 @@ SEARCH = "search"
 
 
 def solve(instance: Instance, backend: str = SEARCH, timeout: float | None = None, workers: int | None = None,
-          cluster: str | None = None, certificate: str | None = None, progress: bool = False) -> Solution:
+          cluster: str | None = None, certificate: str | None = None, progress: bool = False,
+          method: discrete.Method = "auto") -> Solution:
     """Decide whether the instance's network can reach loss ≤ max_error, exactly.
 
+    Finite weight sets go to etr_nn.discrete, with `method` one of its METHODS. Otherwise
     backend "search": the pattern-search engine (`workers` processes or a dask `cluster`;
     `certificate`: file for the refutation of an unsat answer); instances it does not cover
     go to the direct encoding with Z3, and the answer says so. Other names: the direct
     encoding decided by that backend.
     """
+    if instance.weights is not None:
+        return discrete.solve(instance, method, timeout)
     fallback = ""
     if backend == SEARCH:
         reason = search.covers(instance)

@@ -31,8 +31,6 @@ from etr_nn.solution import Solution
 
 def covers(instance: Instance) -> str | None:
     """None if the engine decides the instance, else why not."""
-    if instance.weights is not None:
-        return "finite weight sets are not covered by the pattern search"
     if instance.max_error != 0:
         return "max_error > 0 is not covered by the pattern search"
     return None
