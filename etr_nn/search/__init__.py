@@ -5,10 +5,12 @@ activation patterns (only hyperplane dichotomies of the data, O(n^d) per neuron,
 k! neuron symmetry broken), point by point, and refutes partial patterns by exact linear
 feasibility (patterns.py, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
-only the rank-one residual of a full pattern goes to a nonlinear backend.
+only the rank-one residual of a full pattern goes to a nonlinear backend. Before the
+exhaustive search, m ≥ 2 instances get a few seconds of float guidance (guide.py): local
+fits propose patterns that are solved and certified exactly; unsat answers never rest on it.
 
 Covered: real weights and zero error (any d, k, m). Not covered (the caller falls back to
-the direct encoding): finite weight sets, max_error > 0.
+the direct encoding): max_error > 0 (finite weight sets go to etr_nn.discrete).
 
     search(instance, timeout=None, workers=None, cluster=None, certificate=None, progress=False)
 """
@@ -24,9 +26,12 @@ from etr_nn.certify import certify
 from etr_nn.instance import Instance
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import Outcome
+from etr_nn.search.guide import guided
 from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_local
 from etr_nn.search.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
+
+GUIDE_SECONDS = 3.0  # float-guided proposals tried before the exhaustive search (m ≥ 2)
 
 
 def covers(instance: Instance) -> str | None:
@@ -42,6 +47,15 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout
+    name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
+    if instance.shape.outputs > 1:  # m = 1 needs no guide: its leaves are exact LPs
+        budget = GUIDE_SECONDS if timeout is None else min(GUIDE_SECONDS, timeout / 4)
+        network = guided(instance, time.time() + budget, nonlinear)
+        if network is not None:
+            check = certify(instance, network)
+            return Solution(instance.name, "sat", network, check.loss, True, name, time.monotonic() - start,
+                            "the activation pattern of a float fit (Levenberg–Marquardt), solved exactly "
+                            "and certified exactly", {"search": {"guided": True}})
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
@@ -54,7 +68,6 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     if report:
         sys.stderr.write("\n")
     seconds = time.monotonic() - start
-    name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
     stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned,
              "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
