@@ -1,0 +1,151 @@
+"""The gadget checker: does every zero-error fit of an instance satisfy a claim?
+
+A claim C is proved when "fits ∧ ¬C" is unsatisfiable. "fits" is the direct encoding
+(etr_nn.encode.direct); each probe point x of the claim adds hidden variables
+q_{x,j} = relu(w_j·x + b_j) with the same case split and no label, and the output value
+f_o(x) = Σ_j a_oj·q_{x,j} + c_o. A satisfying point of "fits ∧ ¬C" is turned into a network,
+certified exactly (etr_nn.certify) and the claim evaluated on it exactly: only then is C
+reported refuted, with that network as the counterexample.
+
+Symmetries. The encoding normalises (columns of A of max-norm 1, biases sorted). Claims
+over outputs f_o(x) are invariant under those symmetries (the function is unchanged), so
+they are checked on the normalised encoding. A claim that mentions a weight (W, b, A, c)
+is not invariant in general, so it is checked on the encoding without normalisation:
+"proved" then means every fitting network, not only a normalised one, satisfies it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+import flint
+
+from etr_nn import backends
+from etr_nn.certify import certify
+from etr_nn.encode.direct import Case, encode
+from etr_nn.exact import Number
+from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, check_against, lookup_in
+from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.poly import And, Atom, Formula, Or, System
+from etr_nn.solution import Solution
+from etr_nn.solve import solve
+
+Verdict = Literal["proved", "refuted", "unknown"]
+
+
+@dataclass
+class ClaimResult:
+    """The verdict on one claim; `counterexample` (certified) and `value` only with "refuted"."""
+
+    claim: Claim
+    verdict: Verdict
+    reason: str
+    counterexample: Network | None = None
+    value: Number | None = None  # lhs − rhs on the counterexample
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    results: list[ClaimResult]
+    fits: Solution | None = field(default=None)
+
+    @property
+    def proved(self) -> bool:
+        return all(r.verdict == "proved" for r in self.results)
+
+
+def _extend(formula: Formula, ctx: flint.fmpq_mpoly_ctx, extra: int) -> Formula:
+    """The same formula over a context with `extra` more variables (appended)."""
+    if isinstance(formula, Atom):
+        poly = ctx.from_dict({exp + (0,) * extra: c for exp, c in formula.poly.to_dict().items()})
+        return Atom(poly, formula.rel)
+    kind = And if isinstance(formula, And) else Or
+    return kind(tuple(_extend(f, ctx, extra) for f in formula.args))
+
+
+def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
+    """fits (this case) ∧ probes ∧ ¬claim, over the case's variables and the probe variables."""
+    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+    probes = claim.probes()
+    old = case.system.names
+    extra = [f"q_{p}_{j}" for p in range(len(probes)) for j in range(k)]
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(old) + tuple(extra), "lex")
+    var = dict(zip(ctx.names(), ctx.gens()))
+    one = ctx.from_dict({(0,) * ctx.nvars(): 1})
+
+    def const(v: Fraction) -> flint.fmpq_mpoly:
+        return one * flint.fmpq(v.numerator, v.denominator)
+
+    def a(o: int, j: int) -> flint.fmpq_mpoly:
+        return const(Fraction(case.signs[j])) if case.signs else var[f"a_{o}_{j}"]
+
+    parts: list[Formula] = [_extend(case.system.formula, ctx, len(extra))]
+    value: dict[Symbol, flint.fmpq_mpoly] = {}
+    for p, x in enumerate(probes):
+        for j in range(k):
+            z = var[f"b_{j}"] + sum((var[f"w_{j}_{t}"] * const(x[t]) for t in range(d)), ctx.from_dict({}))
+            q = var[f"q_{p}_{j}"]
+            parts.append(Or((And((Atom(z, ">="), Atom(q - z, "="))), And((Atom(z, "<="), Atom(q, "="))))))
+        for o in range(m):
+            value[("f", o, x)] = sum((a(o, j) * var[f"q_{p}_{j}"] for j in range(k)), var[f"c_{o}"])
+    weight_names = {"W": "w_{}_{}", "b": "b_{}", "A": "a_{}_{}", "c": "c_{}"}
+    poly = ctx.from_dict({})
+    for monomial, coefficient in claim.poly.items():
+        term = const(coefficient)
+        for s, e in monomial:
+            if s[0] == "f":
+                term = term * value[s] ** e
+            elif s[0] == "A" and case.signs:
+                term = term * a(s[1], s[2]) ** e
+            else:
+                term = term * var[weight_names[s[0]].format(*s[1:])] ** e
+        poly = poly + term
+    parts.append(Atom(poly, NEGATION[claim.rel]))
+    return System(ctx, And(tuple(parts)))
+
+
+def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
+                timeout: float | None = None) -> ClaimResult:
+    """Prove the claim for every zero-error fit, or refute it with a certified network."""
+    s = instance.shape
+    check_against(claim, s.inputs, s.hidden, s.outputs)
+    start = time.monotonic()
+    engine = backends.get(backend)
+    cases = encode(instance, normalise=not claim.mentions_weights)
+    refuted, open_cases = [], []
+    for case in cases:
+        remaining = None if timeout is None else timeout - (time.monotonic() - start)
+        if remaining is not None and remaining <= 0:
+            open_cases.append(f"{case.label}: not tried (time limit)")
+            continue
+        answer = engine.check(negated_system(instance, case, claim), remaining)
+        if answer.status == "unsat":
+            refuted.append(case.label)
+        elif answer.status == "sat":
+            network = case.network(answer.point)
+            checked = certify(instance, network)
+            lookup = lookup_in(network, {"W": network.W, "b": network.b, "A": network.A, "c": network.c})
+            if checked.valid and not claim.holds(lookup):
+                return ClaimResult(claim, "refuted", f"{case.label}; {answer.reason}; counterexample "
+                                   "certified exactly", network, claim.value(lookup), time.monotonic() - start)
+            open_cases.append(f"{case.label}: the backend's model failed the exact re-check")
+        else:
+            open_cases.append(f"{case.label}: {answer.reason}")
+    seconds = time.monotonic() - start
+    if open_cases:
+        return ClaimResult(claim, "unknown", "; ".join(open_cases), seconds=seconds)
+    normal = "normalised " if not claim.mentions_weights else "unnormalised "
+    return ClaimResult(claim, "proved", f"fits ∧ ¬claim refuted by {engine.name} on the {normal}direct "
+                       f"encoding with {len(claim.probes())} probe point(s), {len(cases)} case(s)", seconds=seconds)
+
+
+def check(instance: Instance, claims: list[Claim], backend: str = "z3", timeout: float | None = None,
+          fits: bool = True) -> Report:
+    """Check every claim (each with the full timeout); with fits=True also decide whether any fit exists."""
+    results = [check_claim(instance, c, backend, timeout) for c in claims]
+    return Report(results, solve(instance, backend=backend, timeout=timeout) if fits else None)
