@@ -7,11 +7,12 @@ f_o(x) = Σ_j a_oj·q_{x,j} + c_o. A satisfying point of "fits ∧ ¬C" is turne
 certified exactly (etr_nn.certify) and the claim evaluated on it exactly: only then is C
 reported refuted, with that network as the counterexample.
 
-Symmetries. The encoding normalises (columns of A of max-norm 1, biases sorted). Claims
-over outputs f_o(x) are invariant under those symmetries (the function is unchanged), so
-they are checked on the normalised encoding. A claim that mentions a weight (W, b, A, c)
-is not invariant in general, so it is checked on the encoding without normalisation:
-"proved" then means every fitting network, not only a normalised one, satisfies it.
+Symmetries. The direct encoding can normalise (columns of A of max-norm 1, biases sorted);
+claims over outputs f_o(x) are invariant under those symmetries, claims over weights are
+not. The checker always uses the encoding *without* normalisation (every weight free), so
+"proved" means every fitting network satisfies the claim, whatever it mentions. It is also
+much faster for Z3 here: on the 2-ReLU variable gadget, 0.04 s against 16 s with the
+normalisation's disjunctions (measured).
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
     check_against(claim, s.inputs, s.hidden, s.outputs)
     start = time.monotonic()
     engine = backends.get(backend)
-    cases = encode(instance, normalise=not claim.mentions_weights)
+    cases = encode(instance, normalise=False)
     refuted, open_cases = [], []
     for case in cases:
         remaining = None if timeout is None else timeout - (time.monotonic() - start)
@@ -139,8 +140,7 @@ def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
     seconds = time.monotonic() - start
     if open_cases:
         return ClaimResult(claim, "unknown", "; ".join(open_cases), seconds=seconds)
-    normal = "normalised " if not claim.mentions_weights else "unnormalised "
-    return ClaimResult(claim, "proved", f"fits ∧ ¬claim refuted by {engine.name} on the {normal}direct "
+    return ClaimResult(claim, "proved", f"fits ∧ ¬claim refuted by {engine.name} on the unnormalised direct "
                        f"encoding with {len(claim.probes())} probe point(s), {len(cases)} case(s)", seconds=seconds)
 
 

@@ -48,7 +48,9 @@ class Constraint:
 
     def __str__(self) -> str:
         n = self.names
-        return {"one": f"{n[0]} = 1", "add": f"{n[0]} + {n[1]} = {n[2]}", "inv": f"{n[0]} * {n[1]} = 1"}[self.kind]
+        if self.kind == "one":
+            return f"{n[0]} = 1"
+        return f"{n[0]} + {n[1]} = {n[2]}" if self.kind == "add" else f"{n[0]} * {n[1]} = 1"
 
 
 @dataclass(frozen=True)
