@@ -103,7 +103,7 @@ def _merge(measures: list[Measure]) -> list[Measure]:
 def _place_anchors(lay: Layout) -> None:
     """Put each chain's data lines at the first offset τ where no other chain can reach them."""
     for chain in lay.chains:
-        chain.anchor = next((Fraction(t) for t in range(-1000, 1000, 7)
+        chain.anchor = next((Fraction(t) for t in sorted(range(-994, 1000, 7), key=abs)
                              if not lay.conflicts(_at(chain, t))), chain.anchor)
         if lay.conflicts(chain):
             raise AssertionError(f"no free place for the data lines of {chain.name}")
