@@ -160,7 +160,9 @@ class Layout:
         for m in self.measures:
             base = net(m.origin)
             for t, p in zip((-THIRD, 0, THIRD), m.points()):
-                data[p] = tuple(base[o] + t * m.kappa[o] for o in range(2))  # type: ignore[misc]
+                label = tuple(base[o] + t * m.kappa[o] for o in range(2))
+                if data.setdefault(p, label) != label:  # type: ignore[arg-type]
+                    raise ValueError(f"point {p} ({m.label}) gets two different labels")
         hidden = sum(len(c.ramps) + 1 for c in self.chains)
         return Instance(name, Shape(2, hidden, 2), tuple(data), tuple(data.values()))
 
