@@ -171,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--smt2", required=True, metavar="OUT")
     p.set_defaults(run=cmd_export)
+
+    from etr_nn.gadgets.cli import register  # gadget check, reduce, lift, decode
+    register(commands)
     return top
 
 

@@ -61,16 +61,22 @@ def variables(instance: Instance, with_a: bool) -> list[str]:
     return names
 
 
-def encode(instance: Instance) -> list[Case]:
-    """The cases whose disjunction is equivalent to "the instance can be fitted"."""
+def encode(instance: Instance, normalise: bool = True) -> list[Case]:
+    """The cases whose disjunction is equivalent to "the instance can be fitted".
+
+    With normalise=False the weights stay free (no scaling, no ordering): one case whose
+    solutions are exactly all fitting networks, for statements about individual weights.
+    """
     k, m = instance.shape.hidden, instance.shape.outputs
+    if not normalise:
+        return [_case(instance, None, "all weights free, no normalisation", normalise=False)]
     if instance.weights is None and m == 1:
         return [_case(instance, tuple([1] * p + [-1] * (k - p)), f"{p} positive output weight(s)")
                 for p in range(k, -1, -1)]
     return [_case(instance, None, "all output weights free")]
 
 
-def _case(instance: Instance, signs: tuple[int, ...] | None, label: str) -> Case:
+def _case(instance: Instance, signs: tuple[int, ...] | None, label: str, normalise: bool = True) -> Case:
     ctx = flint.fmpq_mpoly_ctx.get(tuple(variables(instance, signs is None)), "lex")
     var = dict(zip(ctx.names(), ctx.gens()))
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
@@ -107,12 +113,12 @@ def _case(instance: Instance, signs: tuple[int, ...] | None, label: str) -> Case
     if instance.weights is not None:
         weight_names = [n for n in ctx.names() if n[0] in "wbac" and n[1] == "_"]
         parts += [Or(tuple(Atom(var[n] - const(v), "=") for v in instance.weights)) for n in weight_names]
-    elif signs is None:
+    elif signs is None and normalise:
         for j in range(k):
             column = [var[f"a_{o}_{j}"] for o in range(m)]
             parts += [Atom(entry - 1, "<=") for entry in column] + [Atom(entry + 1, ">=") for entry in column]
             parts.append(Or(tuple(Atom(entry - s, "=") for entry in column for s in (1, -1))))
-    for j in range(k - 1):
+    for j in range(k - 1 if normalise else 0):
         if signs is None or signs[j] == signs[j + 1]:
             parts.append(Atom(var[f"b_{j}"] - var[f"b_{j + 1}"], "<="))
     return Case(System(ctx, And(tuple(parts))), instance.shape, signs, label)

@@ -1,0 +1,182 @@
+"""Command-line subcommands for gadgets and the reduction (registered by etr_nn.cli):
+
+  etr-nn gadget check INSTANCE --claim "CLAIM" [--claim ...] [--timeout S]
+      exit 0 every claim proved, 1 one refuted or unknown, 2 bad input
+  etr-nn reduce FORMULA -o INSTANCE
+  etr-nn lift FORMULA INSTANCE -o SOLUTION [--values x=1/2,y=sqrt(2)/2]
+      exit 0 written (certified), 1 the formula has no solution (or undecided), 2 bad input
+  etr-nn decode INSTANCE SOLUTION [--json]
+      exit 0 the decoded values satisfy the formula, 1 they do not / the network does not fit
+
+An instance written by `reduce` carries its formula in the extra field "etr_inv" (a list
+of constraint lines), which other readers of the instance format ignore; `decode` needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from etr_nn import instance as instances
+from etr_nn import solution as solutions
+from etr_nn.certify import certify
+from etr_nn.errors import InputError
+from etr_nn.exact import Number, approx_str, from_sympy, to_json
+from etr_nn.gadgets import checker, etrinv, reduction
+from etr_nn.gadgets.claims import parse_claim
+from etr_nn.solution import Solution
+
+FIELD = "etr_inv"
+
+
+def _format_network(network: Any) -> list[str]:
+    from etr_nn.cli import format_network  # the main CLI's formatting, imported late (it imports us)
+    return format_network(network)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    instance = instances.load(args.instance)
+    claims = [parse_claim(c) for c in args.claim]
+    if args.timeout is not None and args.timeout <= 0:
+        raise InputError("--timeout: must be positive")
+    s = instance.shape
+    for c in claims:
+        checker.check_against(c, s.inputs, s.hidden, s.outputs)
+    report = checker.check(instance, claims, timeout=args.timeout)
+    for r in report.results:
+        print(f"{r.verdict.upper()}: {r.claim.text}  ({r.seconds:.2f} s; {r.reason})")
+        if r.counterexample is not None:
+            assert r.value is not None
+            print("  counterexample: a zero-error fit (certified exactly) violating the claim:")
+            print("\n".join("  " + line for line in _format_network(r.counterexample)))
+            print(f"  on it, lhs − rhs = {r.value} ≈ {approx_str(r.value, 12)}")
+    fits = report.fits
+    if fits is not None:
+        print(f"fits exist: {fits.status} ({fits.rests_on})" if fits.status != "sat" else
+              "fits exist: sat (a certified zero-error fit was found)")
+        if fits.status == "unsat":
+            print("note: no fit exists, so every claim holds vacuously")
+    return 0 if report.proved else 1
+
+
+def cmd_reduce(args: argparse.Namespace) -> int:
+    formula = etrinv.load(args.formula)
+    instance = reduction.reduce(formula, Path(args.formula).stem)
+    doc = instance.to_json()
+    doc[FIELD] = [str(c) for c in formula.constraints]
+    out = Path(args.output)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}: {instance.n} points, {instance.shape.hidden} hidden ReLUs, 2 inputs, 2 outputs, "
+          f"error 0, for {len(formula.variables)} variable(s) and {len(formula.constraints)} constraint(s)")
+    return 0
+
+
+def parse_values(text: str, formula: etrinv.Formula) -> dict[str, Number]:
+    """"x=1/2, y=sqrt(2)/2" → exact numbers (SymPy expressions → etr_nn.exact)."""
+    import sympy
+
+    values: dict[str, Number] = {}
+    for part in re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", text):
+        name, sep, expr = part.partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise InputError(f"--values: expected name=value, got {part.strip()!r}")
+        try:
+            values[name] = from_sympy(sympy.sympify(expr.strip()))
+        except (sympy.SympifyError, ValueError, TypeError) as error:
+            raise InputError(f"--values: {name}: cannot read {expr.strip()!r} as an exact real ({error})") from None
+    missing = [v for v in formula.variables if v not in values]
+    extra = [v for v in values if v not in formula.variables]
+    if missing or extra:
+        raise InputError(f"--values: missing {missing} / unknown {extra} variable(s)")
+    return values
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    formula = etrinv.load(args.formula)
+    instance = instances.load(args.instance)
+    if args.values is not None:
+        values = parse_values(args.values, formula)
+        if not formula.holds(values):
+            raise InputError("--values: they do not satisfy the formula with every variable in [1/2, 2]")
+    else:
+        status, found = etrinv.decide(formula, args.timeout)
+        if found is None:
+            print(f"{args.formula}: {status}: no solution to lift")
+            return 1
+        values = found
+    network = reduction.lift(formula, values)
+    check = certify(instance, network)
+    if not check.valid:
+        print(f"the lifted network does not fit {args.instance} (is it the reduction of this formula?): "
+              + "; ".join(check.problems))
+        return 1
+    Solution(instance.name, "sat", network, check.loss, True, "etr-nn lift", 0.0,
+             "lifted from a solution of the ETR-INV formula; certified exactly").dump(args.output)
+    print(f"wrote {args.output}: {len(network.b)} ReLUs, certified exactly (loss {check.loss}); values: "
+          + ", ".join(f"{k} = {approx_str(v, 12)}" for k, v in values.items()))
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    instance = instances.load(args.instance)
+    try:
+        lines = json.loads(Path(args.instance).read_text()).get(FIELD)
+    except (OSError, ValueError):
+        lines = None
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        raise InputError(f"{args.instance}: no \"{FIELD}\" field: not written by `etr-nn reduce`")
+    formula = etrinv.parses("\n".join(lines), f"{args.instance}: {FIELD}")
+    claimed = solutions.load(args.solution)
+    if claimed.network is None:
+        print(f"{args.solution}: status {claimed.status!r} carries no network")
+        return 1
+    check = certify(instance, claimed.network)
+    if not check.valid:
+        print(f"{args.solution}: not a zero-error fit of {args.instance}: " + "; ".join(check.problems))
+        return 1
+    values = reduction.decode(formula, claimed.network)
+    ok = formula.holds(values)
+    if args.json:
+        print(json.dumps({k: to_json(v) for k, v in values.items()}, indent=1))
+    else:
+        for k, v in values.items():
+            print(f"{k} = {v}  ≈ {approx_str(v, 15)}")
+        print("the values satisfy the formula (checked exactly)" if ok else
+              "the values do NOT satisfy the formula: this fit is not of the intended form")
+    return 0 if ok else 1
+
+
+def register(commands: Any) -> None:
+    """Add gadget, reduce, lift and decode to the main parser's subcommands."""
+    p = commands.add_parser("gadget", help="gadget tools")
+    sub = p.add_subparsers(dest="gadget_command", required=True)
+    q = sub.add_parser("check", help="prove claims about every zero-error fit, or refute them")
+    q.add_argument("instance")
+    q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
+    q.add_argument("--timeout", type=float, default=None, help="seconds per claim")
+    q.set_defaults(run=cmd_check)
+
+    p = commands.add_parser("reduce", help="the training instance of an ETR-INV formula")
+    p.add_argument("formula")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(run=cmd_reduce)
+
+    p = commands.add_parser("lift", help="the exact zero-error network for a solution of the formula")
+    p.add_argument("formula")
+    p.add_argument("instance")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--values", help="x=1/2,y=sqrt(2)/2 (default: solve the formula)")
+    p.add_argument("--timeout", type=float, default=None)
+    p.set_defaults(run=cmd_lift)
+
+    p = commands.add_parser("decode", help="the formula's solution read back from a zero-error network")
+    p.add_argument("instance")
+    p.add_argument("solution")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_decode)

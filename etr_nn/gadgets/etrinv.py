@@ -1,0 +1,125 @@
+"""ETR-INV formulas: conjunctions of x = 1, x + y = z, x·y = 1 over variables in [1/2, 2].
+
+Text format: one constraint a line (`x = 1`, `x + y = z`, `x * y = 1`), variables are
+names ([A-Za-z_][A-Za-z0-9_]*), `#` starts a comment, blank lines are ignored. Every
+variable ranges over [1/2, 2]. ETR-INV is ∃R-complete (Abrahamsen, Adamaszek, Miltzow,
+arXiv 1704.06969).
+
+`decide` answers small formulas exactly: Z3's nlsat on the polynomial system, its model
+read exactly (etr_nn.exact.from_z3) and re-checked in exact arithmetic (`holds`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal, Mapping
+
+from etr_nn.errors import InputError
+from etr_nn.exact import Number, from_z3
+
+LOW, HIGH = Fraction(1, 2), Fraction(2)
+Kind = Literal["one", "add", "inv"]
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_FORMS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("one", re.compile(rf"^({_NAME})\s*=\s*1$")),
+    ("add", re.compile(rf"^({_NAME})\s*\+\s*({_NAME})\s*=\s*({_NAME})$")),
+    ("inv", re.compile(rf"^({_NAME})\s*\*\s*({_NAME})\s*=\s*1$")),
+]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """x = 1 ("one", (x,)), x + y = z ("add", (x, y, z)) or x·y = 1 ("inv", (x, y))."""
+
+    kind: Kind
+    names: tuple[str, ...]
+    line: int = 0
+
+    def holds(self, value: Mapping[str, Number]) -> bool:
+        v = [value[n] for n in self.names]
+        if self.kind == "one":
+            return v[0] == 1
+        if self.kind == "add":
+            return v[0] + v[1] == v[2]
+        return v[0] * v[1] == 1
+
+    def __str__(self) -> str:
+        n = self.names
+        if self.kind == "one":
+            return f"{n[0]} = 1"
+        return f"{n[0]} + {n[1]} = {n[2]}" if self.kind == "add" else f"{n[0]} * {n[1]} = 1"
+
+
+@dataclass(frozen=True)
+class Formula:
+    constraints: tuple[Constraint, ...]
+    source: str = "<formula>"
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Variables in order of first appearance."""
+        return tuple(dict.fromkeys(n for c in self.constraints for n in c.names))
+
+    def holds(self, value: Mapping[str, Number]) -> bool:
+        """Exact: every constraint holds and every variable lies in [1/2, 2]."""
+        return all(LOW <= value[v] <= HIGH for v in self.variables) and all(c.holds(value) for c in self.constraints)
+
+    def __str__(self) -> str:
+        return "\n".join(str(c) for c in self.constraints)
+
+
+def parses(text: str, source: str = "<formula>") -> Formula:
+    """Parse the text format; InputError names the source and line at fault."""
+    constraints = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        for kind, pattern in _FORMS:
+            match = pattern.match(line)
+            if match:
+                constraints.append(Constraint(kind, match.groups(), number))
+                break
+        else:
+            raise InputError(f"{source}: line {number}: cannot parse {line!r}; expected `x = 1`, "
+                             "`x + y = z` or `x * y = 1`")
+    if not constraints:
+        raise InputError(f"{source}: no constraints")
+    return Formula(tuple(constraints), source)
+
+
+def load(path: str | Path) -> Formula:
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read formula file ({error})") from None
+    return parses(text, str(path))
+
+
+def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[str, Number] | None]:
+    """("sat", exact values re-checked), ("unsat", None) or ("unknown", None)."""
+    import z3
+
+    x = {n: z3.Real(n) for n in formula.variables}
+    solver = z3.SolverFor("QF_NRA")
+    if timeout is not None:
+        solver.set("timeout", max(1, int(timeout * 1000)))
+    for v in x.values():
+        solver.add(v >= z3.Q(1, 2), v <= 2)
+    for c in formula.constraints:
+        a = [x[n] for n in c.names]
+        solver.add({"one": lambda: a[0] == 1, "add": lambda: a[0] + a[1] == a[2],
+                    "inv": lambda: a[0] * a[1] == 1}[c.kind]())
+    result = solver.check()
+    if result == z3.unsat:
+        return "unsat", None
+    if result != z3.sat:
+        return "unknown", None
+    model = solver.model()
+    value = {n: from_z3(model.eval(v, model_completion=True)) for n, v in x.items()}
+    if not formula.holds(value):
+        return "unknown", None
+    return "sat", value

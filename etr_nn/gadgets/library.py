@@ -1,0 +1,102 @@
+"""The gadget library: each gadget of the reduction as a small stand-alone instance with
+the claims its role in the reduction rests on (checked by etr_nn.gadgets.checker).
+
+All gadgets use the ridge geometry of etr_nn.gadgets.geometry (u horizontal, v vertical;
+probes on the data lines' level v = 0 unless said otherwise):
+
+- variable: one output-1 ramp across vertical data lines at u = −5/3, −2/3 (label (0, 0)),
+  0 (label (1, 0)), 2/3, 5/3 (label (2, 0)), one point per line (v = 0); 2 ReLUs.
+  Claims: the ramp is symmetric about u = 0 (f1(−1/3,0) + f1(1/3,0) = 2), its slope
+  s = (3/2)·(f1(1/3,0) − f1(−1/3,0)) is at least 3/2 (the value x = s − 1 ≥ 1/2, read
+  between the probes; the range lines make it at most 4/3 wide), and output 2 stays 0.
+- link (inversion): touching ramps, output 1 centred at u = 0, output 2 centred at u = 1
+  (data lines as above, plus u = 1 labelled (2, 1)); 3 ReLUs, the middle breakline shared
+  by both outputs. Claim: s_1·s_2 = s_1 + s_2 (⟺ X·Y = 1), s_i read as 3·(difference of the
+  output at the centre and 1/3 inwards).
+- copy: a vertical output-1 ramp (centre u = 0, data lines at v = −10) and a horizontal
+  one (centre v = 0, data lines at u = −10) crossing at the origin, measuring line
+  (t, −t), t ∈ {−1/3, 0, 1/3}; 4 ReLUs. Claim: the slopes read on the two chains' own
+  data lines, far from the crossing, are equal.
+- addition: vertical, horizontal and descending diagonal output-1 ramps centred at the
+  origin, measuring line (t, t) with slope 1; 6 ReLUs. Claim: s_x + s_y − s_z = 1 with
+  each slope read on its chain's own data lines.
+
+The variable gadget is proved by the checker in the default tests (under a second per
+claim). The link, copy and addition gadgets need 3–6 ReLUs, beyond what the direct
+encoding with Z3 decides in minutes: the 3-ReLU link (6 collinear points) is not decided
+as one formula in 160 s, and split by activation patterns along its line (816 patterns)
+about 760 patterns are refuted in 300 s, with the rest still open after longer runs. Their
+claims are stated here and their intended fits certified exactly; the proofs wait for a
+faster engine behind etr_nn.solve (tests marked slow assert only "never refuted").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from etr_nn.gadgets.claims import Claim, parse_claim
+from etr_nn.gadgets.geometry import Chain, Layout, Measure, Ramp, vec
+from etr_nn.instance import Instance
+
+U, V, W = vec(1, 0), vec(0, 1), vec(Fraction(1, 2), Fraction(1, 2))
+
+
+@dataclass
+class Gadget:
+    name: str
+    layout: Layout
+    claims: list[str]
+    values: dict[str, Fraction]  # a sample assignment for the intended fit (lift + certify)
+
+    def instance(self) -> Instance:
+        return self.layout.instance(self.name)
+
+    def parsed_claims(self) -> list[Claim]:
+        return [parse_claim(c) for c in self.claims]
+
+
+def _slope(o: int, a: str, b: str) -> str:
+    """The slope of output o from point a to point b, 1/3 apart along the ramp's normal."""
+    return f"(3*(f{o}({b}) - f{o}({a})))"
+
+
+def variable() -> Gadget:
+    lay = Layout([Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], line_points=1)])
+    s = f"(3/2*(f1(1/3, 0) - f1(-1/3, 0)))"
+    return Gadget("variable", lay, ["f1(-1/3, 0) + f1(1/3, 0) = 2", f"{s} >= 3/2", "f2(1/3, 0) = 0"],
+                  {"x": Fraction(1)})
+
+
+def link() -> Gadget:
+    lay = Layout([Chain("U_xy", U, Fraction(0), [Ramp("x", (2, 0)), Ramp("x", (0, 2), True)], line_points=1)])
+    s1, s2 = _slope(1, "-1/3, 0", "0, 0"), _slope(2, "1, 0", "4/3, 0")
+    return Gadget("link", lay, [f"{s1}*{s2} = {s1} + {s2}"], {"x": Fraction(3, 2)})
+
+
+def copy() -> Gadget:
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
+    b = Chain("V_x", V, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(10))
+    lay = Layout([a, b], [Measure(vec(0, 0), vec(1, -1), (Fraction(0), Fraction(0)), (("U_x", 0), ("V_x", 0)))])
+    # slopes read on each chain's own data lines, far from the crossing
+    return Gadget("copy", lay, [f"{_slope(1, '0, -10', '1/3, -10')} = {_slope(1, '-10, 0', '-10, 1/3')}"],
+                  {"x": Fraction(3, 2)})
+
+
+def addition() -> Gadget:
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
+    b = Chain("V_y", V, Fraction(0), [Ramp("y", (2, 0))], anchor=Fraction(10))
+    c = Chain("W_z", W, Fraction(0), [Ramp("z", (-2, 0))], anchor=Fraction(20))
+    lay = Layout([a, b, c], [Measure(vec(0, 0), vec(1, 1), (Fraction(1), Fraction(0)),
+                                     (("U_x", 0), ("V_y", 0), ("W_z", 0)))])
+    # slopes read on each chain's own data lines, far from the crossing; W descends by
+    # s_z per unit of (u + v)/2
+    sx, sy = _slope(1, "0, -10", "1/3, -10"), _slope(1, "-10, 0", "-10, 1/3")
+    sz = _slope(1, "-29/3, 31/3", "-10, 10")
+    return Gadget("addition", lay, [f"{sx} + {sy} - {sz} = 1"],
+                  {"x": Fraction(1, 2), "y": Fraction(1, 2), "z": Fraction(1)})
+
+
+GADGETS: dict[str, Callable[[], Gadget]] = {"variable": variable, "link": link, "copy": copy,
+                                            "addition": addition}

@@ -1,0 +1,204 @@
+"""Gadgets: claims, the checker, ETR-INV formulas, and the reduction (reduce → lift → certify → decode)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etr_nn.certify import certify
+from etr_nn.cli import main
+from etr_nn.errors import InputError
+from etr_nn.exact import RealAlgebraic, from_json, from_sympy
+from etr_nn.gadgets import etrinv, reduction
+from etr_nn.gadgets.checker import check, check_claim
+from etr_nn.gadgets.claims import lookup_in, parse_claim
+from etr_nn.gadgets.library import GADGETS, variable
+
+SQRT2 = "x + x = z   # z = 2x\nx * z = 1\n"
+GOLDEN = "u * u = 1\nx + u = y\nx * y = 1\n"
+UNSAT = "x = 1\nx + x = y\ny * y = 1\n"  # x = 1 forces y = 2, and 2·2 ≠ 1
+
+
+# --- claims -------------------------------------------------------------------------------
+
+def test_claim_parser_builds_the_polynomial() -> None:
+    c = parse_claim("2*f1(1/2, -3) - f2(0.5, -3)^2 >= W[0][1]*b[1] + 3/4")
+    assert c.rel == ">=" and c.mentions_weights
+    assert c.probes() == [(Fraction(1, 2), Fraction(-3))]  # 0.5 is taken exactly as 1/2
+    values = {("f", 0, (Fraction(1, 2), Fraction(-3))): Fraction(5), ("f", 1, (Fraction(1, 2), Fraction(-3))): Fraction(2),
+              ("W", 0, 1): Fraction(3), ("b", 1): Fraction(1)}
+    assert c.value(values.__getitem__) == 10 - 4 - 3 - Fraction(3, 4)
+    assert c.holds(values.__getitem__)
+    assert not parse_claim("f1(0, 0) != f1(0, 0)").poly  # cancels to the zero polynomial
+
+
+@pytest.mark.parametrize("text, position", [("f1(1/3, 0) +* 2 = 1", 13), ("f1(0, 0) = ", 12),
+                                            ("f1(0, 0) 3", 10), ("f0(1, 1) = 2", 1), ("f1(0, 0) / f2(1, 1) = 1", 12),
+                                            ("W[0] = 1", 6), ("f1(1/0, 1) = 2", 6), ("f1(0, 0) = 1 = 2", 14)])
+def test_claim_parse_errors_name_the_claim_and_position(text: str, position: int) -> None:
+    with pytest.raises(InputError) as error:
+        parse_claim(text)
+    assert f'claim "{text}": position {position}:' in str(error.value)
+
+
+# --- the checker ----------------------------------------------------------------------------
+
+def test_checker_proves_the_variable_gadget() -> None:
+    g = variable()
+    report = check(g.instance(), g.parsed_claims(), timeout=60)
+    assert [r.verdict for r in report.results] == ["proved"] * len(g.claims), [r.reason for r in report.results]
+    assert report.fits is not None and report.fits.status == "sat"
+
+
+def test_checker_refutes_a_wrong_claim_with_a_certified_fit() -> None:
+    g = variable()
+    inst = g.instance()
+    claim = parse_claim("3/2*(f1(1/3, 0) - f1(-1/3, 0)) = 2")  # the slope is not fixed by the gadget alone
+    result = check_claim(inst, claim, timeout=60)
+    assert result.verdict == "refuted" and result.counterexample is not None
+    net = result.counterexample
+    assert certify(inst, net).valid
+    lookup = lookup_in(net, {"W": net.W, "b": net.b, "A": net.A, "c": net.c})
+    assert not claim.holds(lookup) and result.value == claim.value(lookup) != 0
+
+
+def test_weight_claims_are_checked_without_normalisation() -> None:
+    inst = variable().instance()
+    # a scaled copy of any fit is a fit, so no single weight is pinned ...
+    result = check_claim(inst, parse_claim("W[0][0]^2 + W[1][0]^2 = 32"), timeout=60)
+    assert result.verdict == "refuted" and result.counterexample is not None
+    assert "no normalisation" in result.reason
+
+
+def test_cli_gadget_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "variable.json"
+    variable().instance().dump(path)
+    assert main(["gadget", "check", str(path), "--claim", "f2(1/3, 0) = 0", "--timeout", "60"]) == 0
+    assert "PROVED" in capsys.readouterr().out
+    assert main(["gadget", "check", str(path), "--claim", "f1(1/3, 0) <= 3/2", "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    assert "REFUTED" in out and "counterexample" in out and "W[0][0] =" in out
+    assert main(["gadget", "check", str(path), "--claim", "f1(1/3, 0) <= "]) == 2
+    assert "position" in capsys.readouterr().err
+    assert main(["gadget", "check", str(path), "--claim", "f1(1, 2, 3) = 0"]) == 2
+    assert main(["gadget", "check", str(path), "--claim", "A[2][0] = 0"]) == 2
+
+
+# --- ETR-INV --------------------------------------------------------------------------------
+
+def test_formula_parser_and_errors() -> None:
+    f = etrinv.parses("# a comment\n\nx = 1\nx + y = z  # trailing\nx*y = 1\n")
+    assert f.variables == ("x", "y", "z") and [c.kind for c in f.constraints] == ["one", "add", "inv"]
+    assert [c.line for c in f.constraints] == [3, 4, 5]
+    with pytest.raises(InputError, match="f.etr: line 2: cannot parse"):
+        etrinv.parses("x = 1\nx * y = 2\n", "f.etr")
+    with pytest.raises(InputError, match="no constraints"):
+        etrinv.parses("# nothing\n")
+
+
+def test_decide_small_formulas_exactly() -> None:
+    status, v = etrinv.decide(etrinv.parses(SQRT2))
+    assert status == "sat" and v is not None
+    assert v["x"] == from_sympy(sympy.sqrt(2) / 2) and v["z"] == from_sympy(sympy.sqrt(2))
+    status, v = etrinv.decide(etrinv.parses(GOLDEN))
+    assert status == "sat" and v is not None and v["u"] == 1
+    assert v["x"] == from_sympy((sympy.sqrt(5) - 1) / 2) and v["y"] == from_sympy((sympy.sqrt(5) + 1) / 2)
+    assert etrinv.decide(etrinv.parses(UNSAT)) == ("unsat", None)
+    assert etrinv.decide(etrinv.parses("x + x = x")) == ("unsat", None)  # x = 0 is outside [1/2, 2]
+
+
+# --- the reduction --------------------------------------------------------------------------
+
+def _roundtrip(text: str) -> dict[str, object]:
+    formula = etrinv.parses(text)
+    _, values = etrinv.decide(formula)
+    assert values is not None
+    instance = reduction.reduce(formula)
+    assert (instance.shape.inputs, instance.shape.outputs, instance.max_error) == (2, 2, 0)
+    network = reduction.lift(formula, values)
+    assert certify(instance, network).valid
+    decoded = reduction.decode(formula, network)
+    assert decoded == values and formula.holds(decoded)
+    return {"network": network, "values": values}
+
+
+def test_sqrt2_instance_needs_weights_in_q_sqrt2() -> None:
+    result = _roundtrip(SQRT2)
+    weights = result["network"].weights()  # type: ignore[attr-defined]
+    algebraic = [w for w in weights if isinstance(w, RealAlgebraic)]
+    assert algebraic and all(w.degree == 2 for w in algebraic)
+    # every irrational weight lies in Q(√2): a quadratic whose discriminant is 2 times a square
+    for w in algebraic:
+        a0, a1, a2 = w.coeffs
+        assert sympy.sqrt(sympy.Rational(a1 * a1 - 4 * a0 * a2, 2)).is_rational
+
+
+def test_golden_ratio_instance() -> None:
+    values = _roundtrip(GOLDEN)["values"]
+    assert values["y"] == from_sympy((1 + sympy.sqrt(5)) / 2)  # type: ignore[index]
+
+
+@settings(max_examples=5)
+@given(st.fractions(Fraction(1, 2), Fraction(2)))
+def test_lift_and_decode_any_inverse_pair(x: Fraction) -> None:
+    formula = etrinv.parses("x * y = 1")
+    values = {"x": x, "y": 1 / x}
+    network = reduction.lift(formula, values)
+    assert network.is_rational and reduction.decode(formula, network) == values
+
+
+def test_unsat_formula_has_no_lift_and_its_gadgets_are_checked() -> None:
+    formula = etrinv.parses(UNSAT)
+    instance = reduction.reduce(formula)  # too large for the direct encoding to refute (16 ReLUs)
+    assert instance.shape.hidden == 16
+    assert etrinv.decide(formula)[0] == "unsat"
+    with pytest.raises(InputError):
+        reduction.lift(formula, {"x": Fraction(1), "y": Fraction(2)})
+    g = variable()  # the gadget the range constraints rest on, proved
+    assert check(g.instance(), g.parsed_claims(), timeout=60, fits=False).proved
+
+
+def test_cli_reduce_lift_verify_decode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    formula, inst, sol = tmp_path / "sqrt2.etr", tmp_path / "sqrt2.json", tmp_path / "sqrt2.solution.json"
+    formula.write_text(SQRT2)
+    assert main(["reduce", str(formula), "-o", str(inst)]) == 0
+    assert main(["lift", str(formula), str(inst), "-o", str(sol), "--values", "x=sqrt(2)/2, z=sqrt(2)"]) == 0
+    assert main(["verify", str(inst), str(sol)]) == 0
+    capsys.readouterr()
+    assert main(["decode", str(inst), str(sol), "--json"]) == 0
+    decoded = {k: from_json(v) for k, v in json.loads(capsys.readouterr().out).items()}
+    assert decoded == {"x": from_sympy(sympy.sqrt(2) / 2), "z": from_sympy(sympy.sqrt(2))}
+    assert main(["lift", str(formula), str(inst), "-o", str(sol), "--values", "x=1/2, z=1"]) == 2
+    assert main(["lift", str(formula), str(inst), "-o", str(sol), "--values", "x=sqrt(2)/2"]) == 2
+    unsat = tmp_path / "unsat.etr"
+    unsat.write_text(UNSAT)
+    assert main(["lift", str(unsat), str(inst), "-o", str(sol)]) == 1
+    bad = tmp_path / "bad.etr"
+    bad.write_text("x = 1\nx +* y\n")
+    assert main(["reduce", str(bad), "-o", str(inst)]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_every_gadget_has_a_certified_intended_fit_satisfying_its_claims() -> None:
+    for make in GADGETS.values():
+        g = make()
+        net = g.layout.network(g.values)
+        assert certify(g.instance(), net).valid
+        lookup = lookup_in(net, {"W": net.W, "b": net.b, "A": net.A, "c": net.c})
+        assert all(c.holds(lookup) for c in g.parsed_claims())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["link", "copy", "addition"])
+def test_heavier_gadgets_are_never_refuted(name: str) -> None:
+    """3–6 ReLUs: beyond the direct encoding with Z3 in minutes; a faster engine behind
+    etr_nn.solve should turn "unknown" into "proved" here."""
+    g = GADGETS[name]()
+    for claim in g.parsed_claims():
+        assert check_claim(g.instance(), claim, timeout=300).verdict != "refuted"
