@@ -146,7 +146,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         print(json.dumps({k: to_json(v) for k, v in values.items()}, indent=1))
     else:
         for k, v in values.items():
-            print(f"{k} = {v}  ≈ {approx_str(v, 15)}")
+            print(f"{k} = {v}")  # exact; an algebraic value prints with its digits
         print("the values satisfy the formula (checked exactly)" if ok else
               "the values do NOT satisfy the formula: this fit is not of the intended form")
     return 0 if ok else 1
