@@ -20,7 +20,6 @@ from fractions import Fraction
 
 import numpy as np
 import z3
-from scipy.optimize import least_squares
 
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -42,6 +41,8 @@ def _unpack(theta: np.ndarray, d: int, k: int, m: int) -> tuple[np.ndarray, ...]
 
 def float_fits(instance: Instance, rng: np.random.Generator, deadline: float):
     """Yield (W, b, A, c) float fits with near-zero residual, from random starts, until the deadline."""
+    from scipy.optimize import least_squares  # only two-output searches pay for importing it
+
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X = np.array([[float(v) for v in x] for x in instance.points])
     Y = np.array([[float(v) for v in y] for y in instance.labels])
