@@ -185,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"etr-nn: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as error:
         print(f"etr-nn: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
