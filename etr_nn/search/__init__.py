@@ -5,8 +5,8 @@ activation patterns (only hyperplane dichotomies of the data, O(n^d) per neuron,
 k! neuron symmetry broken), point by point, and refutes partial patterns by exact linear
 feasibility (patterns.py, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
-only the rank-one residual of a full pattern goes to a nonlinear backend. Before the
-exhaustive search, m ≥ 2 instances get a few seconds of float guidance (guide.py): local
+only the rank-one residual of a full pattern goes to a nonlinear backend. After a one-second
+exhaustive attempt, m ≥ 2 instances get a few seconds of float guidance (guide.py): local
 fits propose patterns that are solved and certified exactly; unsat answers never rest on it.
 
 Covered: real weights and zero error (any d, k, m). Not covered (the caller falls back to
@@ -31,7 +31,8 @@ from etr_nn.search.parallel import default_workers, progress_printer, run_dask, 
 from etr_nn.search.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
-GUIDE_SECONDS = 3.0  # float-guided proposals tried before the exhaustive search (m ≥ 2)
+QUICK_SECONDS = 1.0  # m ≥ 2: exhaustive search tried this long before float guidance
+GUIDE_SECONDS = 3.0  # m ≥ 2: float-guided proposals tried for at most this long
 
 
 def covers(instance: Instance) -> str | None:
@@ -44,18 +45,33 @@ def covers(instance: Instance) -> str | None:
 def search(instance: Instance, timeout: float | None = None, workers: int | None = None,
            cluster: str | None = None, certificate: str | Path | None = None, progress: bool = False,
            nonlinear: str = "z3") -> Solution:
-    """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one."""
+    """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one.
+
+    With m ≥ 2: a short exhaustive search first (easy instances, unsat ones above all, end
+    there), then float guidance, then the exhaustive search for the rest of the time."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
-    if instance.shape.outputs > 1:  # m = 1 needs no guide: its leaves are exact LPs
-        budget = GUIDE_SECONDS if timeout is None else min(GUIDE_SECONDS, timeout / 4)
-        network = guided(instance, time.time() + budget, nonlinear)
-        if network is not None:
-            check = certify(instance, network)
-            return Solution(instance.name, "sat", network, check.loss, True, name, time.monotonic() - start,
-                            "the activation pattern of a float fit (Levenberg–Marquardt), solved exactly "
-                            "and certified exactly", {"search": {"guided": True}})
+    run = (instance, start, name, workers, cluster, certificate, progress, nonlinear)
+    if instance.shape.outputs == 1:  # m = 1 needs no guide: its leaves are exact LPs
+        return _exhaustive(*run, deadline)
+    quick = time.time() + (QUICK_SECONDS if timeout is None else min(QUICK_SECONDS, timeout / 4))
+    solution = _exhaustive(*run, quick if deadline is None else min(quick, deadline))
+    if solution.status != "unknown" or (deadline is not None and time.time() >= deadline):
+        return solution
+    budget = GUIDE_SECONDS if timeout is None else min(GUIDE_SECONDS, timeout / 4)
+    network = guided(instance, time.time() + budget, nonlinear)
+    if network is not None:
+        check = certify(instance, network)
+        return Solution(instance.name, "sat", network, check.loss, True, name, time.monotonic() - start,
+                        "the activation pattern of a float fit (Levenberg–Marquardt), solved exactly "
+                        "and certified exactly", {"search": {"guided": True}})
+    return _exhaustive(*run, deadline)
+
+
+def _exhaustive(instance: Instance, start: float, name: str, workers: int | None, cluster: str | None,
+                certificate: str | Path | None, progress: bool, nonlinear: str, deadline: float | None) -> Solution:
+    """The exhaustive pattern search until `deadline` (seconds since the epoch)."""
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
