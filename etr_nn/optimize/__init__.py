@@ -1,0 +1,73 @@
+"""The exact minimum training loss over all real weights, with an optimal network.
+
+- One output (fact 3): every activation pattern makes training a convex program in the
+  linear coordinates, so the optimum is the least of finitely many convex optima, each
+  attained at a rational point (`etr_nn.optimize.convex`): the optimum and an optimal
+  network are rational, and that is proved for the instance at hand.
+- Two or more outputs, squared loss: the output layer is eliminated by least squares and
+  the loss becomes a rational function of the hidden layer on finitely many pieces
+  (`etr_nn.optimize.hidden`); the CAD projects each piece's graph onto the loss axis, which
+  gives its exact infimum (a real algebraic number) and whether it is attained.
+
+`optimize` returns an `Optimum`; `Optimum.solution()` is the solution format with the
+field "optimum" (and "attained") added.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from etr_nn.certify import loss
+from etr_nn.exact import Number, to_json
+from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.solution import Solution
+
+
+@dataclass
+class Optimum:
+    """status "optimal": `value` is the exact infimum of the loss over all real weights and
+    `network` attains it (certified); "not attained": `value` is the infimum and no network
+    reaches it; "unknown": a limit was hit (`value` None)."""
+
+    instance: str
+    status: str
+    value: Number | None = None
+    network: Network | None = None
+    method: str = ""
+    rests_on: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def solution(self) -> Solution:
+        """Solution format: status "sat" with the optimal network, "unsat" when the
+        infimum is not attained (no network reaches it), else "unknown"."""
+        status = {"optimal": "sat", "not attained": "unsat"}.get(self.status, "unknown")
+        details = {} if self.value is None else {"optimum": to_json(self.value),
+                                                 "attained": self.status == "optimal"}
+        return Solution(self.instance, status, self.network, self.value if self.network else None,  # type: ignore[arg-type]
+                        self.network is not None, self.method, self.seconds, "; ".join(self.rests_on), details)
+
+
+def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
+    """The exact optimum of the instance's loss (max_error is ignored)."""
+    from etr_nn.optimize import convex, landscape
+
+    start = time.monotonic()
+    deadline = None if timeout is None else start + timeout
+    if instance.weights is not None:
+        result = Optimum(instance.name, "unknown", rests_on=["finite weight sets: use `solve` with max_error"])
+    elif instance.shape.outputs == 1:
+        result = convex.optimize(instance, deadline)
+    elif instance.loss == "squared":
+        result = landscape.optimize(instance, deadline)
+    else:
+        result = Optimum(instance.name, "unknown",
+                         rests_on=["absolute loss with two or more outputs is not supported by optimize"])
+    if result.network is not None and (result.network.shape != instance.shape
+                                       or loss(instance, result.network) != result.value):
+        result = Optimum(instance.name, "unknown", rests_on=["the optimal network failed the exact check"])
+    elif result.network is not None:
+        result.rests_on.append("optimal network's loss recomputed exactly")
+    result.seconds = time.monotonic() - start
+    return result

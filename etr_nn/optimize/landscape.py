@@ -1,0 +1,299 @@
+"""Exact optimum with two or more outputs (squared loss), piece by piece.
+
+On every piece of `etr_nn.optimize.hidden` the loss is g = N/D on {D > 0} ∩ cell. The
+optimum L* and its proof:
+
+1. Guess: local minimisation of g in floating point on every piece (SLSQP on the cell).
+2. Exact point: at a local minimiser on a face F of the cell (the constraints active
+   there), N − t·D = 0 and ∇N − t·∇D = Σ_{a active} μ_a ∇ℓ_a, ℓ_a = 0 (Lagrange) — a
+   square polynomial system; Z3 (nlsat) solves it in a small box around the float point
+   and returns exact algebraic numbers. The network there (least-squares output layer,
+   exact) is certified: its loss is an upper bound, attained.
+3. Proof: for every piece, "N − L·D < 0 ∧ D > 0 ∧ cell" (L pinned by its minimal
+   polynomial and isolating interval) is refuted by nlsat, a complete decision procedure
+   for real arithmetic. A model instead is a better network: minimise again from it. Since
+   the pieces cover every network (hidden.py), the refutations prove that no network has
+   loss < L, and the certified network attains L.
+4. Where step 2 fails (e.g. the infimum is approached where D → 0 or at infinity), the CAD
+   projects the piece's graph onto t (`etr_nn.cad.project`): exact infimum, and whether it
+   is attained; the global infimum may then be "not attained".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import numpy as np
+
+from etr_nn.backends.z3_backend import Z3Backend
+from etr_nn.cad import cells, project
+from etr_nn.cad.projection import Timeout
+from etr_nn.certify import loss
+from etr_nn.exact import Number, RealAlgebraic
+from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.optimize import Optimum
+from etr_nn.optimize.hidden import LOSS, Piece, pieces
+from etr_nn.poly import And, Atom, System
+
+ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
+STARTS = 6
+
+
+def constant_loss(instance: Instance) -> Fraction:
+    """Width 0: c_o = mean label, loss Σ_o Σ_i (y_io − mean_o)²."""
+    total = Fraction(0)
+    for mean, o in zip(means(instance), range(instance.shape.outputs)):
+        total += sum(((y[o] - mean) ** 2 for y in instance.labels), Fraction(0))
+    return total
+
+
+def means(instance: Instance) -> list[Fraction]:
+    return [sum((y[o] for y in instance.labels), Fraction(0)) / instance.n for o in range(instance.shape.outputs)]
+
+
+def constant_network(instance: Instance) -> Network:
+    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+    zero = Fraction(0)
+    return Network.build([[zero] * d] * k, [zero] * k, [[zero] * k] * m, means(instance))
+
+
+@dataclass
+class Region:
+    """A piece with its loss N/D, cell, and float data; `point` the float minimiser."""
+
+    piece: Piece
+    ctx: flint.fmpq_mpoly_ctx
+    numerator: flint.fmpq_mpoly
+    denominator: flint.fmpq_mpoly
+    cell: list[Atom]
+    columns: np.ndarray  # (k + 1, n, r + 1): h_j = columns[j] @ (θ, 1)
+    rows: np.ndarray  # (#cell, r + 1): rows @ (θ, 1) ≥ 0 on the cell
+    labels: np.ndarray
+    point: np.ndarray | None = None
+    value: float = np.inf
+    notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def of(piece: Piece, labels: np.ndarray) -> Region | None:
+        ctx = piece.context((LOSS,))
+        numerator, denominator = piece.loss(ctx)
+        if denominator.is_zero():
+            return None
+        r = len(piece.names)
+        cell = piece.cell(ctx)
+        rows = np.array([_linear(a.poly, r) * (1 if a.rel == ">=" else -1) for a in cell]).reshape(-1, r + 1)
+        columns = np.array([[_linear(e, r) for e in col] for col in piece.columns(ctx)])
+        return Region(piece, ctx, numerator, denominator, cell, columns, rows, labels)
+
+    def g(self, theta: np.ndarray) -> float:
+        """The least-squares loss at θ, in floating point."""
+        H = self.columns @ np.append(theta, 1.0)
+        H = H.T
+        coef, *_ = np.linalg.lstsq(H, self.labels, rcond=None)
+        return float(((H @ coef - self.labels) ** 2).sum())
+
+    def minimise(self, rng: np.random.Generator, starts: list[np.ndarray]) -> None:
+        """Local minima of g on the cell (SLSQP) from the given and random starts."""
+        from scipy.optimize import minimize
+
+        r = self.rows.shape[1] - 1
+        constraint = {"type": "ineq", "fun": lambda th: self.rows @ np.append(th, 1.0),
+                      "jac": lambda th: self.rows[:, :r]}
+        scale = 1.0 + float(np.abs(self.rows).max())
+        for start in starts + [rng.normal(scale=scale, size=r) for _ in range(STARTS)]:
+            result = minimize(self.g, start, method="SLSQP", constraints=[constraint] if len(self.rows) else [])
+            if np.all(self.rows @ np.append(result.x, 1.0) >= -1e-9) and result.fun < self.value:
+                self.point, self.value = result.x, float(result.fun)
+
+    def system(self, *atoms: Atom) -> System:
+        return System(self.ctx, And((*atoms, Atom(self.denominator, ">"), *self.cell)))
+
+    def below(self, value: Number, timeout: float | None) -> tuple[str, dict[str, Number] | None]:
+        """Is there θ on the cell with D > 0 and N/D < value? (nlsat, exact)"""
+        t = self.ctx.gens()[-1]
+        answer = Z3Backend().check(self.system(Atom(self.numerator - t * self.denominator, "<"), *pin(t, value)),
+                                   timeout)
+        return answer.status, answer.point
+
+    def critical_point(self, timeout: float | None) -> dict[str, Number] | None:
+        """An exact critical point of N/D on the face active at the float minimiser, within a
+        small box around it (Lagrange conditions, solved by nlsat)."""
+        if self.point is None:
+            return None
+        r = len(self.piece.names)
+        active = [a for a, row in zip(self.cell, self.rows) if abs(row @ np.append(self.point, 1.0)) <= ACTIVE]
+        names = self.piece.names + (LOSS,) + tuple(f"mu{i}" for i in range(len(active)))
+        ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
+        embed = lambda p: ctx.from_dict({e + (0,) * len(active): c for e, c in p.to_dict().items()})  # noqa: E731
+        gens = ctx.gens()
+        t, mus = gens[r], gens[r + 1:]
+        N, D = embed(self.numerator), embed(self.denominator)
+        faces = [embed(a.poly) for a in active]
+        equations = [N - t * D] + [N.derivative(i) - t * D.derivative(i) - sum((mu * f.derivative(i) for mu, f in
+                                                                               zip(mus, faces)), ctx.from_dict({}))
+                                   for i in range(r)] + faces
+        box = []
+        for i, x in enumerate(list(self.point) + [self.value]):
+            width = 1e-4 * (1.0 + abs(x))
+            box += [Atom(gens[i] - _rational(x - width), ">="), Atom(gens[i] - _rational(x + width), "<=")]
+        system = System(ctx, And((*[Atom(e, "=") for e in equations], Atom(D, ">"), *box,
+                                  *[Atom(embed(a.poly), a.rel) for a in self.cell])))
+        answer = Z3Backend().check(system, timeout)
+        if answer.status != "sat":
+            return None
+        return {name: answer.point[name] for name in self.piece.names}  # type: ignore[index]
+
+    def infimum(self, timeout: float | None) -> tuple[Number, bool] | None:
+        """The piece's exact infimum and whether it is attained (CAD projection onto t)."""
+        system = self.piece.loss_system()
+        assert system is not None
+        intervals = project(system, LOSS, timeout)
+        return (intervals[0].lo, intervals[0].lo_closed) if intervals else None  # type: ignore[return-value]
+
+
+def optimize(instance: Instance, deadline: float | None) -> Optimum:
+    labels = np.array([[float(v) for v in y] for y in instance.labels])
+    regions = [region for width in range(1, instance.shape.hidden + 1) for piece in pieces(instance, width)
+               if (region := Region.of(piece, labels)) is not None]
+    best = _Best(constant_loss(instance), constant_network(instance), "the constant network")
+    rng = np.random.default_rng(0)
+    try:
+        for region in regions:
+            _remaining(deadline)
+            region.minimise(rng, [])
+        for region in sorted(regions, key=lambda r: r.value):
+            if region.value < float(best.value) - 1e-9:
+                best.improve(instance, region, deadline)
+        pending = list(regions)
+        refuted = 0
+        while pending:
+            region = pending.pop()
+            status, point = region.below(best.value, _remaining(deadline))
+            if status == "unsat":
+                refuted += 1
+            elif status == "sat":
+                start = np.array([float(point[n]) for n in region.piece.names])  # type: ignore[index]
+                region.minimise(rng, [start])
+                if not (best.improve(instance, region, deadline) or best.from_cad(instance, region, deadline)):
+                    return Optimum(instance.name, "unknown", method="nlsat", rests_on=[
+                        f"piece {describe(region.piece)} has losses below {best.value}, but neither a critical "
+                        "point nor the CAD gave its exact infimum"])
+                pending.append(region)
+            else:
+                return Optimum(instance.name, "unknown", method="nlsat",
+                               rests_on=[f"nlsat gave no answer on piece {describe(region.piece)} "
+                                         f"(loss ≤ {best.value} is attained)"])
+        if best.network is None:
+            best.attain(instance, regions, deadline)
+    except Timeout:
+        return Optimum(instance.name, "unknown", method="nlsat",
+                       rests_on=[f"time limit (loss {best.value} is reached)" if best.network else "time limit"])
+    rests = [f"least-squares output layer; {len(regions)} piece(s) (chart × closed dichotomy per neuron, widths "
+             f"1..{instance.shape.hidden}), on each nlsat refutes a loss below the optimum ({refuted} refutations); "
+             "rank drops are covered by smaller widths"]
+    if best.network is None:
+        return Optimum(instance.name, "not attained", best.value, method="nlsat+cad",
+                       rests_on=rests + [f"infimum from {best.where}: no network attains it"])
+    return Optimum(instance.name, "optimal", best.value, best.network, "nlsat", rests + [f"attained on {best.where}"])
+
+
+@dataclass
+class _Best:
+    """The least loss known: attained by `network`, or an infimum (network None)."""
+
+    value: Number
+    network: Network | None
+    where: str
+
+    def improve(self, instance: Instance, region: Region, deadline: float | None) -> bool:
+        """Exact critical point near region's float minimiser; True if it lowers the best."""
+        point = region.critical_point(_remaining(deadline))
+        if point is None:
+            return False
+        network = region.piece.network(point, instance.shape.hidden)
+        value = loss(instance, network)
+        if value >= self.value:
+            return False
+        self.value, self.network, self.where = value, network, f"piece {describe(region.piece)}"
+        return True
+
+    def from_cad(self, instance: Instance, region: Region, deadline: float | None) -> bool:
+        """The piece's exact infimum by the CAD, when the critical-point step fails; True if
+        it lowers the best."""
+        found = region.infimum(_remaining(deadline))
+        if found is None or found[0] >= self.value:
+            return False
+        value, attained = found
+        network = optimal_network(instance, region.piece, value, deadline) if attained else None
+        self.value, self.network = value, network
+        self.where = f"piece {describe(region.piece)} (CAD projection)"
+        return True
+
+    def attain(self, instance: Instance, regions: list[Region], deadline: float | None) -> None:
+        """An infimum from an open end may still be attained on another piece."""
+        for region in regions:
+            t = region.ctx.gens()[-1]
+            answer = Z3Backend().check(region.system(Atom(region.numerator - t * region.denominator, "="),
+                                                     *pin(t, self.value)), _remaining(deadline))
+            if answer.status == "sat":
+                point = {n: answer.point[n] for n in region.piece.names}  # type: ignore[index]
+                self.network = region.piece.network(point, instance.shape.hidden)
+                self.where = f"piece {describe(region.piece)}"
+                return
+
+
+def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: float | None) -> Network:
+    """A network with loss `value` on the piece: a CAD cell of the piece's system with t
+    pinned to the value, preferring rational samples; output layer by exact least squares."""
+    system = piece.loss_system()
+    assert system is not None
+    t = system.ctx.gens()[-1]
+    found = cells(System(system.ctx, And((system.formula, *pin(t, value)))), [LOSS, *piece.names],
+                  _remaining(deadline))
+    best = min(found, key=lambda c: sum(not isinstance(v, Fraction) for v in c.sample.values()))
+    return piece.network(best.sample, instance.shape.hidden)
+
+
+def pin(t: flint.fmpq_mpoly, value: Number) -> list[Atom]:
+    """Atoms that hold exactly at t = value (minimal polynomial and isolating interval)."""
+    if isinstance(value, Fraction):
+        return [Atom(t - _q(value), "=")]
+    assert isinstance(value, RealAlgebraic)
+    lo, hi = value.interval
+    poly = sum((t ** e * c for e, c in enumerate(value.coeffs)), t * 0)
+    return [Atom(poly, "="), Atom(t - _q(lo), ">="), Atom(t - _q(hi), "<=")]
+
+
+def describe(piece: Piece) -> str:
+    """Per neuron: the sign of its first nonzero input weight and its active data points."""
+    return "; ".join(f"w_{p + 1} {'>' if s > 0 else '<'} 0 active on points {{{', '.join(str(i + 1) for i in sorted(a))}}}"
+                     for (p, s), a in piece.options)
+
+
+def _linear(p: flint.fmpq_mpoly, r: int) -> np.ndarray:
+    """Coefficients (of the first r variables, then the constant) of a linear polynomial."""
+    out = np.zeros(r + 1)
+    for exps, c in p.terms():
+        out[exps.index(1) if any(exps) else r] = float(c)
+    return out
+
+
+def _q(x: Fraction) -> flint.fmpq:
+    return flint.fmpq(x.numerator, x.denominator)
+
+
+def _rational(x: float) -> flint.fmpq:
+    return _q(Fraction(x).limit_denominator(10 ** 12))
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Timeout
+    return left
