@@ -7,6 +7,7 @@ valid), 2 bad input or usage, with one message and no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from pathlib import Path
@@ -174,6 +175,8 @@ def parser() -> argparse.ArgumentParser:
 
     from etr_nn.gadgets.cli import register  # gadget check, reduce, lift, decode
     register(commands)
+    from etr_nn.optimize.cli import register as register_optimize  # optimize, rationality
+    register_optimize(commands)
     return top
 
 
