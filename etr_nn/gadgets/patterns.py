@@ -289,8 +289,8 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
     search.tally.linear = search.linear_output is not None
     for task in tasks:
         outcome = search.run(task)
-        if outcome.status == "unknown" and "time limit reached" in outcome.open:
-            search.tally.open.append("time limit reached")
+        search.tally.open += outcome.open  # the engine's own open ends (time limit, simplex unknown)
+        if "time limit reached" in outcome.open:
             break
         if search.tally.counterexample is not None:
             search.tally.counterexample = r.network(instance, search.tally.counterexample)
