@@ -8,18 +8,20 @@ unknowns u_jo = A[o, j]·(w_j, b_j) and c_o, so:
 - a linear claim over one output o adds the linear condition ¬claim (strict, or ≠) to output
   o's exact simplex as soon as every claim point is decided: each partial pattern whose
   system with ¬claim is infeasible is refuted exactly, with its whole subtree;
-- at a full pattern that survives, the engine's cheap fits are tried (the LP solution when
-  it is rank one, always with one output; its hyperplanes with A and c re-solved), and if
-  none violates the claim, the pattern's rank-one system (engine.rank_one_system) with the
-  probes' signs and ¬claim goes to the nonlinear backend (Z3's nlsat).
+- at a full pattern that survives, the LP solution is tried as a network (when it is rank
+  one, always with one output); if it does not violate the claim, the pattern's exact system
+  (its linear rows, the 2×2 minors of each neuron's (u_jo) vanishing, and ¬claim; linear
+  with one output) goes to the nonlinear backend (Z3's nlsat).
 Every fit has some pattern, so "every pattern refuted" proves the claim; a network found is
 certified exactly and the claim evaluated on it exactly before it is reported.
 
-Outputs the claim does not mention and whose labels are constant are dropped first: any fit
-of the other outputs extends with A[o, :] = 0, c_o = that constant, and every fit restricts,
-so the claim is proved on the smaller instance (one output instead of two for the copy and
-addition gadgets, whose leaves are then exact LPs). Neuron symmetry is broken as in the
-engine: permuting neurons leaves every output, hence the claim, unchanged.
+Before the search the instance is reduced (`Reduction`), keeping the same fits:
+- outputs the claim does not mention and whose labels are constant are dropped (any fit of
+  the others extends with A[o, :] = 0, c_o = that constant, and every fit restricts);
+- inputs become coordinates on the affine hull of data and probes (one input for the
+  collinear variable and link gadgets): fits restrict to the hull and extend from it.
+Neuron symmetry is broken as in the engine: permuting neurons leaves every output, hence
+the claim, unchanged.
 """
 
 from __future__ import annotations
@@ -153,10 +155,9 @@ class ClaimSearch(Search):
             model = solver.model()
             for v in [L.c(o)] + [L.u(j, o, t) for j in range(L.k) for t in range(L.d + 1)]:
                 z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
-        for network in (self._rank_one(z), *(self._with_hyperplanes(z, prefixes, lead)
-                                             for lead in range(self.layout.m))):
-            if network is not None and self._violates(network):
-                return True
+        network = self._rank_one(z)
+        if network is not None and self._violates(network):
+            return True
         system, decode = self._negated_rank_one(prefixes)
         limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
         answer = backends.get(self.nonlinear).check(system, limit)
