@@ -18,7 +18,7 @@ from etr_nn.exact import RealAlgebraic, from_json, from_sympy
 from etr_nn.gadgets import etrinv, reduction
 from etr_nn.gadgets.checker import check, check_claim
 from etr_nn.gadgets.claims import lookup_in, parse_claim
-from etr_nn.gadgets.library import GADGETS, variable
+from etr_nn.gadgets.library import GADGETS, link, variable
 
 SQRT2 = "x + x = z   # z = 2x\nx * z = 1\n"
 GOLDEN = "u * u = 1\nx + u = y\nx * y = 1\n"
@@ -66,6 +66,33 @@ def test_checker_refutes_a_wrong_claim_with_a_certified_fit() -> None:
     assert certify(inst, net).valid
     lookup = lookup_in(net, {"W": net.W, "b": net.b, "A": net.A, "c": net.c})
     assert not claim.holds(lookup) and result.value == claim.value(lookup) != 0
+
+
+def test_checker_proves_the_link_gadget_pattern_by_pattern() -> None:
+    """X·Y = 1 from touching ramps: every activation pattern of data and probes refuted, the
+    rank-one leaves by nlsat (about 10 s with one process)."""
+    g = link()
+    result = check_claim(g.instance(), g.parsed_claims()[0], timeout=120)
+    assert result.verdict == "proved", result.reason
+    assert "full patterns reached" in result.reason and "1 input coordinate(s)" in result.reason
+
+
+@pytest.mark.parametrize("name, claim", [("variable", "3/2*(f1(1/3, 0) - f1(-1/3, 0)) = 2"),
+                                         ("link", "3*(f1(0, 0) - f1(-1/3, 0)) = 3")])
+def test_pattern_checker_refutes_wrong_claims_with_certified_fits(name: str, claim: str) -> None:
+    """The slope of a ramp is not fixed by one gadget: a certified fit violates slope = 2
+    (x = 1); the counterexample is found on the reduced instance and mapped back."""
+    inst, c = GADGETS[name]().instance(), parse_claim(claim)
+    result = check_claim(inst, c, timeout=60)
+    assert result.verdict == "refuted" and result.counterexample is not None
+    net = result.counterexample
+    assert certify(inst, net).valid and not c.holds(lookup_in(net, {}))
+
+
+def test_constant_claims() -> None:
+    inst = variable().instance()
+    assert check_claim(inst, parse_claim("1 + 1 = 2")).verdict == "proved"
+    assert check_claim(inst, parse_claim("1 = 2"), timeout=60).verdict == "refuted"  # a fit exists
 
 
 def test_weight_claims_are_checked_without_normalisation() -> None:
@@ -195,10 +222,10 @@ def test_every_gadget_has_a_certified_intended_fit_satisfying_its_claims() -> No
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["link", "copy", "addition"])
+@pytest.mark.parametrize("name", ["copy", "addition"])
 def test_heavier_gadgets_are_never_refuted(name: str) -> None:
-    """3–6 ReLUs: beyond the direct encoding with Z3 in minutes; a faster engine behind
-    etr_nn.solve should turn "unknown" into "proved" here."""
+    """4 and 6 ReLUs over 23 and 33 points in the plane: the pattern search does not finish
+    in minutes (hundreds of thousands of partial patterns refuted, no full pattern reached)."""
     g = GADGETS[name]()
     for claim in g.parsed_claims():
         assert check_claim(g.instance(), claim, timeout=300).verdict != "refuted"

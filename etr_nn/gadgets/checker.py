@@ -1,24 +1,28 @@
 """The gadget checker: does every zero-error fit of an instance satisfy a claim?
 
-A claim C is proved when "fits ∧ ¬C" is unsatisfiable. "fits" is the direct encoding
-(etr_nn.encode.direct); each probe point x of the claim adds hidden variables
-q_{x,j} = relu(w_j·x + b_j) with the same case split and no label, and the output value
-f_o(x) = Σ_j a_oj·q_{x,j} + c_o. A satisfying point of "fits ∧ ¬C" is turned into a network,
-certified exactly (etr_nn.certify) and the claim evaluated on it exactly: only then is C
-reported refuted, with that network as the counterexample.
+A claim C is proved when "fits ∧ ¬C" is unsatisfiable.
 
-Symmetries. The direct encoding can normalise (columns of A of max-norm 1, biases sorted);
-claims over outputs f_o(x) are invariant under those symmetries, claims over weights are
-not. The checker always uses the encoding *without* normalisation (every weight free), so
-"proved" means every fitting network satisfies the claim, whatever it mentions. It is also
-much faster for Z3 here: on the 2-ReLU variable gadget, 0.04 s against 16 s with the
-normalisation's disjunctions (measured).
+Claims over outputs only (zero error, real weights) are checked activation pattern by
+activation pattern (etr_nn.gadgets.patterns): the engine's DFS over the data and the
+claim's probe points, ¬C in the exact simplex when C is linear in one output, the rank-one
+system with ¬C to the nonlinear backend at each surviving full pattern; the reason of a
+"proved" verdict gives the counts (partial patterns refuted by the simplex, full patterns
+refuted by the backend). Measured with one process: the link (inversion) gadget's relation
+X·Y = 1, 84 full patterns all refuted by nlsat, in about 10 s.
+
+Claims over weights go as one formula to the backend: "fits" is the direct encoding
+(etr_nn.encode.direct) *without* normalisation (every weight free: the normalisation's
+symmetries change weights), each probe point x adds hidden variables q_{x,j} =
+relu(w_j·x + b_j) with the same case split and no label, f_o(x) = Σ_j a_oj·q_{x,j} + c_o.
+
+Either way a satisfying point is turned into a network, certified exactly (etr_nn.certify)
+and the claim evaluated on it exactly: only then is C reported refuted, with that network
+as the counterexample.
 """
 
 from __future__ import annotations
 
 import time
-from itertools import combinations_with_replacement
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -29,6 +33,7 @@ from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.encode.direct import Case, encode
 from etr_nn.exact import Number
+from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -36,7 +41,6 @@ from etr_nn.poly import And, Atom, Formula, Or, System
 from etr_nn.solution import Solution
 
 Verdict = Literal["proved", "refuted", "unknown"]
-WHOLE_FIRST = 10.0  # seconds for the unsplit formula before splitting by activation patterns
 
 
 @dataclass
@@ -111,93 +115,66 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     return System(ctx, And(tuple(parts)))
 
 
-def _on_a_line(points: list[tuple[Fraction, ...]]) -> list[int] | None:
-    """Indices of the points sorted along their common line, or None if they are not collinear."""
-    p0 = points[0]
-    p1 = next((p for p in points if p != p0), None)
-    if p1 is None:
-        return list(range(len(points)))
-    d = [b - a for a, b in zip(p0, p1)]
-    for p in points:
-        r = [b - a for a, b in zip(p0, p)]
-        if any(r[s] * d[t] != r[t] * d[s] for s in range(len(d)) for t in range(s)):
-            return None
-    return sorted(range(len(points)), key=lambda i: sum(a * b for a, b in zip(d, points[i])))
-
-
-def _line_splits(instance: Instance, claim: Claim, system: System) -> list[tuple[str, System]] | None:
-    """For collinear data and probes: one system per multiset of activation sets (each ReLU is
-    active on a prefix, a suffix, all or none of the points along the line, ties on either
-    side), which together cover every fit. Valid for claims over outputs only: permuting the
-    ReLUs of the unnormalised encoding maps fits to fits and leaves every f_o(x) unchanged."""
-    points = list(instance.points) + claim.probes()
-    order = _on_a_line(points)
-    if order is None or claim.mentions_weights:
-        return None
-    sets = {frozenset(), frozenset(order)}
-    sets |= {frozenset(order[:i]) for i in range(1, len(order))} | {frozenset(order[i:]) for i in range(1, len(order))}
-    var = dict(zip(system.ctx.names(), system.ctx.gens()))
-    one = system.ctx.from_dict({(0,) * system.ctx.nvars(): 1})
-    d, k = instance.shape.inputs, instance.shape.hidden
-
-    def z(j: int, x: tuple[Fraction, ...]) -> flint.fmpq_mpoly:
-        return var[f"b_{j}"] + sum((var[f"w_{j}_{t}"] * one * flint.fmpq(x[t].numerator, x[t].denominator)
-                                    for t in range(d)), system.ctx.from_dict({}))
-
-    out = []
-    for n, pattern in enumerate(combinations_with_replacement(sorted(sets, key=sorted), k)):
-        atoms = [Atom(z(j, x), ">=" if i in active else "<=")
-                 for j, active in enumerate(pattern) for i, x in enumerate(points)]
-        out.append((f"activation pattern {n}", System(system.ctx, And((system.formula, *atoms)))))
-    return out
-
-
 def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
                 timeout: float | None = None) -> ClaimResult:
     """Prove the claim for every zero-error fit, or refute it with a certified network.
 
-    The whole formula goes to the backend first; when data and probes lie on one line and
-    that takes more than WHOLE_FIRST seconds, the formula is split by activation patterns
-    along the line (hundreds of small conjunctions instead of one formula with a disjunction
-    per ReLU and point)."""
+    A claim over outputs only, on a zero-error instance with real weights, is checked
+    activation pattern by activation pattern (etr_nn.gadgets.patterns); any other claim as
+    one formula (the unnormalised direct encoding) by the backend."""
     s = instance.shape
     check_against(claim, s.inputs, s.hidden, s.outputs)
     start = time.monotonic()
+    if not claim.symbols() and claim.holds(lambda symbol: Fraction(0)):
+        return ClaimResult(claim, "proved", "a true relation between constants", seconds=time.monotonic() - start)
+    if not claim.mentions_weights and instance.max_error == 0 and instance.weights is None:
+        return _by_patterns(instance, claim, backend, timeout, start)
     engine = backends.get(backend)
     (case,) = encode(instance, normalise=False)
-    whole = negated_system(instance, case, claim)
-    splits = _line_splits(instance, claim, whole)
-    parts = [(case.label, whole)] + (splits or [])
-    open_cases: list[str] = []
-    for n, (label, system) in enumerate(parts):
-        remaining = None if timeout is None else timeout - (time.monotonic() - start)
-        if remaining is not None and remaining <= 0:
-            open_cases.append(f"{label}: not tried (time limit)")
-            break
-        if n == 0 and splits:  # the whole formula first, briefly; then the patterns
-            remaining = min(remaining or WHOLE_FIRST, WHOLE_FIRST)
-        answer = engine.check(system, remaining)
-        if n == 0 and splits and answer.status == "unknown":
-            continue
-        if n == 0 and answer.status == "unsat":
-            parts = parts[:1]
-            break
-        if answer.status == "sat":
-            network = case.network(answer.point)
-            checked = certify(instance, network)
-            lookup = lookup_in(network, {"W": network.W, "b": network.b, "A": network.A, "c": network.c})
-            if checked.valid and not claim.holds(lookup):
-                return ClaimResult(claim, "refuted", f"{label}; {answer.reason}; counterexample "
-                                   "certified exactly", network, claim.value(lookup), time.monotonic() - start)
-            open_cases.append(f"{label}: the backend's model failed the exact re-check")
-        elif answer.status != "unsat":
-            open_cases.append(f"{label}: {answer.reason}")
+    answer = engine.check(negated_system(instance, case, claim), timeout)
+    if answer.status == "sat":
+        network = case.network(answer.point)
+        refuted = _refuted(instance, claim, network, f"{case.label}; {answer.reason}; counterexample certified exactly",
+                           start)
+        if refuted:
+            return refuted
+        return ClaimResult(claim, "unknown", "the backend's model failed the exact re-check",
+                           seconds=time.monotonic() - start)
+    if answer.status == "unsat":
+        return ClaimResult(claim, "proved", f"fits ∧ ¬claim refuted by {engine.name} on the unnormalised direct "
+                           f"encoding (no normalisation) with {len(claim.probes())} probe point(s)",
+                           seconds=time.monotonic() - start)
+    return ClaimResult(claim, "unknown", answer.reason, seconds=time.monotonic() - start)
+
+
+def _refuted(instance: Instance, claim: Claim, network: Network, reason: str, start: float) -> ClaimResult | None:
+    """"refuted" when the network is a certified fit on which the claim fails exactly."""
+    lookup = lookup_in(network, {"W": network.W, "b": network.b, "A": network.A, "c": network.c})
+    if not certify(instance, network).valid or claim.holds(lookup):
+        return None
+    return ClaimResult(claim, "refuted", reason, network, claim.value(lookup), time.monotonic() - start)
+
+
+def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float | None,
+                 start: float) -> ClaimResult:
+    tally = patterns.check(instance, claim, timeout, backend)
+    r = tally.reduction
+    where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
+             f"{len(r.G)} input coordinate(s) (affine hull of data and probes)")
+    counts = (f"{tally.lp_refuted} partial activation patterns refuted by exact simplex over Q"
+              f"{' with ¬claim' if tally.linear else ''}, {tally.leaves} full patterns reached, "
+              f"{tally.nonlinear_refuted} refuted by {backend} (rank one ∧ ¬claim)")
+    if tally.counterexample is not None:
+        refuted = _refuted(instance, claim, tally.counterexample,
+                           f"activation pattern search ({where}); counterexample certified exactly", start)
+        if refuted:
+            return refuted
+        tally.open.append("the counterexample failed the exact re-check on the whole instance")
     seconds = time.monotonic() - start
-    if open_cases:
-        return ClaimResult(claim, "unknown", "; ".join(open_cases[:3]), seconds=seconds)
-    how = f"{len(parts) - 1} activation patterns along the line" if len(parts) > 1 else "one formula"
-    return ClaimResult(claim, "proved", f"fits ∧ ¬claim refuted by {engine.name} on the unnormalised direct "
-                       f"encoding with {len(claim.probes())} probe point(s), {how}", seconds=seconds)
+    if tally.open:
+        return ClaimResult(claim, "unknown", f"{counts}; open: " + "; ".join(tally.open[:3]), seconds=seconds)
+    return ClaimResult(claim, "proved", f"every activation pattern of data and probes refuted over {tally.tasks} "
+                       f"output orthant choices on {where}: {counts}", seconds=seconds)
 
 
 def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = None) -> Solution:

@@ -21,13 +21,16 @@ probes on the data lines' level v = 0 unless said otherwise):
   origin, measuring line (t, t) with slope 1; 6 ReLUs. Claim: s_x + s_y − s_z = 1 with
   each slope read on its chain's own data lines.
 
-The variable gadget is proved by the checker in the default tests (under a second per
-claim). The link, copy and addition gadgets need 3–6 ReLUs, beyond what the direct
-encoding with Z3 decides in minutes: the 3-ReLU link (6 collinear points) is not decided
-as one formula in 160 s, and split by activation patterns along its line (816 patterns)
-about 760 patterns are refuted in 300 s, with the rest still open after longer runs. Their
-claims are stated here and their intended fits certified exactly; the proofs wait for a
-faster engine behind etr_nn.solve (tests marked slow assert only "never refuted").
+Status with the pattern-by-pattern checker (etr_nn.gadgets.patterns; one process):
+- variable: all three claims proved in the default tests (about 0.1 s each; every partial
+  pattern refuted by the exact simplex with ¬claim, no full pattern reached).
+- link: X·Y = 1 proved (about 4–8 s): 84 full activation patterns survive the simplex and
+  each rank-one system with ¬claim is refuted by nlsat; data and probes are collinear, so
+  the check runs in one input coordinate.
+- copy, addition: not proved. 4 and 6 ReLUs over 23 and 33 points in the plane (two data
+  lines per chain, far apart): the search refutes about 1,700 partial patterns a second
+  and reaches no full pattern in minutes; `etr-nn solve` does not find their fits either
+  (their intended fits are certified by `lift`). Slow tests assert only "never refuted".
 """
 
 from __future__ import annotations
