@@ -22,7 +22,6 @@ cells = [
         "from etr_nn import instance\n"
         "from etr_nn.certify import loss\n"
         "import sympy\n"
-        "from etr_nn.exact import to_sympy\n"
         "from etr_nn.optimize import optimize\n"
         "from etr_nn.optimize.rationality import rationality"),
     new_markdown_cell(
@@ -35,7 +34,8 @@ cells = [
         "best = optimize(quadratic, timeout=120)\n"
         "print(best.status, best.value)\n"
         "print('minimal polynomial (ascending coefficients):', best.value.coeffs)\n"
-        "print('closed form:', sympy.nsimplify(to_sympy(best.value)))\n"
+        "t = sympy.Symbol('t')  # the same root, in radicals (exact: minimal polynomial and root index)\n"
+        "print('closed form:', sympy.rootof(sympy.Poly(best.value.coeffs[::-1], t), best.value.index, radicals=True))\n"
         "assert best.status == 'optimal' and best.value.degree == 2"),
     new_markdown_cell(
         "The proof, in `rests_on`: the output layer is eliminated by least squares, the loss becomes "
