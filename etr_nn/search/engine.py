@@ -31,10 +31,12 @@ from etr_nn.network import Network
 from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.lp import farkas, rational, to_z3
+from etr_nn.search.rankone import RankOne
 from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
 
 Prefixes = tuple[tuple[int, ...], ...]
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
+SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
 @dataclass
@@ -50,10 +52,17 @@ class Outcome:
     pruned: int = 0
     nonlinear: list[dict[str, Any]] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
+    rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
+    guided: bool = False  # the network came from the side task, not from this search
 
 
 class OutOfTime(Exception):
     pass
+
+
+class Found(Exception):
+    def __init__(self, network: Network):
+        self.network = network
 
 
 class Search:
@@ -63,14 +72,17 @@ class Search:
     each output's system is: one incremental simplex per output, synchronised lazily with
     the search path, and a table of decided systems per output keyed by what determines
     the system up to renaming the neurons — the depth and the multiset of (σ_jo, bits_j).
-    The table is shared by all tasks a process runs.
+    The table is shared by all tasks a process runs. `side` (the float guide) is called
+    every SIDE_PERIOD seconds of search; a network it returns (certified) ends the task as sat.
     """
 
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
                  deadline: float | None = None, certificates: bool = False,
-                 tick: Callable[[int, int], None] | None = None):
+                 tick: Callable[[int, int], None] | None = None,
+                 side: Callable[[], Network | None] | None = None):
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
-        self.deadline, self.certificates, self.tick = deadline, certificates, tick
+        self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
+        self.next_side = time.time() + SIDE_PERIOD
         self.trie = Trie(instance, order)
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
@@ -79,6 +91,8 @@ class Search:
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
         self.cache: dict[Any, z3.BoolRef] = {}
+        # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
+        self.rank_one = RankOne(instance, order) if shape.outputs > 1 and not certificates else None
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -91,6 +105,8 @@ class Search:
         except OutOfTime:
             self.outcome.status = "unknown"
             self.outcome.open.append("time limit reached")
+        except Found as found:
+            self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
         if self.outcome.status == "unsat" and self.outcome.open:
             self.outcome.status = "unknown"
         return self.outcome
@@ -118,7 +134,8 @@ class Search:
         return solver
 
     def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
-        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern."""
+        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
+        ("rank", −1) when every output's LP is feasible but the rank-one test refutes it."""
         for o in range(self.layout.m):
             key = (len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
             hit = self.known[o].get(key)
@@ -129,6 +146,8 @@ class Search:
                 hit = self.known[o][key] = result == z3.sat
             if not hit:
                 return "unsat", o
+        if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
+            return "rank", -1
         return "sat", 0
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
@@ -136,8 +155,14 @@ class Search:
         depth = len(path)
         if depth == len(self.order):
             return self._leaf(prefixes, path)
-        if self.deadline is not None and time.time() > self.deadline:
+        now = time.time()
+        if self.deadline is not None and now > self.deadline:
             raise OutOfTime
+        if self.side is not None and now >= self.next_side:
+            network = self.side()
+            if network is not None:
+                raise Found(network)
+            self.next_side = time.time() + SIDE_PERIOD
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
@@ -151,6 +176,8 @@ class Search:
             path.pop()
             if status == "unsat":
                 self._refuted(extended, o)
+            elif status == "rank":
+                self.outcome.rank_one += 1
             elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False

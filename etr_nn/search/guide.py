@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from typing import Iterator
 
 import numpy as np
 import z3
@@ -39,8 +40,25 @@ def _unpack(theta: np.ndarray, d: int, k: int, m: int) -> tuple[np.ndarray, ...]
     return W, b, A, theta[k * d + k + m * k:]
 
 
-def float_fits(instance: Instance, rng: np.random.Generator, deadline: float):
-    """Yield (W, b, A, c) float fits with near-zero residual, from random starts, until the deadline."""
+def _start(rng: np.random.Generator, X: np.ndarray, k: int, m: int) -> np.ndarray:
+    """A random start whose hyperplanes split the data: every other start puts hyperplane j
+    through one random data point, the others through d random data points (then shifted a little)."""
+    n, d = X.shape
+    theta = rng.normal(0.0, 1.0, k * d + k + m * k + m)
+    W = theta[:k * d].reshape(k, d)
+    through_points = d > 1 and n >= d and rng.random() < 0.5
+    for j in range(k):
+        chosen = X[rng.choice(n, d if through_points else 1, replace=False)]
+        if through_points:  # the normal of the affine hull of the chosen points (if they span one)
+            _, values, vt = np.linalg.svd(chosen[1:] - chosen[0])
+            if values.size and values[-1] > 1e-9:
+                W[j] = vt[-1] * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.0)
+        theta[k * d + j] = -W[j] @ chosen[0] + rng.normal(0.0, 0.1)
+    return theta
+
+
+def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...] | None]:
+    """One local fit per step from a random start: (W, b, A, c) when its residual is near zero, else None."""
     from scipy.optimize import least_squares  # only two-output searches pay for importing it
 
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
@@ -70,17 +88,14 @@ def float_fits(instance: Instance, rng: np.random.Generator, deadline: float):
 
     size = k * d + k + m * k + m
     method = "lm" if X.shape[0] * m >= size else "trf"
-    while time.time() < deadline:
-        # Each hidden hyperplane starts through a random data point, so that it splits the data.
-        theta = rng.normal(0.0, 1.0, size)
-        W = theta[:k * d].reshape(k, d)
-        theta[k * d:k * d + k] = -np.einsum("jt,jt->j", W, X[rng.integers(0, len(X), k)]) + rng.normal(0, 0.1, k)
+    while True:
         try:
-            fit = least_squares(residuals, theta, jac=jacobian, method=method, xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=100 * size)
+            fit = least_squares(residuals, _start(rng, X, k, m), jac=jacobian, method=method,
+                                xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=100 * size)
         except (ValueError, np.linalg.LinAlgError):
+            yield None
             continue
-        if np.mean(fit.fun ** 2) < FIT_TOLERANCE * scale ** 2:
-            yield _unpack(fit.x, d, k, m)
+        yield _unpack(fit.x, d, k, m) if np.mean(fit.fun ** 2) < FIT_TOLERANCE * scale ** 2 else None
 
 
 def _exact_with_columns(instance: Instance, active: list[list[bool]], A: list[list[Fraction]]) -> Network | None:
@@ -103,27 +118,59 @@ def _exact_with_columns(instance: Instance, active: list[list[bool]], A: list[li
                          A, [value(e) for e in c])
 
 
-def guided(instance: Instance, deadline: float, nonlinear: str = "z3", seed: int = 0) -> Network | None:
-    """A certified network found through float fits before `deadline`, or None."""
-    k, m = instance.shape.hidden, instance.shape.outputs
-    X = np.array([[float(v) for v in x] for x in instance.points])
-    tried: set[tuple] = set()
-    for W, b, A, _ in float_fits(instance, np.random.default_rng(seed), deadline):
-        z = X @ W.T + b
-        active = [[bool(z[i, j] > 0) for i in range(len(X))] for j in range(k)]
+class Guide:
+    """Float fits in slices, alongside the exhaustive search: `run(until)` or `share()` return
+    a certified network or None; the guide keeps its random state and tried patterns between calls."""
+
+    def __init__(self, instance: Instance, nonlinear: str = "z3", seed: int = 0):
+        self.instance, self.nonlinear = instance, nonlinear
+        self.X = np.array([[float(v) for v in x] for x in instance.points])
+        self.fits = float_fits(instance, np.random.default_rng(seed))
+        self.tried: set[tuple] = set()
+        self.start, self.spent = time.monotonic(), 0.0
+
+    def share(self) -> Network | None:
+        """Run for the guide's share of the time since it was made: half of the first 4 s, a fifth after."""
+        elapsed = time.monotonic() - self.start
+        allowed = min(elapsed / 2, 1.2 + elapsed / 5) - self.spent
+        return self.run(time.time() + allowed) if allowed > 0 else None
+
+    def run(self, until: float) -> Network | None:
+        """Float fits until `until` (seconds since the epoch); each near-zero fit's pattern solved exactly."""
+        began = time.monotonic()
+        try:
+            while time.time() < until:
+                fit = next(self.fits)
+                network = None if fit is None else self._exact(*fit, until)
+                if network is not None:
+                    return network
+            return None
+        finally:
+            self.spent += time.monotonic() - began
+
+    def _exact(self, W: np.ndarray, b: np.ndarray, A: np.ndarray, c: np.ndarray, until: float) -> Network | None:
+        instance, nonlinear = self.instance, self.nonlinear
+        k, m = instance.shape.hidden, instance.shape.outputs
+        z = self.X @ W.T + b
+        active = [[bool(z[i, j] > 0) for i in range(len(self.X))] for j in range(k)]
         norms = [float(np.abs(A[:, j]).max()) or 1.0 for j in range(k)]
         columns = [[Fraction(A[o, j] / norms[j]).limit_denominator(1000) for j in range(k)] for o in range(m)]
         key = (tuple(map(tuple, active)), tuple(map(tuple, columns)))
-        if key in tried:
-            continue
-        tried.add(key)
+        if key in self.tried:
+            return None
+        self.tried.add(key)
         network = _exact_with_columns(instance, active, columns)
         if network is None and m > 1:
             signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
             system, decode = rank_one_system(instance, signs, tuple(range(instance.n)),
                                              tuple(tuple(int(a) for a in row) for row in active))
-            answer = backends.get(nonlinear).check(system, max(0.1, min(5.0, deadline - time.time())))
+            answer = backends.get(nonlinear).check(system, max(0.1, min(5.0, until - time.time())))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
             return network
-    return None
+        return None
+
+
+def guided(instance: Instance, deadline: float, nonlinear: str = "z3", seed: int = 0) -> Network | None:
+    """A certified network found through float fits before `deadline`, or None."""
+    return Guide(instance, nonlinear, seed).run(deadline)
