@@ -22,12 +22,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from etr_nn.certify import certify
 from etr_nn.instance import Instance
+from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import Outcome
-from etr_nn.search.guide import Guide
 from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_inline, run_local
 from etr_nn.search.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
@@ -56,7 +57,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
-    guide = Guide(instance, nonlinear) if instance.shape.outputs > 1 else None
+    guide = LazyGuide(instance, nonlinear) if instance.shape.outputs > 1 else None
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
     want = certificate is not None
     workers = workers or default_workers()
@@ -82,6 +83,27 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
             solution = _conclude(instance, [Outcome("sat", network, guided=True)], 0, len(tasks), start, name,
                                  certificate, order, nonlinear)
     return solution
+
+
+class LazyGuide:
+    """The float guide (guide.py), made on first use: instances decided within the first
+    slice of search never import numpy and scipy (a few tenths of a second)."""
+
+    def __init__(self, instance: Instance, nonlinear: str):
+        self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()
+        self.guide: Any = None
+
+    def _get(self) -> Any:
+        if self.guide is None:
+            from etr_nn.search.guide import Guide
+            self.guide = Guide(self.instance, self.nonlinear, start=self.start)
+        return self.guide
+
+    def share(self) -> Network | None:
+        return self._get().share()
+
+    def run(self, until: float) -> Network | None:
+        return self._get().run(until)
 
 
 def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, total: int, start: float, name: str,
