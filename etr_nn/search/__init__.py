@@ -86,8 +86,8 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 
 
 class LazyGuide:
-    """The float guide (guide.py), made on first use: instances decided within the first
-    slice of search never import numpy and scipy (a few tenths of a second)."""
+    """The float guide (guide.py), made on first use: instances decided before the guide's first
+    turn never import numpy (a tenth of a second or more)."""
 
     def __init__(self, instance: Instance, nonlinear: str):
         self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()

@@ -1,6 +1,6 @@
 """Float guidance for the search: local fits propose activation patterns, exact checks decide.
 
-Levenberg–Marquardt (scipy.optimize.least_squares) fits the network in floating point from
+Levenberg–Marquardt (`levenberg_marquardt`, numpy only) fits the network in floating point from
 random starts (hidden hyperplanes through one or d data points; some starts first fit with a
 small weight penalty, which keeps them away from steep degenerate pairs of neurons). A fit with near-zero residual proposes one activation pattern (S_j: the
 points where w_j·x + b_j > 0, ties either way since the pattern constraints are closed)
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import z3
@@ -65,8 +65,6 @@ def _start(rng: np.random.Generator, X: np.ndarray, k: int, m: int) -> np.ndarra
 
 def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...] | None]:
     """One local fit per step from a random start: (W, b, A, c) when its residual is near zero, else None."""
-    from scipy.optimize import least_squares  # only two-output searches pay for importing it
-
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X = np.array([[float(v) for v in x] for x in instance.points])
     Y = np.array([[float(v) for v in y] for y in instance.labels])
@@ -93,21 +91,52 @@ def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[tuple[n
         return J.reshape(n * m, theta.size)
 
     size = k * d + k + m * k + m
-    method = "lm" if X.shape[0] * m >= size else "trf"
     while True:
         theta = _start(rng, X, k, m)
         ridge = float(rng.choice(RIDGES))
-        try:
-            if ridge:  # first a fit with a small weight penalty, away from degenerate steep pairs of neurons
-                theta = least_squares(lambda t: np.concatenate([residuals(t), ridge * t]), theta,
-                                      jac=lambda t: np.vstack([jacobian(t), ridge * np.eye(size)]),
-                                      method="lm", max_nfev=50 * size).x
-            fit = least_squares(residuals, theta, jac=jacobian, method=method,
-                                xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=10 * size)
-        except (ValueError, np.linalg.LinAlgError):
-            yield None
-            continue
-        yield _unpack(fit.x, d, k, m) if np.mean(fit.fun ** 2) < FIT_TOLERANCE * scale ** 2 else None
+        if ridge:  # first a fit with a small weight penalty, away from degenerate steep pairs of neurons
+            theta, _ = levenberg_marquardt(lambda t: np.concatenate([residuals(t), ridge * t]),
+                                           lambda t: np.vstack([jacobian(t), ridge * np.eye(size)]), theta, 50 * size)
+        theta, r = levenberg_marquardt(residuals, jacobian, theta, 10 * size)
+        yield _unpack(theta, d, k, m) if np.mean(r ** 2) < FIT_TOLERANCE * scale ** 2 else None
+
+
+def levenberg_marquardt(fun: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray],
+                        x: np.ndarray, max_nfev: int) -> tuple[np.ndarray, np.ndarray]:
+    """A local minimum of |fun(x)|² from x: steps h = −(JᵀJ + μ·D)⁻¹Jᵀr, D = diag(JᵀJ) (Marquardt's
+    scaling), μ updated from the gain ratio ρ (Nielsen: μ·max(1/3, 1 − (2ρ − 1)³) on success, else
+    μ·ν with ν doubling). Returns (x, fun(x)). Plain numpy: no scipy import on the way."""
+    r = fun(x)
+    cost, nfev, mu, nu = float(r @ r), 1, -1.0, 2.0
+    while nfev < max_nfev and cost > 1e-60:
+        J = jac(x)
+        A, g = J.T @ J, J.T @ r
+        D = np.maximum(np.diag(A), 1e-12)
+        if mu < 0:
+            mu = 1e-3
+        if np.abs(g).max() <= 1e-15 * max(1.0, cost):
+            break
+        while nfev < max_nfev:
+            try:
+                h = np.linalg.solve(A + mu * np.diag(D), -g)
+            except np.linalg.LinAlgError:
+                return x, r
+            if np.linalg.norm(h) <= 1e-15 * (np.linalg.norm(x) + 1e-15):
+                return x, r
+            new = x + h
+            rn = fun(new)
+            nfev += 1
+            cost_new = float(rn @ rn)
+            gain = float(h @ (mu * D * h - g))
+            rho = (cost - cost_new) / gain if gain > 0 else -1.0
+            if rho > 0:
+                x, r, cost = new, rn, cost_new
+                mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
+                nu = 2.0
+                break
+            mu *= nu
+            nu *= 2
+    return x, r
 
 
 def _exact_with_columns(instance: Instance, active: list[list[bool]], A: list[list[Fraction]]) -> Network | None:
@@ -142,10 +171,11 @@ class Guide:
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
 
     def share(self) -> Network | None:
-        """Run for the guide's share of the time since `start`: half of the first 3 s, a third after
-        (measured: the hardest planted sat instance of benchmarks/engine.py needs about 10 s of fits)."""
-        elapsed = time.monotonic() - self.start
-        allowed = min(elapsed / 2, 0.5 + elapsed / 3) - self.spent
+        """Run for the guide's share of the time since `start`: none in the first half second (easy
+        instances end there, without importing numpy), half after that, as two processes sharing
+        one core would (measured: the hardest planted sat instance of benchmarks/engine.py needs
+        10–20 s of fits, the exhaustive search its unsat k − 1 versions 20–25 s)."""
+        allowed = max(0.0, time.monotonic() - self.start - 0.5) / 2 - self.spent
         return self.run(time.time() + allowed) if allowed > 0 else None
 
     def run(self, until: float) -> Network | None:
