@@ -9,7 +9,9 @@ incremental Z3 simplex (push/pop). An infeasible partial system refutes every co
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
   the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
   rank-one system (v_j, A[:, j] in its orthant with Σ_o σ_jo·A[o, j] = 1; bilinear
-  equations, linear pattern inequalities on v_j) goes to the nonlinear backend.
+  equations, linear pattern inequalities on v_j) goes to the nonlinear backend, first for
+  FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
+  end of the task (one hard leaf does not hold up the rest of the search, nor the guide).
 Every network found is certified exactly before it is reported.
 """
 
@@ -36,6 +38,7 @@ from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, p
 
 Prefixes = tuple[tuple[int, ...], ...]
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
+FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
 SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
@@ -100,8 +103,10 @@ class Search:
             if self.synced[o]:
                 solver.pop(len(self.synced[o]))
             self.synced[o] = []
+        self.deferred: list[Prefixes] = []
         try:
-            self._dfs(tuple(() for _ in signs), [])
+            if not self._dfs(tuple(() for _ in signs), []):
+                self._retry_deferred()
         except OutOfTime:
             self.outcome.status = "unknown"
             self.outcome.open.append("time limit reached")
@@ -158,11 +163,8 @@ class Search:
         now = time.time()
         if self.deadline is not None and now > self.deadline:
             raise OutOfTime
-        if self.side is not None and now >= self.next_side:
-            network = self.side()
-            if network is not None:
-                raise Found(network)
-            self.next_side = time.time() + SIDE_PERIOD
+        if now >= self.next_side:
+            self._side_turn()
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
@@ -181,6 +183,14 @@ class Search:
             elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
+
+    def _side_turn(self) -> None:
+        """Give the side task its turn; a network from it ends the task."""
+        if self.side is not None:
+            network = self.side()
+            if network is not None:
+                raise Found(network)
+        self.next_side = time.time() + SIDE_PERIOD
 
     def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.outcome.pruned += 1
@@ -212,9 +222,21 @@ class Search:
         network = self._rank_one(z) or next(
             (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
         if network is None:
-            network = self._nonlinear(prefixes)
-            if network is None:
-                return False
+            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
+        return network is not None and self._accept(network, prefixes)
+
+    def _retry_deferred(self) -> None:
+        """The full patterns the first try left open, now with the full time (LEAF_SECONDS each)."""
+        for prefixes in self.deferred:
+            self._side_turn()
+            if self.deadline is not None and time.time() > self.deadline:
+                raise OutOfTime
+            network = self._nonlinear(prefixes, LEAF_SECONDS)
+            if network is not None and self._accept(network, prefixes):
+                return
+
+    def _accept(self, network: Network, prefixes: Prefixes) -> bool:
+        """Certify a network; if valid, it is the task's answer."""
         check = certify(self.instance, network)
         if not check.valid:
             self.outcome.open.append(f"{self._label(prefixes)}: network failed the exact check "
@@ -266,10 +288,11 @@ class Search:
         return Network.build([v[:L.d] for v in V], [v[L.d] for v in V],
                              [[value(a[o][j]) for j in range(L.k)] for o in range(L.m)], [value(e) for e in c])
 
-    def _nonlinear(self, prefixes: Prefixes) -> Network | None:
-        """Decide the rank-one system of a full pattern with the nonlinear backend."""
+    def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
+        """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
+        `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
         system, decode = rank_one_system(self.instance, self.signs, self.order, prefixes)
-        limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
+        limit = seconds if self.deadline is None else min(seconds, max(0.1, self.deadline - time.time()))
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
             return decode(answer.point)
@@ -277,6 +300,8 @@ class Search:
                  "decided_by": f"nonlinear backend: {self.nonlinear}"}
         if answer.status == "unsat":
             self.outcome.nonlinear.append(entry)
+        elif seconds < LEAF_SECONDS and limit == seconds:
+            self.deferred.append(prefixes)
         else:
             self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
         return None
