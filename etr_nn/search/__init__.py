@@ -50,8 +50,8 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 
     The exhaustive search runs in this process: to the end with one worker, else for
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). With
-    m ≥ 2 the float guide runs alongside (guide.py: a share of the time in this process,
-    between polls while workers search); the first certified network wins."""
+    m ≥ 2 the float guide runs alongside (guide.py: half of one core's time after the first half
+    second, in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
@@ -72,7 +72,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
             more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, report)
         else:
             more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, report,
-                                         guide.run if guide else None)
+                                         guide.share if guide else None)
         outcomes += more
     if report:
         sys.stderr.write("\n")

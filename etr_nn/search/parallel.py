@@ -4,7 +4,7 @@ Tasks (one per choice of output signs) share nothing, so they run in any order, 
 the first certified network cancels the rest. In this process (no start-up cost) the search
 checks the deadline between nodes and calls the side task (the float guide) in slices;
 worker processes make the time limit hard (at the deadline they are killed, whatever a
-backend is doing) while this process runs the side task between polls.
+backend is doing) while this process gives the side task its turns between polls.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from etr_nn.search.patterns import Sign
 
 Task = tuple[Sign, ...]
 Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
-Side = Callable[[float], Network | None]  # work until the given time; a certified network or None
+Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
 
 _search: Search | None = None
 _counters: Any = None
@@ -50,7 +50,7 @@ def _work(task: Task) -> Outcome:
 
 def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
                deadline: float | None, certificates: bool, report: Report | None,
-               side: Callable[[], Network | None] | None) -> tuple[list[Outcome], list[Task]]:
+               side: Side | None) -> tuple[list[Outcome], list[Task]]:
     """Run the tasks one after another in this process until `deadline`; returns the outcomes of
     the finished tasks (stopping at the first sat) and the tasks not finished."""
     counts = [0, 0]
@@ -89,12 +89,12 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
             left = None if deadline is None else deadline + 1.0 - time.time()
             if left is not None and left <= 0:
                 break
-            poll = 0.25 if left is None else min(0.25, left)
-            network = side(time.time() + poll) if side is not None else None
+            network = side() if side is not None else None
             if network is not None:
                 outcomes.append(Outcome("sat", network, guided=True))
                 break
-            done, pending = wait(pending, timeout=0 if side is not None else poll, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.25 if left is None else min(0.25, left),
+                                 return_when=FIRST_COMPLETED)
             for future in done:
                 outcomes.append(future.result())
             if report and counters is not None:
