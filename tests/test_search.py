@@ -190,3 +190,89 @@ def test_float_guide_finds_certified_fits_and_nothing_on_unsat_data() -> None:
     square = tuple((Fraction(a), Fraction(b)) for a in (0, 1) for b in (0, 1))
     xor_twice = Instance("xor-m2", Shape(2, 1, 2), square, tuple((Fraction(a ^ b),) * 2 for a in (0, 1) for b in (0, 1)))
     assert guided(xor_twice, time.time() + 1) is None
+
+
+def _own_pattern(inst: Instance, network) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """The planted network's output orthants σ_j and activation bits (points in the search order)."""
+    from etr_nn.search.patterns import point_order
+
+    order = point_order(inst)
+    k, m = inst.shape.hidden, inst.shape.outputs
+    signs = tuple(tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(k))
+    bits = tuple(tuple(int(sum((w * x for w, x in zip(network.W[j], inst.points[p])), network.b[j]) > 0)
+                       for p in order) for j in range(k))
+    return signs, bits
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(2, 3), st.integers(0, 10**6))
+def test_rank_one_test_never_refutes_a_planted_networks_own_pattern(d: int, k: int, m: int, seed: int) -> None:
+    from etr_nn.search.patterns import point_order
+    from etr_nn.search.rankone import RankOne
+
+    inst, network = planted(Shape(d, k, m), 9, seed)
+    test = RankOne(inst, point_order(inst))
+    signs, bits = _own_pattern(inst, network)
+    for depth in range(1, inst.n + 1):
+        assert not test.refutes(signs, tuple(b[:depth] for b in bits))
+
+
+def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
+    """One neuron, two outputs: off at x = 1, 2, on at 3, 4, 5. Each output alone fits
+    (u_1 = (1, −5/2), u_2 = (2, −4), c = 0), but the two are not parallel, so no network does."""
+    from etr_nn.search.patterns import pattern_rows, point_order
+    from etr_nn.search.rankone import RankOne
+
+    inst = instance([(x,) for x in range(1, 6)], [(0, 0), (0, 0), (F(1, 2), 2), (F(3, 2), 4), (F(5, 2), 6)], 1)
+    order = point_order(inst)
+    signs, bits = ((1, 1),), ((0, 0, 1, 1, 1),)
+    for o in range(2):
+        assert feasible_point(pattern_rows(inst, signs, order, bits, (o,)), 2 * 2 * 1 + 2) is not None
+    assert RankOne(inst, order).refutes(signs, bits)
+    solution = search(inst, workers=1)
+    assert solution.status == "unsat" and "rank-one test" in solution.rests_on
+
+
+def test_side_task_networks_end_the_search_and_never_make_unsat() -> None:
+    """The side task (the float guide's slot) is called during the search; its network wins."""
+    from etr_nn.search import engine
+    from etr_nn.search.patterns import point_order, sign_choices
+
+    inst, network = planted(Shape(2, 2, 2), 8, seed=3)
+    calls = []
+    found = engine.Search(inst, point_order(inst), side=lambda: calls.append(1) or network)
+    found.next_side = 0.0
+    outcome = found.run(sign_choices(2, 2)[0])
+    assert calls and outcome.status == "sat" and outcome.guided and certify(inst, outcome.network).valid
+    xor = instance(*XOR, hidden=1)
+    nothing = engine.Search(xor, point_order(xor), side=lambda: None)
+    nothing.next_side = 0.0
+    assert all(nothing.run(task).status == "unsat" for task in sign_choices(1, 1))
+
+
+def test_concurrent_guide_returns_certified_sats_in_process(monkeypatch) -> None:
+    """With one worker no process is spawned; two-output sats (guided or not) are certified."""
+    import etr_nn.search as engine_search
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was spawned")
+
+    monkeypatch.setattr(engine_search, "run_local", no_pool)
+    for seed in range(3):
+        inst, _ = planted(Shape(2, 3, 2), 12, seed)
+        solution = search(inst, timeout=30, workers=1)
+        assert solution.status == "sat" and solution.network is not None
+        assert certify(inst, solution.network).valid
+        assert ("float fit" in solution.rests_on) == solution.details["search"]["guided"]
+
+
+def test_point_order_is_a_permutation_starting_lexicographically() -> None:
+    from etr_nn.search.patterns import point_order
+
+    for d in (1, 2, 3):
+        inst, _ = planted(Shape(d, 2, 1), 10, seed=d)
+        order = point_order(inst)
+        assert sorted(order) == list(range(inst.n))
+        assert inst.points[order[0]] == min(inst.points)
+        if d == 1:
+            assert [inst.points[p] for p in order] == sorted(inst.points)

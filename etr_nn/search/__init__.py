@@ -5,9 +5,10 @@ activation patterns (only hyperplane dichotomies of the data, O(n^d) per neuron,
 k! neuron symmetry broken), point by point, and refutes partial patterns by exact linear
 feasibility (patterns.py, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
-only the rank-one residual of a full pattern goes to a nonlinear backend. After a one-second
-exhaustive attempt, m ≥ 2 instances get a few seconds of float guidance (guide.py): local
-fits propose patterns that are solved and certified exactly; unsat answers never rest on it.
+only the rank-one residual of a full pattern goes to a nonlinear backend, and partial patterns
+are also refuted by an exact rank-one test of their eliminated linear part (rankone.py).
+Alongside the exhaustive search, m ≥ 2 instances get float guidance (guide.py): local fits
+propose patterns that are solved and certified exactly; unsat answers never rest on it.
 
 Covered: real weights and zero error (any d, k, m). Not covered (the caller falls back to
 the direct encoding): max_error > 0 (finite weight sets go to etr_nn.discrete).
@@ -21,18 +22,18 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from etr_nn.certify import certify
 from etr_nn.instance import Instance
+from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import Outcome
-from etr_nn.search.guide import guided
-from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_local
+from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_inline, run_local
 from etr_nn.search.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
-QUICK_SECONDS = 1.0  # m ≥ 2: exhaustive search tried this long before float guidance
-GUIDE_SECONDS = 3.0  # m ≥ 2: float-guided proposals tried for at most this long
+QUICK_SECONDS = 1.0  # with several workers or a cluster: tried in this process before spawning any
 
 
 def covers(instance: Instance) -> str | None:
@@ -47,62 +48,93 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
            nonlinear: str = "z3") -> Solution:
     """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one.
 
-    With m ≥ 2: a short exhaustive search first (easy instances, unsat ones above all, end
-    there), then float guidance, then the exhaustive search for the rest of the time."""
+    The exhaustive search runs in this process: to the end with one worker, else for
+    QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). With
+    m ≥ 2 the float guide runs alongside (guide.py: half of one core's time after the first half
+    second, in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
-    run = (instance, start, name, workers, cluster, certificate, progress, nonlinear)
-    if instance.shape.outputs == 1:  # m = 1 needs no guide: its leaves are exact LPs
-        return _exhaustive(*run, deadline)
-    quick = time.time() + (QUICK_SECONDS if timeout is None else min(QUICK_SECONDS, timeout / 4))
-    solution = _exhaustive(*run, quick if deadline is None else min(quick, deadline))
-    if solution.status != "unknown" or (deadline is not None and time.time() >= deadline):
-        return solution
-    budget = GUIDE_SECONDS if timeout is None else min(GUIDE_SECONDS, timeout / 4)
-    network = guided(instance, time.time() + budget, nonlinear)
-    if network is not None:
-        check = certify(instance, network)
-        return Solution(instance.name, "sat", network, check.loss, True, name, time.monotonic() - start,
-                        "the activation pattern of a float fit (Levenberg–Marquardt), solved exactly "
-                        "and certified exactly", {"search": {"guided": True}})
-    return _exhaustive(*run, deadline)
-
-
-def _exhaustive(instance: Instance, start: float, name: str, workers: int | None, cluster: str | None,
-                certificate: str | Path | None, progress: bool, nonlinear: str, deadline: float | None) -> Solution:
-    """The exhaustive pattern search until `deadline` (seconds since the epoch)."""
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
+    guide = LazyGuide(instance, nonlinear) if instance.shape.outputs > 1 else None
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
     want = certificate is not None
-    if cluster:
-        outcomes, unfinished = run_dask(cluster, instance, order, tasks, nonlinear, deadline, want, report)
-    else:
-        outcomes, unfinished = run_local(instance, order, tasks, workers or default_workers(), nonlinear,
-                                         deadline, want, report)
+    workers = workers or default_workers()
+    inline = deadline if workers == 1 and not cluster else time.time() + QUICK_SECONDS
+    if deadline is not None:
+        inline = min(inline, deadline)
+    outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, report,
+                                guide.share if guide else None)
+    unfinished = len(rest)
+    if rest and not any(o.status == "sat" for o in outcomes) and (deadline is None or time.time() < deadline):
+        if cluster:
+            more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, report)
+        else:
+            more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, report,
+                                         guide.share if guide else None)
+        outcomes += more
     if report:
         sys.stderr.write("\n")
+    solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)
+    if solution.status == "unknown" and guide is not None and deadline is not None and time.time() < deadline:
+        network = guide.run(deadline)  # the search ended early on undecided leaves: the guide gets the rest
+        if network is not None:
+            solution = _conclude(instance, [Outcome("sat", network, guided=True)], 0, len(tasks), start, name,
+                                 certificate, order, nonlinear)
+    return solution
+
+
+class LazyGuide:
+    """The float guide (guide.py), made on first use: instances decided before the guide's first
+    turn never import numpy (a tenth of a second or more)."""
+
+    def __init__(self, instance: Instance, nonlinear: str):
+        self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()
+        self.guide: Any = None
+
+    def _get(self) -> Any:
+        if self.guide is None:
+            from etr_nn.search.guide import Guide
+            self.guide = Guide(self.instance, self.nonlinear, start=self.start)
+        return self.guide
+
+    def share(self) -> Network | None:
+        return self._get().share()
+
+    def run(self, until: float) -> Network | None:
+        return self._get().run(until)
+
+
+def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, total: int, start: float, name: str,
+              certificate: str | Path | None, order: tuple[int, ...], nonlinear: str) -> Solution:
+    """The answer the outcomes of the tasks give (`unfinished` of `total` tasks not run to the end)."""
+    want = certificate is not None
     seconds = time.monotonic() - start
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
-    stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned,
+    rank_one = sum(o.rank_one for o in outcomes)
+    stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_rank_one": rank_one,
              "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
         if outcome.status == "sat" and outcome.network is not None:
             check = certify(instance, outcome.network)
+            how = ("the activation pattern of a float fit (Levenberg–Marquardt), solved exactly and certified "
+                   "exactly" if outcome.guided else "an activation pattern whose exact solution was certified exactly")
             return Solution(instance.name, "sat", outcome.network, check.loss, True, name, seconds,
-                            f"an activation pattern whose exact solution was certified exactly "
-                            f"({explored} partial patterns explored)", {"search": stats})
+                            f"{how} ({explored} partial patterns explored)",
+                            {"search": stats | {"guided": outcome.guided}})
     open_parts = [text for o in outcomes for text in o.open]
     if unfinished or open_parts:
-        why = (f"{unfinished} of {len(tasks)} sign choices not finished (time limit)" if unfinished else "")
+        why = (f"{unfinished} of {total} sign choices not finished (time limit)" if unfinished else "")
         why = "; ".join([w for w in [why] + open_parts[:5] if w])
         return Solution(instance.name, "unknown", backend=name, seconds=seconds, rests_on=why,
                         details={"search": stats})
     nonlinear_count = stats["patterns_refuted_nonlinear"]
-    rests = (f"pattern search over {len(tasks)} sign choices: every activation pattern (hyperplane "
+    rests = (f"pattern search over {total} sign choices: every activation pattern (hyperplane "
              f"dichotomies, neuron symmetry broken) refuted; {pruned} partial patterns by exact linear "
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
+             + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
+                f"row reduction)" if rank_one else "")
              + (f", {nonlinear_count} full patterns by the nonlinear backend {nonlinear}" if nonlinear_count else ""))
     if want:
         refuted = [entry for o in outcomes for entry in o.refuted]

@@ -9,7 +9,9 @@ incremental Z3 simplex (push/pop). An infeasible partial system refutes every co
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
   the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
   rank-one system (v_j, A[:, j] in its orthant with Σ_o σ_jo·A[o, j] = 1; bilinear
-  equations, linear pattern inequalities on v_j) goes to the nonlinear backend.
+  equations, linear pattern inequalities on v_j) goes to the nonlinear backend, first for
+  FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
+  end of the task (one hard leaf does not hold up the rest of the search, nor the guide).
 Every network found is certified exactly before it is reported.
 """
 
@@ -31,10 +33,13 @@ from etr_nn.network import Network
 from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.lp import farkas, rational, to_z3
+from etr_nn.search.rankone import RankOne
 from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
 
 Prefixes = tuple[tuple[int, ...], ...]
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
+FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
+SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
 @dataclass
@@ -50,10 +55,17 @@ class Outcome:
     pruned: int = 0
     nonlinear: list[dict[str, Any]] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
+    rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
+    guided: bool = False  # the network came from the side task, not from this search
 
 
 class OutOfTime(Exception):
     pass
+
+
+class Found(Exception):
+    def __init__(self, network: Network):
+        self.network = network
 
 
 class Search:
@@ -63,14 +75,17 @@ class Search:
     each output's system is: one incremental simplex per output, synchronised lazily with
     the search path, and a table of decided systems per output keyed by what determines
     the system up to renaming the neurons — the depth and the multiset of (σ_jo, bits_j).
-    The table is shared by all tasks a process runs.
+    The table is shared by all tasks a process runs. `side` (the float guide) is called
+    every SIDE_PERIOD seconds of search; a network it returns (certified) ends the task as sat.
     """
 
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
                  deadline: float | None = None, certificates: bool = False,
-                 tick: Callable[[int, int], None] | None = None):
+                 tick: Callable[[int, int], None] | None = None,
+                 side: Callable[[], Network | None] | None = None):
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
-        self.deadline, self.certificates, self.tick = deadline, certificates, tick
+        self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
+        self.next_side = time.time() + SIDE_PERIOD
         self.trie = Trie(instance, order)
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
@@ -79,6 +94,8 @@ class Search:
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
         self.cache: dict[Any, z3.BoolRef] = {}
+        # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
+        self.rank_one = RankOne(instance, order) if shape.outputs > 1 and not certificates else None
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -86,11 +103,15 @@ class Search:
             if self.synced[o]:
                 solver.pop(len(self.synced[o]))
             self.synced[o] = []
+        self.deferred: list[Prefixes] = []
         try:
-            self._dfs(tuple(() for _ in signs), [])
+            if not self._dfs(tuple(() for _ in signs), []):
+                self._retry_deferred()
         except OutOfTime:
             self.outcome.status = "unknown"
             self.outcome.open.append("time limit reached")
+        except Found as found:
+            self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
         if self.outcome.status == "unsat" and self.outcome.open:
             self.outcome.status = "unknown"
         return self.outcome
@@ -118,7 +139,8 @@ class Search:
         return solver
 
     def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
-        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern."""
+        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
+        ("rank", −1) when every output's LP is feasible but the rank-one test refutes it."""
         for o in range(self.layout.m):
             key = (len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
             hit = self.known[o].get(key)
@@ -129,6 +151,8 @@ class Search:
                 hit = self.known[o][key] = result == z3.sat
             if not hit:
                 return "unsat", o
+        if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
+            return "rank", -1
         return "sat", 0
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
@@ -136,8 +160,11 @@ class Search:
         depth = len(path)
         if depth == len(self.order):
             return self._leaf(prefixes, path)
-        if self.deadline is not None and time.time() > self.deadline:
+        now = time.time()
+        if self.deadline is not None and now > self.deadline:
             raise OutOfTime
+        if now >= self.next_side:
+            self._side_turn()
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
@@ -151,9 +178,19 @@ class Search:
             path.pop()
             if status == "unsat":
                 self._refuted(extended, o)
+            elif status == "rank":
+                self.outcome.rank_one += 1
             elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
+
+    def _side_turn(self) -> None:
+        """Give the side task its turn; a network from it ends the task."""
+        if self.side is not None:
+            network = self.side()
+            if network is not None:
+                raise Found(network)
+        self.next_side = time.time() + SIDE_PERIOD
 
     def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.outcome.pruned += 1
@@ -185,9 +222,21 @@ class Search:
         network = self._rank_one(z) or next(
             (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
         if network is None:
-            network = self._nonlinear(prefixes)
-            if network is None:
-                return False
+            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
+        return network is not None and self._accept(network, prefixes)
+
+    def _retry_deferred(self) -> None:
+        """The full patterns the first try left open, now with the full time (LEAF_SECONDS each)."""
+        for prefixes in self.deferred:
+            self._side_turn()
+            if self.deadline is not None and time.time() > self.deadline:
+                raise OutOfTime
+            network = self._nonlinear(prefixes, LEAF_SECONDS)
+            if network is not None and self._accept(network, prefixes):
+                return
+
+    def _accept(self, network: Network, prefixes: Prefixes) -> bool:
+        """Certify a network; if valid, it is the task's answer."""
         check = certify(self.instance, network)
         if not check.valid:
             self.outcome.open.append(f"{self._label(prefixes)}: network failed the exact check "
@@ -239,10 +288,11 @@ class Search:
         return Network.build([v[:L.d] for v in V], [v[L.d] for v in V],
                              [[value(a[o][j]) for j in range(L.k)] for o in range(L.m)], [value(e) for e in c])
 
-    def _nonlinear(self, prefixes: Prefixes) -> Network | None:
-        """Decide the rank-one system of a full pattern with the nonlinear backend."""
+    def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
+        """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
+        `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
         system, decode = rank_one_system(self.instance, self.signs, self.order, prefixes)
-        limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
+        limit = seconds if self.deadline is None else min(seconds, max(0.1, self.deadline - time.time()))
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
             return decode(answer.point)
@@ -250,6 +300,8 @@ class Search:
                  "decided_by": f"nonlinear backend: {self.nonlinear}"}
         if answer.status == "unsat":
             self.outcome.nonlinear.append(entry)
+        elif seconds < LEAF_SECONDS and limit == seconds:
+            self.deferred.append(prefixes)
         else:
             self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
         return None

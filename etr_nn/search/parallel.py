@@ -1,8 +1,10 @@
-"""Running the independent tasks of a search: worker processes or a dask cluster.
+"""Running the independent tasks of a search: in this process, worker processes or a dask cluster.
 
 Tasks (one per choice of output signs) share nothing, so they run in any order, anywhere;
-the first certified network cancels the rest. Worker processes also make the time limit
-hard: at the deadline they are killed, whatever a backend is doing.
+the first certified network cancels the rest. In this process (no start-up cost) the search
+checks the deadline between nodes and calls the side task (the float guide) in slices;
+worker processes make the time limit hard (at the deadline they are killed, whatever a
+backend is doing) while this process gives the side task its turns between polls.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any, Callable
 
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
+from etr_nn.network import Network
 from etr_nn.search.engine import Outcome, Search
 from etr_nn.search.patterns import Sign
 
 Task = tuple[Sign, ...]
 Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
+Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
 
 _search: Search | None = None
 _counters: Any = None
@@ -44,11 +48,36 @@ def _work(task: Task) -> Outcome:
     return _search.run(task)
 
 
+def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
+               deadline: float | None, certificates: bool, report: Report | None,
+               side: Side | None) -> tuple[list[Outcome], list[Task]]:
+    """Run the tasks one after another in this process until `deadline`; returns the outcomes of
+    the finished tasks (stopping at the first sat) and the tasks not finished."""
+    counts = [0, 0]
+
+    def tick(explored: int, pruned: int) -> None:
+        counts[0] += explored
+        counts[1] += pruned
+        if report:
+            report(counts[0], counts[1], len(tasks) - len(outcomes), len(tasks))
+
+    search = Search(instance, order, nonlinear, deadline, certificates, tick, side)
+    outcomes: list[Outcome] = []
+    for t, task in enumerate(tasks):
+        outcome = search.run(task)
+        if outcome.status == "unknown" and deadline is not None and time.time() > deadline:
+            return outcomes, tasks[t:]
+        outcomes.append(outcome)
+        if outcome.status == "sat":
+            return outcomes, []
+    return outcomes, []
+
+
 def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], workers: int,
               nonlinear: str, deadline: float | None, certificates: bool,
-              report: Report | None) -> tuple[list[Outcome], int]:
-    """Run the tasks in `workers` processes; returns the outcomes (stopping at the first sat)
-    and the number of tasks not finished (killed at the deadline)."""
+              report: Report | None, side: Side | None = None) -> tuple[list[Outcome], int]:
+    """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
+    (stopping at the first sat) and the number of tasks not finished (killed at the deadline)."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counters = context.Array("q", 2) if report else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
@@ -59,6 +88,10 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
         while pending:
             left = None if deadline is None else deadline + 1.0 - time.time()
             if left is not None and left <= 0:
+                break
+            network = side() if side is not None else None
+            if network is not None:
+                outcomes.append(Outcome("sat", network, guided=True))
                 break
             done, pending = wait(pending, timeout=0.25 if left is None else min(0.25, left),
                                  return_when=FIRST_COMPLETED)
