@@ -114,13 +114,14 @@ class Piece:
             return None
         return self.system(And((Atom(t * denominator - numerator, "="), Atom(denominator, ">"))), ctx)
 
-    def fit_system(self) -> System | None:
-        """N = 0, D > 0, on the cells: the zero-loss networks of the piece; None if D ≡ 0."""
+    def level_system(self, level: Fraction) -> System | None:
+        """N = level·D, D > 0, on the cells: the networks of the piece with loss `level`;
+        None if D ≡ 0."""
         ctx = self.context()
         numerator, denominator = self.loss(ctx)
         if denominator.is_zero():
             return None
-        return self.system(And((Atom(numerator, "="), Atom(denominator, ">"))), ctx)
+        return self.system(And((Atom(numerator - denominator * _q(level), "="), Atom(denominator, ">"))), ctx)
 
     def network(self, point: dict[str, Number], width: int) -> Network:
         """The network at chart coordinates `point` with its least-squares output layer,

@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import flint
-
 from etr_nn.cad import cells
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import certify
@@ -34,9 +32,8 @@ from etr_nn.exact import Number, RealAlgebraic
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import optimize
-from etr_nn.optimize.hidden import Piece, pieces
+from etr_nn.optimize.hidden import pieces
 from etr_nn.optimize.landscape import constant_loss, constant_network, describe
-from etr_nn.poly import And, Atom, System
 from etr_nn.solve import solve
 
 
@@ -121,7 +118,7 @@ def _level_set(instance: Instance, level: Fraction, deadline: float | None) -> R
     counted = 0
     for width in range(1, instance.shape.hidden + 1):
         for piece in pieces(instance, width):
-            system = _level_system(piece, level)
+            system = piece.level_system(level)
             if system is None:
                 continue
             counted += 1
@@ -141,17 +138,11 @@ def _level_set(instance: Instance, level: Fraction, deadline: float | None) -> R
     if open_pieces:
         return Rationality(name, "unknown", reasons=[f"positive-dimensional fits without a rational sample on "
                                                      f"{len(open_pieces)} piece(s), e.g. {open_pieces[0]}"])
+    if not reasons:
+        return Rationality(name, "no fit", reasons=[f"{counted} piece(s): no network reaches loss {level}"])
     return Rationality(name, "no rational fit", reasons=[
         f"{counted} piece(s) (chart × closed dichotomy per neuron, all widths ≤ {instance.shape.hidden}): "
         "the fits, modulo positive scaling, are finitely many points, none rational"] + reasons)
-
-
-def _level_system(piece: Piece, level: Fraction) -> System | None:
-    ctx = piece.context()
-    numerator, denominator = piece.loss(ctx)
-    if denominator.is_zero():
-        return None
-    return piece.system(And((Atom(numerator - denominator * flint.fmpq(level.numerator, level.denominator), "="), Atom(denominator, ">"))), ctx)
 
 
 def _witness(sample: dict[str, Number]) -> str:
