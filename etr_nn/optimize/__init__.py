@@ -16,13 +16,17 @@ field "optimum" (and "attained") added.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from etr_nn.certify import loss
 from etr_nn.exact import Number, to_json
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.solution import Solution
+
+
+ZERO_SEARCH_SECONDS = 5.0
 
 
 @dataclass
@@ -57,6 +61,8 @@ def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
     deadline = None if timeout is None else start + timeout
     if instance.weights is not None:
         result = Optimum(instance.name, "unknown", rests_on=["finite weight sets: use `solve` with max_error"])
+    elif (zero := _zero_error_fit(instance, deadline)) is not None:
+        result = zero
     elif instance.shape.outputs == 1:
         result = convex.optimize(instance, deadline)
     elif instance.loss == "squared":
@@ -71,3 +77,16 @@ def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
         result.rests_on.append("optimal network's loss recomputed exactly")
     result.seconds = time.monotonic() - start
     return result
+
+
+def _zero_error_fit(instance: Instance, deadline: float | None) -> Optimum | None:
+    """Loss 0 is optimal when a zero-error network exists: ask the pattern search first
+    (a few seconds at most)."""
+    from etr_nn.solve import solve
+
+    budget = ZERO_SEARCH_SECONDS if deadline is None else min(ZERO_SEARCH_SECONDS, deadline - time.monotonic())
+    found = solve(replace(instance, max_error=Fraction(0)), timeout=max(budget, 0.01), workers=1)
+    if found.status != "sat" or found.network is None:
+        return None
+    return Optimum(instance.name, "optimal", Fraction(0), found.network, "search",
+                   [f"a zero-error network ({found.rests_on}); no loss is negative"])
