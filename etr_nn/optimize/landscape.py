@@ -32,12 +32,12 @@ from etr_nn.backends.z3_backend import Z3Backend
 from etr_nn.cad import cells, project
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import loss
-from etr_nn.exact import Number, RealAlgebraic
+from etr_nn.exact import Number, RealAlgebraic, real_roots
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
 from etr_nn.optimize.hidden import LOSS, Piece, pieces
-from etr_nn.poly import And, Atom, System
+from etr_nn.poly import And, Atom, System, evaluate
 
 ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
 STARTS = 6
@@ -147,6 +147,35 @@ class Region:
             return None
         return {name: answer.point[name] for name in self.piece.names}  # type: ignore[index]
 
+    def limit(self) -> Number | None:
+        """The least directional limit of N/D at a common zero θ0 of N and D next to the float
+        minimiser (two chart coordinates): with θ = θ0 + s·δ, N = s^p·N_p(δ) + …, D = s^q·D_q(δ) + …,
+        the limit along δ is N_q(δ)/D_q(δ) (0 if p > q), for δ in the cell's tangent cone at θ0,
+        in the charts δ = (±1, σ), (σ, ±1). Each limit is approached inside the piece, so the
+        least one bounds the infimum from above; the refutations then prove or improve it."""
+        if self.point is None or len(self.piece.names) != 2:
+            return None
+        at = [Fraction(float(x)).limit_denominator(1000) for x in self.point] + [Fraction(0)]
+        if evaluate(self.denominator, at) != 0 or evaluate(self.numerator, at) != 0:
+            return None
+        line = flint.fmpq_mpoly_ctx.get(("s", "sigma"), "lex")
+        step, sigma = line.gens()
+        best: Number | None = None
+        for delta in [(line.constant(1), sigma), (line.constant(-1), sigma), (sigma, line.constant(1)),
+                      (sigma, line.constant(-1))]:
+            args = [line.constant(_q(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
+            numerator, denominator = _lowest(self.numerator.compose(*args)), _lowest(self.denominator.compose(*args))
+            if denominator is None or (numerator is not None and numerator[0] < denominator[0]):
+                continue
+            top = numerator[1] if numerator is not None and numerator[0] == denominator[0] else flint.fmpq_poly([])
+            cone = _cone([(_lowest(a.poly.compose(*args)), a.rel) for a in self.cell if evaluate(a.poly, at) == 0])
+            if cone is None:
+                continue
+            for value in _candidates(top, denominator[1], *cone):
+                if best is None or value < best:
+                    best = value
+        return best
+
     def infimum(self, timeout: float | None) -> tuple[Number, bool] | None:
         """The piece's exact infimum and whether it is attained (CAD projection onto t)."""
         system = self.piece.loss_system()
@@ -178,7 +207,8 @@ def optimize(instance: Instance, deadline: float | None) -> Optimum:
             elif status == "sat":
                 start = np.array([float(point[n]) for n in region.piece.names])  # type: ignore[index]
                 region.minimise(rng, [start])
-                if not (best.improve(instance, region, deadline) or best.from_cad(instance, region, deadline)):
+                if not (best.improve(instance, region, deadline) or best.from_limit(region)
+                        or best.from_cad(instance, region, deadline)):
                     return Optimum(instance.name, "unknown", method="nlsat", rests_on=[
                         f"piece {describe(region.piece)} has losses below {best.value}, but neither a critical "
                         "point nor the CAD gave its exact infimum"])
@@ -187,17 +217,19 @@ def optimize(instance: Instance, deadline: float | None) -> Optimum:
                 return Optimum(instance.name, "unknown", method="nlsat",
                                rests_on=[f"nlsat gave no answer on piece {describe(region.piece)} "
                                          f"(loss ≤ {best.value} is attained)"])
-        if best.network is None:
-            best.attain(instance, regions, deadline)
+        if best.network is None and not best.attain(instance, regions, deadline):
+            return Optimum(instance.name, "unknown", method="nlsat",
+                           rests_on=[f"infimum {best.value}; nlsat gave no answer on whether a piece attains it"])
     except Timeout:
         return Optimum(instance.name, "unknown", method="nlsat",
                        rests_on=[f"time limit (loss {best.value} is reached)" if best.network else "time limit"])
     rests = [f"least-squares output layer; {len(regions)} piece(s) (chart × closed dichotomy per neuron, widths "
-             f"1..{instance.shape.hidden}), on each nlsat refutes a loss below the optimum ({refuted} refutations); "
+             f"1..{instance.shape.hidden}), on each nlsat refutes a loss below {_short(best.value)} ({refuted} refutations); "
              "rank drops are covered by smaller widths"]
     if best.network is None:
-        return Optimum(instance.name, "not attained", best.value, method="nlsat+cad",
-                       rests_on=rests + [f"infimum from {best.where}: no network attains it"])
+        return Optimum(instance.name, "not attained", best.value, method="nlsat",
+                       rests_on=rests + [f"infimum from {best.where}; nlsat refutes loss = infimum on every "
+                                         "piece, and the constant network does not reach it: not attained"])
     return Optimum(instance.name, "optimal", best.value, best.network, "nlsat", rests + [f"attained on {best.where}"])
 
 
@@ -221,6 +253,15 @@ class _Best:
         self.value, self.network, self.where = value, network, f"piece {describe(region.piece)}"
         return True
 
+    def from_limit(self, region: Region) -> bool:
+        """A directional limit at a rank drop next to the float minimiser; True if lower."""
+        value = region.limit()
+        if value is None or value >= self.value:
+            return False
+        self.value, self.network = value, None
+        self.where = f"piece {describe(region.piece)} (limit where D → 0)"
+        return True
+
     def from_cad(self, instance: Instance, region: Region, deadline: float | None) -> bool:
         """The piece's exact infimum by the CAD, when the critical-point step fails; True if
         it lowers the best."""
@@ -233,8 +274,12 @@ class _Best:
         self.where = f"piece {describe(region.piece)} (CAD projection)"
         return True
 
-    def attain(self, instance: Instance, regions: list[Region], deadline: float | None) -> None:
-        """An infimum from an open end may still be attained on another piece."""
+    def attain(self, instance: Instance, regions: list[Region], deadline: float | None) -> bool:
+        """An infimum from an open end may still be attained on another piece: look for loss
+        = value on every piece (nlsat); False if some piece gave no answer."""
+        if constant_loss(instance) == self.value:
+            self.network, self.where = constant_network(instance), "the constant network"
+            return True
         for region in regions:
             t = region.ctx.gens()[-1]
             answer = Z3Backend().check(region.system(Atom(region.numerator - t * region.denominator, "="),
@@ -243,7 +288,10 @@ class _Best:
                 point = {n: answer.point[n] for n in region.piece.names}  # type: ignore[index]
                 self.network = region.piece.network(point, instance.shape.hidden)
                 self.where = f"piece {describe(region.piece)}"
-                return
+                return True
+            if answer.status != "sat" and answer.status != "unsat":
+                return False
+        return True
 
 
 def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: float | None) -> Network:
@@ -256,6 +304,10 @@ def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: f
                   _remaining(deadline))
     best = min(found, key=lambda c: sum(not isinstance(v, Fraction) for v in c.sample.values()))
     return piece.network(best.sample, instance.shape.hidden)
+
+
+def _short(value: Number) -> str:
+    return str(value) if isinstance(value, Fraction) else value.approx(9)
 
 
 def pin(t: flint.fmpq_mpoly, value: Number) -> list[Atom]:
@@ -272,6 +324,64 @@ def describe(piece: Piece) -> str:
     """Per neuron: the sign of its first nonzero input weight and its active data points."""
     return "; ".join(f"w_{p + 1} {'>' if s > 0 else '<'} 0 active on points {{{', '.join(str(i + 1) for i in sorted(a))}}}"
                      for (p, s), a in piece.options)
+
+
+def _lowest(p: flint.fmpq_mpoly) -> tuple[int, flint.fmpq_poly] | None:
+    """(e, c(σ)): the lowest power s^e of p(s, σ) with its coefficient; None for p = 0."""
+    if p.is_zero():
+        return None
+    e = min(exps[0] for exps, _ in p.terms())
+    coeffs: dict[int, flint.fmpq] = {}
+    for exps, c in p.terms():
+        if exps[0] == e:
+            coeffs[exps[1]] = c
+    return e, flint.fmpq_poly([coeffs.get(i, 0) for i in range(max(coeffs) + 1)])
+
+
+def _cone(rows: list[tuple[tuple[int, flint.fmpq_poly] | None, str]]) -> tuple[Fraction | None, Fraction | None] | None:
+    """The σ-interval where every active constraint's first-order term s·(a + b·σ) has its sign."""
+    lo: Fraction | None = None
+    hi: Fraction | None = None
+    for lowest, rel in rows:
+        if lowest is None:
+            continue
+        poly = lowest[1] if rel == ">=" else -lowest[1]
+        a, b = Fraction(str(poly[0])), Fraction(str(poly[1])) if poly.degree() >= 1 else Fraction(0)
+        if b == 0:
+            if a < 0:
+                return None
+        elif b > 0:
+            lo = -a / b if lo is None else max(lo, -a / b)
+        else:
+            hi = -a / b if hi is None else min(hi, -a / b)
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    return lo, hi
+
+
+def _candidates(top: flint.fmpq_poly, bottom: flint.fmpq_poly, lo: Fraction | None,
+                hi: Fraction | None) -> list[Number]:
+    """Values of top/bottom at its critical points and finite ends in [lo, hi], where bottom > 0."""
+    derivative = top.derivative() * bottom - top * bottom.derivative()
+    points: list[Number] = [x for x in (lo, hi) if x is not None]
+    if not derivative.is_zero():
+        points += [x for x in real_roots([Fraction(int(c.p), int(c.q)) for c in derivative.coeffs()])
+                   if (lo is None or x >= lo) and (hi is None or x <= hi)]
+    elif lo is None and hi is None:
+        points.append(Fraction(0))
+    out = []
+    for x in points:
+        b = _horner(bottom, x)
+        if b > 0:
+            out.append(_horner(top, x) / b)
+    return out
+
+
+def _horner(p: flint.fmpq_poly, x: Number) -> Number:
+    total: Number = Fraction(0)
+    for c in reversed(p.coeffs()):
+        total = total * x + Fraction(int(c.p), int(c.q))
+    return total
 
 
 def _linear(p: flint.fmpq_mpoly, r: int) -> np.ndarray:
