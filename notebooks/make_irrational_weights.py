@@ -91,6 +91,19 @@ cells = [
         "print(best1.rests_on[0])\n"
         "assert isinstance(best1.value, Fraction) and best1.network.is_rational()"),
     new_markdown_cell(
+        "## When the infimum is not attained\n\n"
+        "Two ReLUs, two outputs, five points on a line: the loss gets arbitrarily close to its infimum "
+        "only as both kinks tend to x = 3 from either side while their output weights grow without "
+        "bound (the difference of the two ReLUs tends to a step with a fractional value at a data "
+        "point). The infimum is the least directional limit at that rank drop; nlsat refutes any lower "
+        "loss, and the loss equal to it, on every piece."),
+    new_code_cell(
+        "limit = instance.load('../encodings/infimum-not-attained.json')\n"
+        "inf = optimize(limit, timeout=120)\n"
+        "print(inf.status, inf.value)\n"
+        "print(inf.rests_on[-1])\n"
+        "assert inf.status == 'not attained' and inf.network is None"),
+    new_markdown_cell(
         "## What gradient descent reaches\n\n"
         "Plain gradient descent on the squared loss (numpy, analytic gradients) from 100 random "
         "starts. No run goes below the exact optimum — it cannot, the optimum is proved — and many "
