@@ -93,7 +93,7 @@ cells = [
     new_markdown_cell(
         "## When the infimum is not attained\n\n"
         "Two ReLUs, two outputs, five points on a line: the loss gets arbitrarily close to its infimum "
-        "only as both kinks tend to x = 3 from either side while their output weights grow without "
+        "only as both kinks tend to x = 2 from either side while their output weights grow without "
         "bound (the difference of the two ReLUs tends to a step with a fractional value at a data "
         "point). The infimum is the least directional limit at that rank drop; nlsat refutes any lower "
         "loss, and the loss equal to it, on every piece."),
