@@ -7,8 +7,9 @@ feasibility (patterns.py, engine.py). With one output a full pattern is an exact
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
 only the rank-one residual of a full pattern goes to a nonlinear backend, and partial patterns
 are also refuted by an exact rank-one test of their eliminated linear part (rankone.py).
-Alongside the exhaustive search, m ≥ 2 instances get float guidance (guide.py): local fits
-propose patterns that are solved and certified exactly; unsat answers never rest on it.
+Alongside the exhaustive search runs float guidance (guide.py): local fits propose patterns
+that are solved (an exact LP once the output columns are fixed; with one output they are
+signs, so sat answers stay rational) and certified exactly; unsat answers never rest on it.
 
 Covered: real weights and zero error (any d, k, m). Not covered (the caller falls back to
 the direct encoding): max_error > 0 (finite weight sets go to etr_nn.discrete).
@@ -49,15 +50,15 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one.
 
     The exhaustive search runs in this process: to the end with one worker, else for
-    QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). With
-    m ≥ 2 the float guide runs alongside (guide.py: half of one core's time after the first half
+    QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
+    float guide runs alongside (guide.py: half of one core's time after the first half
     second, in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
-    guide = LazyGuide(instance, nonlinear) if instance.shape.outputs > 1 else None
+    guide = LazyGuide(instance, nonlinear)
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
     want = certificate is not None
     workers = workers or default_workers()
