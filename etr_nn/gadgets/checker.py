@@ -161,7 +161,8 @@ def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float 
     r = tally.reduction
     where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
              f"{len(r.G)} input coordinate(s) (affine hull of data and probes)")
-    counts = (f"{tally.lp_refuted} partial activation patterns refuted by exact simplex over Q"
+    counts = (f"{tally.kink_refuted} partial activation patterns refuted by kink covering, "
+              f"{tally.lp_refuted} by exact simplex over Q"
               f"{' with ¬claim' if tally.linear else ''}, {tally.leaves} full patterns reached, "
               f"{tally.nonlinear_refuted} refuted by {backend} (rank one ∧ ¬claim)")
     if tally.counterexample is not None:

@@ -79,8 +79,8 @@ def link() -> Gadget:
 
 
 def copy() -> Gadget:
-    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
-    b = Chain("V_x", V, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(10))
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10), far=Fraction(10))
+    b = Chain("V_x", V, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(10), far=Fraction(-10))
     lay = Layout([a, b], [Measure(vec(0, 0), vec(1, -1), (Fraction(0), Fraction(0)), (("U_x", 0), ("V_x", 0)))])
     # slopes read on each chain's own data lines, far from the crossing
     return Gadget("copy", lay, [f"{_slope(1, '0, -10', '1/3, -10')} = {_slope(1, '-10, 0', '-10, 1/3')}"],
@@ -88,9 +88,9 @@ def copy() -> Gadget:
 
 
 def addition() -> Gadget:
-    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
-    b = Chain("V_y", V, Fraction(0), [Ramp("y", (2, 0))], anchor=Fraction(10))
-    c = Chain("W_z", W, Fraction(0), [Ramp("z", (-2, 0))], anchor=Fraction(20))
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10), far=Fraction(10))
+    b = Chain("V_y", V, Fraction(0), [Ramp("y", (2, 0))], anchor=Fraction(10), far=Fraction(-10))
+    c = Chain("W_z", W, Fraction(0), [Ramp("z", (-2, 0))], anchor=Fraction(20), far=Fraction(-20))
     lay = Layout([a, b, c], [Measure(vec(0, 0), vec(1, 1), (Fraction(1), Fraction(0)),
                                      (("U_x", 0), ("V_y", 0), ("W_z", 0)))])
     # slopes read on each chain's own data lines, far from the crossing; W descends by
