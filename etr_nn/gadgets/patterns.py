@@ -12,6 +12,11 @@ unknowns u_jo = A[o, j]·(w_j, b_j) and c_o, so:
   one, always with one output); if it does not violate the claim, the pattern's exact system
   (its linear rows, the 2×2 minors of each neuron's (u_jo) vanishing, and ¬claim; linear
   with one output) goes to the nonlinear backend (Z3's nlsat).
+Before the simplex, each partial pattern must pass kink covering (etr_nn.search.kinks):
+a strictly convex (concave) collinear triple of data needs a neuron with a positive
+(negative) output weight switching between its ends, so each orthant class of neurons
+must still be able to separate all such pairs through dichotomies consistent with its
+bits; this is what cuts the plane gadgets (copy, addition) down to seconds or minutes.
 Every fit has some pattern, so "every pattern refuted" proves the claim; a network found is
 certified exactly and the claim evaluated on it exactly before it is reported.
 
@@ -49,6 +54,9 @@ from etr_nn.search.lp import rational, to_z3
 from etr_nn.search.patterns import Sign, point_order, point_rows, sign_choices
 
 Prefixes = tuple[tuple[int, ...], ...]
+#: (points: data then probes, number of data points, claim point indices) → the order the
+#: search decides the points in (a permutation); default: claim points, then lexicographic.
+Ordering = Callable[[list[tuple[Fraction, ...]], int, tuple[int, ...]], tuple[int, ...]]
 _Z3_REL: dict[str, Callable[[Any], Any]] = {"=": lambda e: e == 0, "!=": lambda e: e != 0, "<": lambda e: e < 0,
                                              "<=": lambda e: e <= 0, ">": lambda e: e > 0, ">=": lambda e: e >= 0}
 
@@ -91,7 +99,7 @@ class ClaimSearch(Search):
     """The engine's search over data + probe points, refuting "this pattern ∧ ¬claim"."""
 
     def __init__(self, data: Instance, claim: Claim, deadline: float | None, nonlinear: str = "z3",
-                 ordering: Callable[[list[tuple[Fraction, ...]], int, tuple[int, ...]], tuple[int, ...]] | None = None):
+                 ordering: Ordering | None = None):
         self.data, self.claim = data, claim
         points = list(data.points)
         for x in claim.probes():
@@ -99,7 +107,8 @@ class ClaimSearch(Search):
                 points.append(x)
         self.index = {x: points.index(x) for x in claim.probes()}  # claim point → point index
         first = tuple(sorted(set(self.index.values())))
-        order = first + tuple(p for p in point_order(data) if p not in first) if ordering is None else ordering(points, data.n, first)
+        order = (first + tuple(p for p in point_order(data) if p not in first) if ordering is None
+                 else ordering(points, data.n, first))
         zero = (Fraction(0),) * data.shape.outputs
         extended = Instance(data.name, data.shape, tuple(points), tuple(data.labels) + (zero,) * (len(points) - data.n))
         super().__init__(extended, order, nonlinear, deadline)
@@ -292,7 +301,8 @@ def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
     return [r[n:] for r in rows]
 
 
-def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3", ordering=None) -> Tally:
+def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
+          ordering: Ordering | None = None) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants."""
     r = reduction(instance, claim)
     data, renamed = r.instance(instance), r.claim(claim)

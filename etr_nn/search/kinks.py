@@ -37,7 +37,7 @@ def _collinear(a: Point, b: Point, c: Point) -> bool:
                for s, t in combinations(range(len(a)), 2))
 
 
-def _position(a: Point, c: Point, b: Point) -> Fraction | None:
+def _position(a: Point, c: Point, b: Point) -> Fraction:
     """λ with b = a + λ·(c − a), for b on the line through a ≠ c."""
     t = next(t for t in range(len(a)) if a[t] != c[t])
     return (b[t] - a[t]) / (c[t] - a[t])
@@ -69,7 +69,7 @@ def _inside(points: Sequence[Point], q: Pair, p: Pair) -> bool:
     a, c = points[p[0]], points[p[1]]
     if not all(_collinear(a, points[e], c) for e in q):
         return False
-    return all(0 <= _position(a, c, points[e]) <= 1 for e in q)  # type: ignore[operator]
+    return all(0 <= _position(a, c, points[e]) <= 1 for e in q)
 
 
 class Covering:
