@@ -8,7 +8,9 @@ claim's probe points, ¬C in the exact simplex when C is linear in one output, t
 system with ¬C to the nonlinear backend at each surviving full pattern; the reason of a
 "proved" verdict gives the counts (partial patterns refuted by the simplex, full patterns
 refuted by the backend). Measured with one process: the link (inversion) gadget's relation
-X·Y = 1, 84 full patterns all refuted by nlsat, in about 10 s.
+X·Y = 1, 84 full patterns all refuted by nlsat, in about 10 s; the copy gadget (4 ReLUs in
+the plane) in about 4 s and the addition gadget (6 ReLUs) in about 2.5 minutes, almost all
+partial patterns refuted by kink covering (etr_nn.search.kinks) before the simplex.
 
 Claims over weights go as one formula to the backend: "fits" is the direct encoding
 (etr_nn.encode.direct) *without* normalisation (every weight free: the normalisation's
