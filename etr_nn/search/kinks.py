@@ -1,8 +1,9 @@
 """Kink covering: a combinatorial necessary condition on activation patterns from collinear data.
 
 Lemma. Let a, b, c be collinear data points with b strictly between a and c, and
-y_b < the linear interpolation of y_a, y_c (strictly convex; output o). Then in every fit
-some neuron j with A[o, j] > 0 has different activations at a and c.
+y_b < the linear interpolation of y_a, y_c (strictly convex; output o). Then in every
+zero-error fit (f(x) = y at every data point) some neuron j with A[o, j] > 0 has
+different activations at a and c.
 Proof: along the segment [a, c] the pre-activation h_j = v_j·x̃ is affine, so a neuron
 whose activation (h_j > 0) is the same at a and c is active on the whole segment (relu(h_j)
 affine there) or inactive on it (relu(h_j) = 0 on it, since h_j ≤ 0 at both ends). Without a
