@@ -19,6 +19,8 @@ from etr_nn.gadgets import etrinv, reduction
 from etr_nn.gadgets.checker import check, check_claim
 from etr_nn.gadgets.claims import lookup_in, parse_claim
 from etr_nn.gadgets.library import GADGETS, link, variable
+from etr_nn.network import Network
+from etr_nn.search import kinks
 
 SQRT2 = "x + x = z   # z = 2x\nx * z = 1\n"
 GOLDEN = "u * u = 1\nx + u = y\nx * y = 1\n"
@@ -221,11 +223,72 @@ def test_every_gadget_has_a_certified_intended_fit_satisfying_its_claims() -> No
         assert all(c.holds(lookup) for c in g.parsed_claims())
 
 
+def test_checker_proves_the_copy_gadget() -> None:
+    """s_U = s_V (4 ReLUs, 23 points in the plane): kink covering and the exact simplex with
+    ¬claim refute every partial pattern (a few seconds with one process)."""
+    g = GADGETS["copy"]()
+    result = check_claim(g.instance(), g.parsed_claims()[0], timeout=120)
+    assert result.verdict == "proved", result.reason
+    assert "kink covering" in result.reason and "2 input coordinate(s)" in result.reason
+
+
+SX, SY, SZ = "3*(f1(1/3, -10) - f1(0, -10))", "3*(f1(-10, 1/3) - f1(-10, 0))", "3*(f1(-10, 10) - f1(-29/3, 31/3))"
+
+
+@pytest.mark.parametrize("name, claim", [("copy", f"{SX} = 2"), ("copy", f"{SX} = {SY} + 1/2"),
+                                         ("addition", f"{SX} = {SY}"), ("addition", f"{SX} + {SY} - {SZ} = 3/2")])
+def test_plane_gadgets_wrong_claims_are_refuted(name: str, claim: str) -> None:
+    """Slopes are not fixed, x and y are independent, and x + y = z is not x + y = z + 1/2:
+    certified fits violating each (found in about a second)."""
+    inst, c = GADGETS[name]().instance(), parse_claim(claim)
+    result = check_claim(inst, c, timeout=60)
+    assert result.verdict == "refuted" and result.counterexample is not None
+    assert certify(inst, result.counterexample).valid and not c.holds(lookup_in(result.counterexample, {}))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["copy", "addition"])
-def test_heavier_gadgets_are_never_refuted(name: str) -> None:
-    """4 and 6 ReLUs over 23 and 33 points in the plane: the pattern search does not finish
-    in minutes (hundreds of thousands of partial patterns refuted, no full pattern reached)."""
-    g = GADGETS[name]()
-    for claim in g.parsed_claims():
-        assert check_claim(g.instance(), claim, timeout=300).verdict != "refuted"
+def test_copy_with_both_points_of_each_data_line_on_one_side_is_false() -> None:
+    """The former layout (points at τ = anchor, anchor + 1): a certified fit with neurons
+    serving both chains reads different slopes (about 35 s)."""
+    g = GADGETS["copy"]()
+    for chain in g.layout.chains:
+        chain.far = None
+    inst = g.instance()
+    result = check_claim(inst, g.parsed_claims()[0], timeout=600)
+    assert result.verdict == "refuted" and result.counterexample is not None
+    assert certify(inst, result.counterexample).valid
+
+
+@pytest.mark.slow
+def test_checker_proves_the_addition_gadget() -> None:
+    """s_x + s_y − s_z = 1 (6 ReLUs, 33 points): every partial pattern refuted, most of them
+    by kink covering (a few minutes with one process)."""
+    g = GADGETS["addition"]()
+    result = check_claim(g.instance(), g.parsed_claims()[0], timeout=1800)
+    assert result.verdict == "proved", result.reason
+
+
+# --- kink covering --------------------------------------------------------------------------
+
+def test_kink_pairs_of_a_ramp_line() -> None:
+    points = [(Fraction(u), Fraction(0)) for u in (-2, -1, 0, 1, 2)]
+    pairs = kinks.required_pairs(points, [Fraction(v) for v in (0, 0, 1, 2, 2)])
+    assert pairs == {1: [(0, 2)], -1: [(2, 4)]}  # a convex kink in (−2, 0), a concave one in (0, 2)
+    assert kinks.required_pairs(points, [Fraction(v) for v in (0, 1, 2, 3, 4)]) == {1: [], -1: []}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3), st.integers(-4, 4), st.sampled_from([-1, 1])),
+                min_size=1, max_size=3))
+def test_every_fit_passes_kink_covering(neurons: list[tuple[int, int, int, int]]) -> None:
+    """The lemma against actual networks: labels made by a network, the network's own
+    activation pattern (and orthants) is never refuted by kink covering."""
+    points = [(Fraction(u), Fraction(v)) for u in range(-2, 2) for v in range(-2, 2)]
+    net = Network.build([[w0, w1] for w0, w1, _, _ in neurons], [b for _, _, b, _ in neurons],
+                        [[a for *_, a in neurons]], [0])
+    labels = [tuple(net(p)) for p in points]
+    order = tuple(range(len(points)))
+    cover = kinks.Covering(points, labels, order)
+    signs = [(a,) for *_, a in neurons]
+    prefixes = [tuple(int(w0 * u + w1 * v + b > 0) for u, v in points) for w0, w1, b, _ in neurons]
+    assert cover.feasible(signs, prefixes) is None

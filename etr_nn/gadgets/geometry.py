@@ -12,11 +12,16 @@ output-1 ramp and an output-2 ramp is the "two outputs' shared breakline". A cha
 ramps uses r + 1 ReLUs: neuron j is relu(n·x − k_j) at the j-th breakline k_j, its column
 of A the jump of the slopes there.
 
-Data lines: parallel to the breaklines (direction d ⊥ n), a few points each, at every ramp
+Data lines: parallel to the breaklines (direction d ⊥ n), one or two points each, at every ramp
 centre (label: heights of the previous ramps plus half of this one), at ξ = first − m,
 last + m ("range lines": the function is still flat there, so a ramp is at most 2m wide,
 s ≥ 1/m: m = 2/3 gives s ≥ 3/2, i.e. X ≥ 1/2; m = 1/2 pins s ≥ 2) and one unit further
-out (so the outer regions are flat). Labels there do not depend on the values.
+out (so the outer regions are flat). Labels there do not depend on the values. The two
+points of a data line lie far apart, on both sides of every crossing of the chain (`far`):
+then a breakline through both points of two data lines is nearly parallel to the chain's
+breaklines and cannot also serve a chain in another direction. With both points on one
+side (τ = anchor, anchor + 1) a diagonal neuron can serve two chains at once, and the copy
+claim is false (the gadget checker finds a certified counterexample).
 
 Chains in different directions cross. At a crossing point O where several ramps are
 centred, a *measuring line* O + t·e (t ∈ {−1/3, 0, 1/3}) reads the slope of each output
@@ -69,6 +74,7 @@ class Chain:
     margins: tuple[Fraction, Fraction] = (RANGE, RANGE)
     anchor: Fraction = Fraction(0)
     line_points: int = 2
+    far: Fraction | None = None  # if set: each data line's points at τ = anchor and τ = far
 
     @property
     def direction(self) -> Vec:
@@ -93,8 +99,14 @@ class Chain:
         lo, hi = self.zone
         return [lo - 1, lo] + [self.centre(i) for i in range(len(self.ramps))] + [hi, hi + 1]
 
+    def offsets(self) -> list[Fraction]:
+        """The τ of each data line's points: anchor, anchor + 1, … or the two far-apart anchor, far."""
+        if self.far is not None:
+            return [self.anchor, self.far]
+        return [self.anchor + t for t in range(self.line_points)]
+
     def points(self) -> list[Vec]:
-        return [self.at(xi, self.anchor + t) for xi in self.lines() for t in range(self.line_points)]
+        return [self.at(xi, t) for xi in self.lines() for t in self.offsets()]
 
     def slopes(self, values: Mapping[str, Number]) -> list[Number]:
         out = []

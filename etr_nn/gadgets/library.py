@@ -13,24 +13,30 @@ probes on the data lines' level v = 0 unless said otherwise):
   (data lines as above, plus u = 1 labelled (2, 1)); 3 ReLUs, the middle breakline shared
   by both outputs. Claim: s_1·s_2 = s_1 + s_2 (⟺ X·Y = 1), s_i read as 3·(difference of the
   output at the centre and 1/3 inwards).
-- copy: a vertical output-1 ramp (centre u = 0, data lines at v = −10) and a horizontal
-  one (centre v = 0, data lines at u = −10) crossing at the origin, measuring line
-  (t, −t), t ∈ {−1/3, 0, 1/3}; 4 ReLUs. Claim: the slopes read on the two chains' own
-  data lines, far from the crossing, are equal.
+- copy: a vertical output-1 ramp (centre u = 0, data lines with points at v = −10 and
+  v = 10) and a horizontal one (centre v = 0, data lines with points at u = 10 and
+  u = −10) crossing at the origin, measuring line (t, −t), t ∈ {−1/3, 0, 1/3}; 4 ReLUs.
+  Claim: the slopes read on the two chains' own data lines (at v = −10, u = −10), away
+  from the crossing, are equal.
 - addition: vertical, horizontal and descending diagonal output-1 ramps centred at the
-  origin, measuring line (t, t) with slope 1; 6 ReLUs. Claim: s_x + s_y − s_z = 1 with
-  each slope read on its chain's own data lines.
+  origin (the diagonal one's data lines at τ = ±20), measuring line (t, t) with slope 1;
+  6 ReLUs. Claim: s_x + s_y − s_z = 1 with each slope read on its chain's own data lines.
 
-Status with the pattern-by-pattern checker (etr_nn.gadgets.patterns; one process):
+Status with the pattern-by-pattern checker (etr_nn.gadgets.patterns with kink covering;
+one process, measured alone on a 2-core machine):
 - variable: all three claims proved in the default tests (about 0.1 s each; every partial
   pattern refuted by the exact simplex with ¬claim, no full pattern reached).
 - link: X·Y = 1 proved (about 4–8 s): 84 full activation patterns survive the simplex and
   each rank-one system with ¬claim is refuted by nlsat; data and probes are collinear, so
   the check runs in one input coordinate.
-- copy, addition: not proved. 4 and 6 ReLUs over 23 and 33 points in the plane (two data
-  lines per chain, far apart): the search refutes about 1,700 partial patterns a second
-  and reaches no full pattern in minutes; `etr-nn solve` does not find their fits either
-  (their intended fits are certified by `lift`). Slow tests assert only "never refuted".
+- copy: proved (about 4 s; ~20,000 partial patterns refuted by kink covering, ~2,700 by the
+  simplex with ¬claim, no full pattern reached). With both points of each data line on one
+  side of the crossing (τ = anchor, anchor + 1, the former layout) the claim is false: the
+  checker returns a certified fit whose neurons serve both chains (about 35 s).
+- addition: proved in about 155 s of CPU time (`etr-nn gadget check`; ~2.4 million partial
+  patterns refuted by kink covering, ~167,000 by the simplex with ¬claim, no full pattern
+  reached; all but one of the 7 orthant choices die at once, 3 + / 3 − is the work): a
+  slow test. Wrong claims (s_x = s_y; x + y = z + 1/2) are refuted in about a second.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ def _slope(o: int, a: str, b: str) -> str:
 
 def variable() -> Gadget:
     lay = Layout([Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], line_points=1)])
-    s = f"(3/2*(f1(1/3, 0) - f1(-1/3, 0)))"
+    s = "(3/2*(f1(1/3, 0) - f1(-1/3, 0)))"
     return Gadget("variable", lay, ["f1(-1/3, 0) + f1(1/3, 0) = 2", f"{s} >= 3/2", "f2(1/3, 0) = 0"],
                   {"x": Fraction(1)})
 
@@ -79,8 +85,8 @@ def link() -> Gadget:
 
 
 def copy() -> Gadget:
-    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
-    b = Chain("V_x", V, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(10))
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10), far=Fraction(10))
+    b = Chain("V_x", V, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(10), far=Fraction(-10))
     lay = Layout([a, b], [Measure(vec(0, 0), vec(1, -1), (Fraction(0), Fraction(0)), (("U_x", 0), ("V_x", 0)))])
     # slopes read on each chain's own data lines, far from the crossing
     return Gadget("copy", lay, [f"{_slope(1, '0, -10', '1/3, -10')} = {_slope(1, '-10, 0', '-10, 1/3')}"],
@@ -88,9 +94,9 @@ def copy() -> Gadget:
 
 
 def addition() -> Gadget:
-    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10))
-    b = Chain("V_y", V, Fraction(0), [Ramp("y", (2, 0))], anchor=Fraction(10))
-    c = Chain("W_z", W, Fraction(0), [Ramp("z", (-2, 0))], anchor=Fraction(20))
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10), far=Fraction(10))
+    b = Chain("V_y", V, Fraction(0), [Ramp("y", (2, 0))], anchor=Fraction(10), far=Fraction(-10))
+    c = Chain("W_z", W, Fraction(0), [Ramp("z", (-2, 0))], anchor=Fraction(20), far=Fraction(-20))
     lay = Layout([a, b, c], [Measure(vec(0, 0), vec(1, 1), (Fraction(1), Fraction(0)),
                                      (("U_x", 0), ("V_y", 0), ("W_z", 0)))])
     # slopes read on each chain's own data lines, far from the crossing; W descends by

@@ -12,6 +12,11 @@ unknowns u_jo = A[o, j]·(w_j, b_j) and c_o, so:
   one, always with one output); if it does not violate the claim, the pattern's exact system
   (its linear rows, the 2×2 minors of each neuron's (u_jo) vanishing, and ¬claim; linear
   with one output) goes to the nonlinear backend (Z3's nlsat).
+Before the simplex, each partial pattern must pass kink covering (etr_nn.search.kinks):
+a strictly convex (concave) collinear triple of data needs a neuron with a positive
+(negative) output weight switching between its ends, so each orthant class of neurons
+must still be able to separate all such pairs through dichotomies consistent with its
+bits; this is what cuts the plane gadgets (copy, addition) down to seconds or minutes.
 Every fit has some pattern, so "every pattern refuted" proves the claim; a network found is
 certified exactly and the claim evaluated on it exactly before it is reported.
 
@@ -44,10 +49,14 @@ from etr_nn.network import Network
 from etr_nn.poly import And, Atom, System
 from etr_nn.search.dichotomies import basis, lifted
 from etr_nn.search.engine import LEAF_SECONDS, OutOfTime, Search
+from etr_nn.search.kinks import Covering
 from etr_nn.search.lp import rational, to_z3
 from etr_nn.search.patterns import Sign, point_order, point_rows, sign_choices
 
 Prefixes = tuple[tuple[int, ...], ...]
+#: (points: data then probes, number of data points, claim point indices) → the order the
+#: search decides the points in (a permutation); default: claim points, then lexicographic.
+Ordering = Callable[[list[tuple[Fraction, ...]], int, tuple[int, ...]], tuple[int, ...]]
 _Z3_REL: dict[str, Callable[[Any], Any]] = {"=": lambda e: e == 0, "!=": lambda e: e != 0, "<": lambda e: e < 0,
                                              "<=": lambda e: e <= 0, ">": lambda e: e > 0, ">=": lambda e: e >= 0}
 
@@ -57,6 +66,7 @@ class Tally:
     """What the pattern check found: a certified counterexample, or every pattern refuted."""
 
     counterexample: Network | None = None
+    kink_refuted: int = 0  # partial patterns refuted by kink covering (etr_nn.search.kinks)
     lp_refuted: int = 0  # partial patterns refuted by the exact simplex (with ¬claim where linear)
     leaves: int = 0  # full patterns reached
     nonlinear_refuted: int = 0  # full patterns refuted by the nonlinear backend
@@ -88,7 +98,8 @@ def kept_outputs(instance: Instance, claim: Claim) -> tuple[int, ...]:
 class ClaimSearch(Search):
     """The engine's search over data + probe points, refuting "this pattern ∧ ¬claim"."""
 
-    def __init__(self, data: Instance, claim: Claim, deadline: float | None, nonlinear: str = "z3"):
+    def __init__(self, data: Instance, claim: Claim, deadline: float | None, nonlinear: str = "z3",
+                 ordering: Ordering | None = None):
         self.data, self.claim = data, claim
         points = list(data.points)
         for x in claim.probes():
@@ -96,16 +107,18 @@ class ClaimSearch(Search):
                 points.append(x)
         self.index = {x: points.index(x) for x in claim.probes()}  # claim point → point index
         first = tuple(sorted(set(self.index.values())))
-        order = first + tuple(p for p in point_order(data) if p not in first)
+        order = (first + tuple(p for p in point_order(data) if p not in first) if ordering is None
+                 else ordering(points, data.n, first))
         zero = (Fraction(0),) * data.shape.outputs
         extended = Instance(data.name, data.shape, tuple(points), tuple(data.labels) + (zero,) * (len(points) - data.n))
         super().__init__(extended, order, nonlinear, deadline)
-        self.cut = len(first) - 1  # depth at which every claim point is decided
+        self.cut = max(order.index(p) for p in first) if first else -1  # depth at which every claim point is decided
         outputs = {s[1] for s in claim.symbols() if s[0] == "f"}
         linear = all(sum(e for _, e in m) <= 1 for m in claim.poly)
         self.linear_output = outputs.pop() if linear and len(outputs) == 1 else None
         self.tally = Tally()
         self.current: list[tuple[int, ...]] = []
+        self.covering = Covering(points, data.labels, order)
 
     def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
         self.current = path
@@ -138,6 +151,15 @@ class ClaimSearch(Search):
                      for t in range(L.d + 1) if x[t]]
             return z3.Sum(*terms, self.vars[L.c(o)])
         return evaluate(self.claim, value, lambda c: rational(c))
+
+    def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
+        """Kink covering (etr_nn.search.kinks) first, then the engine's exact simplex."""
+        if self.covering:
+            o = self.covering.feasible(self.signs, prefixes)
+            if o is not None:
+                self.tally.kink_refuted += 1
+                return "kinks", o
+        return super()._status(prefixes, path)
 
     def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.tally.lp_refuted += 1
@@ -279,12 +301,13 @@ def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
     return [r[n:] for r in rows]
 
 
-def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3") -> Tally:
+def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
+          ordering: Ordering | None = None) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants."""
     r = reduction(instance, claim)
     data, renamed = r.instance(instance), r.claim(claim)
     deadline = None if timeout is None else time.time() + timeout
-    search = ClaimSearch(data, renamed, deadline, nonlinear)
+    search = ClaimSearch(data, renamed, deadline, nonlinear, ordering)
     tasks: list[tuple[Sign, ...]] = sign_choices(data.shape.hidden, data.shape.outputs)
     search.tally.tasks, search.tally.reduction = len(tasks), r
     search.tally.linear = search.linear_output is not None

@@ -15,7 +15,9 @@ x = (u, v):
   one descending output-1 ramp) copied from U_z (measuring along (1, 1): s_z − s_W = 0),
   and at the point where U_x's ramp 0, V and W are all centred, a measuring line along
   (1, 1) with slope s_x + s_V − s_W = 1, i.e. x + y = z.
-Data lines sit where no other chain's breaklines can be (`Layout.validate` checks it).
+Data lines sit where no other chain's breaklines can be (`Layout.validate` checks it), each
+with its two points far apart, beyond every crossing (geometry: a diagonal neuron cannot
+serve two chains).
 One ReLU per breakline: a chain of r ramps uses r + 1; no other ReLUs.
 
 What is guaranteed: soundness, by construction and checked exactly — for any solution of
@@ -101,17 +103,22 @@ def _merge(measures: list[Measure]) -> list[Measure]:
 
 
 def _place_anchors(lay: Layout) -> None:
-    """Put each chain's data lines at the first offset τ where no other chain can reach them."""
+    """Put each chain's data lines at the first offset τ where no other chain can reach them,
+    their second points at the first such τ beyond every crossing, on the other side (far)."""
+    extent = 10 + max(abs(a) for m in lay.measures for a in m.origin)
     for chain in lay.chains:
         chain.anchor = next((Fraction(t) for t in sorted(range(-994, 1000, 7), key=abs)
                              if not lay.conflicts(_at(chain, t))), chain.anchor)
-        if lay.conflicts(chain):
+        side = 1 if chain.anchor <= 0 else -1
+        chain.far = next((far for i in range(1000) if not lay.conflicts(_at(chain, chain.anchor, far := side * (2 * extent + 7 * i)))),
+                         None)
+        if chain.far is None or lay.conflicts(chain):
             raise AssertionError(f"no free place for the data lines of {chain.name}")
     lay.validate()
 
 
-def _at(chain: Chain, tau: int) -> Chain:
-    chain.anchor = Fraction(tau)
+def _at(chain: Chain, tau: int | Fraction, far: Fraction | None = None) -> Chain:
+    chain.anchor, chain.far = Fraction(tau), far
     return chain
 
 

@@ -19,6 +19,7 @@ for points in general position the count is 2·Σ_{i≤d} C(n−1, i) (Cover, 19
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from itertools import combinations
 from math import comb
 from typing import Sequence
@@ -80,10 +81,15 @@ def null_vector(rows: Sequence[Vector], size: int) -> list[Fraction]:
 
 def dichotomies(points: Sequence[Sequence[Fraction]]) -> list[frozenset[int]]:
     """Every activation set {i : w·x_i + b > 0} over all (w, b), sorted by (size, members)."""
+    return list(_dichotomies(tuple(tuple(x) for x in points)))
+
+
+@lru_cache(maxsize=16)
+def _dichotomies(points: tuple[tuple[Fraction, ...], ...]) -> tuple[frozenset[int], ...]:
     vectors = lifted(points)
     cells = _cells(tuple(vectors), tuple(range(len(vectors))), {})
-    return sorted((frozenset(i for i, s in enumerate(cell) if s > 0) for cell in cells),
-                  key=lambda s: (len(s), sorted(s)))
+    return tuple(sorted((frozenset(i for i, s in enumerate(cell) if s > 0) for cell in cells),
+                        key=lambda s: (len(s), sorted(s))))
 
 
 def general_position_count(n: int, d: int) -> int:
