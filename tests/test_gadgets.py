@@ -249,7 +249,7 @@ def test_plane_gadgets_wrong_claims_are_refuted(name: str, claim: str) -> None:
 @pytest.mark.slow
 def test_copy_with_both_points_of_each_data_line_on_one_side_is_false() -> None:
     """The former layout (points at τ = anchor, anchor + 1): a certified fit with neurons
-    serving both chains reads different slopes (about 35 s)."""
+    serving both chains reads different slopes (about 16 s)."""
     g = GADGETS["copy"]()
     for chain in g.layout.chains:
         chain.far = None

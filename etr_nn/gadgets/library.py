@@ -32,7 +32,7 @@ one process, measured alone on a 2-core machine):
 - copy: proved (about 4 s; ~20,000 partial patterns refuted by kink covering, ~2,700 by the
   simplex with ¬claim, no full pattern reached). With both points of each data line on one
   side of the crossing (τ = anchor, anchor + 1, the former layout) the claim is false: the
-  checker returns a certified fit whose neurons serve both chains (about 35 s).
+  checker returns a certified fit whose neurons serve both chains (about 16 s).
 - addition: proved in about 155 s of CPU time (`etr-nn gadget check`; ~2.4 million partial
   patterns refuted by kink covering, ~167,000 by the simplex with ¬claim, no full pattern
   reached; all but one of the 7 orthant choices die at once, 3 + / 3 − is the work): a
