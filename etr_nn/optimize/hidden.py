@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import combinations_with_replacement
 from typing import Iterator, Sequence
 
@@ -33,7 +34,7 @@ import flint
 
 from etr_nn.exact import Number
 from etr_nn.instance import Instance
-from etr_nn.network import Network
+from etr_nn.network import Network, dot
 from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.poly.formula import evaluate
 from etr_nn.search.dichotomies import dichotomies, lifted
@@ -98,7 +99,7 @@ class Piece:
         cols = self.columns(ctx)
         numerator = ctx.from_dict({})
         for o in range(self.instance.shape.outputs):
-            y = [ctx.constant(_q(label[o])) for label in self.instance.labels]
+            y = [ctx.constant(fmpq_of(label[o])) for label in self.instance.labels]
             numerator += gram(cols + [y])
         return numerator, gram(cols)
 
@@ -121,7 +122,7 @@ class Piece:
         numerator, denominator = self.loss(ctx)
         if denominator.is_zero():
             return None
-        return self.system(And((Atom(numerator - denominator * _q(level), "="), Atom(denominator, ">"))), ctx)
+        return self.system(And((Atom(numerator - denominator * fmpq_of(level), "="), Atom(denominator, ">"))), ctx)
 
     def network(self, point: dict[str, Number], width: int) -> Network:
         """The network at chart coordinates `point` with its least-squares output layer,
@@ -130,17 +131,18 @@ class Piece:
         values = [point[name] for name in ctx.names()]
         v = [[evaluate(e, values) for e in vj] for vj in self.neurons(ctx)]
         cols = [[evaluate(e, values) for e in col] for col in self.columns(ctx)]
-        gram_matrix = [[_ndot(a, b) for b in cols] for a in cols]
+        gram_matrix = [[dot(a, b) for b in cols] for a in cols]
         outputs = []
         for o in range(self.instance.shape.outputs):
             y = [label[o] for label in self.instance.labels]
-            outputs.append(solve_linear(gram_matrix, [_ndot(col, y) for col in cols]))
+            outputs.append(solve_linear(gram_matrix, [dot(col, y) for col in cols]))
         d, dead = self.instance.shape.inputs, width - len(self.options)
         zero = Fraction(0)
         return Network.build([vj[:d] for vj in v] + [[zero] * d] * dead, [vj[d] for vj in v] + [zero] * dead,
                              [row[:-1] + [zero] * dead for row in outputs], [row[-1] for row in outputs])
 
 
+@lru_cache(maxsize=8)
 def options(instance: Instance) -> list[Option]:
     """Every (chart, nonempty dichotomy) whose closed cell meets the chart (exact LP)."""
     out = []
@@ -208,7 +210,7 @@ def _satisfiable(ctx: flint.fmpq_mpoly_ctx, atoms: list[Atom]) -> bool:
     return Z3Backend().check(System(ctx, And(tuple(atoms)))).status == "sat"
 
 
-def _q(x: Fraction) -> flint.fmpq:
+def fmpq_of(x: Fraction) -> flint.fmpq:
     return flint.fmpq(x.numerator, x.denominator)
 
 
@@ -216,7 +218,7 @@ def _dot(x: Sequence[Fraction], v: Sequence[Poly]) -> Poly:
     total = v[0] * 0
     for a, e in zip(x, v):
         if a:
-            total += e * _q(a)
+            total += e * fmpq_of(a)
     return total
 
 
@@ -225,12 +227,4 @@ def _pdot(a: Sequence[Poly], b: Sequence[Poly]) -> Poly:
     for u, v in zip(a, b):
         if not u.is_zero() and not v.is_zero():
             total += u * v
-    return total
-
-
-def _ndot(a: Sequence[Number], b: Sequence[Number]) -> Number:
-    total: Number = Fraction(0)
-    for u, v in zip(a, b):
-        if u and v:
-            total = total + u * v
     return total

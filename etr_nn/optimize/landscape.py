@@ -36,7 +36,7 @@ from etr_nn.exact import Number, RealAlgebraic, real_roots
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
-from etr_nn.optimize.hidden import LOSS, Piece, pieces
+from etr_nn.optimize.hidden import LOSS, Piece, fmpq_of, pieces
 from etr_nn.poly import And, Atom, System, evaluate
 
 ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
@@ -163,7 +163,7 @@ class Region:
         best: Number | None = None
         for delta in [(line.constant(1), sigma), (line.constant(-1), sigma), (sigma, line.constant(1)),
                       (sigma, line.constant(-1))]:
-            args = [line.constant(_q(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
+            args = [line.constant(fmpq_of(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
             numerator, denominator = _lowest(self.numerator.compose(*args)), _lowest(self.denominator.compose(*args))
             if denominator is None or (numerator is not None and numerator[0] < denominator[0]):
                 continue
@@ -192,7 +192,7 @@ def optimize(instance: Instance, deadline: float | None) -> Optimum:
     rng = np.random.default_rng(0)
     try:
         for region in regions:
-            _remaining(deadline)
+            remaining(deadline)
             region.minimise(rng, [])
         for region in sorted(regions, key=lambda r: r.value):
             if region.value < float(best.value) - 1e-9:
@@ -201,7 +201,7 @@ def optimize(instance: Instance, deadline: float | None) -> Optimum:
         refuted = 0
         while pending:
             region = pending.pop()
-            status, point = region.below(best.value, _remaining(deadline))
+            status, point = region.below(best.value, remaining(deadline))
             if status == "unsat":
                 refuted += 1
             elif status == "sat":
@@ -243,7 +243,7 @@ class _Best:
 
     def improve(self, instance: Instance, region: Region, deadline: float | None) -> bool:
         """Exact critical point near region's float minimiser; True if it lowers the best."""
-        point = region.critical_point(_remaining(deadline))
+        point = region.critical_point(remaining(deadline))
         if point is None:
             return False
         network = region.piece.network(point, instance.shape.hidden)
@@ -265,7 +265,7 @@ class _Best:
     def from_cad(self, instance: Instance, region: Region, deadline: float | None) -> bool:
         """The piece's exact infimum by the CAD, when the critical-point step fails; True if
         it lowers the best."""
-        found = region.infimum(_remaining(deadline))
+        found = region.infimum(remaining(deadline))
         if found is None or found[0] >= self.value:
             return False
         value, attained = found
@@ -283,7 +283,7 @@ class _Best:
         for region in regions:
             t = region.ctx.gens()[-1]
             answer = Z3Backend().check(region.system(Atom(region.numerator - t * region.denominator, "="),
-                                                     *pin(t, self.value)), _remaining(deadline))
+                                                     *pin(t, self.value)), remaining(deadline))
             if answer.status == "sat":
                 point = {n: answer.point[n] for n in region.piece.names}  # type: ignore[index]
                 self.network = region.piece.network(point, instance.shape.hidden)
@@ -301,7 +301,7 @@ def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: f
     assert system is not None
     t = system.ctx.gens()[-1]
     found = cells(System(system.ctx, And((system.formula, *pin(t, value)))), [LOSS, *piece.names],
-                  _remaining(deadline))
+                  remaining(deadline))
     best = min(found, key=lambda c: sum(not isinstance(v, Fraction) for v in c.sample.values()))
     return piece.network(best.sample, instance.shape.hidden)
 
@@ -313,11 +313,11 @@ def _short(value: Number) -> str:
 def pin(t: flint.fmpq_mpoly, value: Number) -> list[Atom]:
     """Atoms that hold exactly at t = value (minimal polynomial and isolating interval)."""
     if isinstance(value, Fraction):
-        return [Atom(t - _q(value), "=")]
+        return [Atom(t - fmpq_of(value), "=")]
     assert isinstance(value, RealAlgebraic)
     lo, hi = value.interval
     poly = sum((t ** e * c for e, c in enumerate(value.coeffs)), t * 0)
-    return [Atom(poly, "="), Atom(t - _q(lo), ">="), Atom(t - _q(hi), "<=")]
+    return [Atom(poly, "="), Atom(t - fmpq_of(lo), ">="), Atom(t - fmpq_of(hi), "<=")]
 
 
 def describe(piece: Piece) -> str:
@@ -392,15 +392,12 @@ def _linear(p: flint.fmpq_mpoly, r: int) -> np.ndarray:
     return out
 
 
-def _q(x: Fraction) -> flint.fmpq:
-    return flint.fmpq(x.numerator, x.denominator)
-
-
 def _rational(x: float) -> flint.fmpq:
-    return _q(Fraction(x).limit_denominator(10 ** 12))
+    return fmpq_of(Fraction(x).limit_denominator(10 ** 12))
 
 
-def _remaining(deadline: float | None) -> float | None:
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left before the deadline (None: no deadline); raises Timeout past it."""
     if deadline is None:
         return None
     left = deadline - time.monotonic()

@@ -33,7 +33,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import optimize
 from etr_nn.optimize.hidden import pieces
-from etr_nn.optimize.landscape import constant_loss, constant_network, describe
+from etr_nn.optimize.landscape import constant_loss, constant_network, describe, remaining
 from etr_nn.solve import solve
 
 
@@ -53,7 +53,10 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     """Is there a rational network with loss ≤ max_error (with `optimum`: with the optimal loss)?"""
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
-    answer = _decide(instance, deadline, optimum)
+    try:
+        answer = _decide(instance, deadline, optimum)
+    except Timeout:
+        answer = Rationality(instance.name, "unknown", reasons=["time limit"])
     if answer.network is not None and not (answer.network.is_rational() and answer.network.shape == instance.shape
                                            and (optimum or certify(instance, answer.network).valid)):
         answer = Rationality(instance.name, "unknown", reasons=["the rational network failed the exact check"])
@@ -67,7 +70,7 @@ def _decide(instance: Instance, deadline: float | None, optimum: bool) -> Ration
         return Rationality(name, "unknown", reasons=["finite weight sets are rational: use `solve`"])
     if instance.shape.outputs >= 2 and not optimum and instance.max_error == 0:
         return _zero_error(instance, deadline)
-    best = optimize(instance, _left(deadline))
+    best = optimize(instance, remaining(deadline))
     if best.status == "unknown":
         return Rationality(name, "unknown", reasons=[f"the optimum is unknown: {'; '.join(best.rests_on)}"])
     assert best.value is not None
@@ -98,7 +101,7 @@ def _decide(instance: Instance, deadline: float | None, optimum: bool) -> Ration
 def _zero_error(instance: Instance, deadline: float | None) -> Rationality:
     """Zero-error fits with two or more outputs: the search engine decides whether there is
     one; an irrational one sends the question to the pieces."""
-    found = solve(instance, timeout=_left(deadline), workers=1, progress=False)
+    found = solve(instance, timeout=remaining(deadline), workers=1, progress=False)
     if found.status == "unsat":
         return Rationality(instance.name, "no fit", reasons=[f"no fit at all: {found.rests_on}"])
     if found.status == "unknown":
@@ -122,10 +125,7 @@ def _level_set(instance: Instance, level: Fraction, deadline: float | None) -> R
             if system is None:
                 continue
             counted += 1
-            try:
-                found = cells(system, None, _left(deadline))
-            except Timeout:
-                return Rationality(name, "unknown", reasons=["time limit"])
+            found = cells(system, None, remaining(deadline))
             rational = next((c for c in found if all(isinstance(v, Fraction) for v in c.sample.values())), None)
             if rational is not None:
                 network = piece.network(rational.sample, instance.shape.hidden)
@@ -170,10 +170,3 @@ def _round(value: Number, scale: int) -> Fraction:
         return value
     lo, _ = value.refine(Fraction(1, scale * scale)).interval
     return Fraction(round(lo * scale), scale)
-
-
-def _left(deadline: float | None) -> float | None:
-    if deadline is None:
-        return None
-    return max(0.001, deadline - time.monotonic())
-
