@@ -179,7 +179,7 @@ def test_lift_and_decode_any_inverse_pair(x: Fraction) -> None:
     formula = etrinv.parses("x * y = 1")
     values = {"x": x, "y": 1 / x}
     network = reduction.lift(formula, values)
-    assert network.is_rational and reduction.decode(formula, network) == values
+    assert network.is_rational() and reduction.decode(formula, network) == values
 
 
 def test_unsat_formula_has_no_lift_and_its_gadgets_are_checked() -> None:

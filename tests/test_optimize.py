@@ -16,6 +16,7 @@ from etr_nn import instance as instances
 from etr_nn.certify import loss
 from etr_nn.cli import main
 from etr_nn.exact import RealAlgebraic, from_json
+from etr_nn.gadgets import etrinv, reduction
 from etr_nn.instance import Instance, Shape
 from etr_nn.optimize import convex, landscape, optimize
 from etr_nn.optimize.hidden import pieces
@@ -169,6 +170,9 @@ def test_cli_rationality_text(encodings: Path, capsys: pytest.CaptureFixture[str
     assert "no rational optimal network" in text and "degree 3" in text
     assert main(["rationality", str(encodings / "rational-optimum-one-output.json"), "--optimum"]) == 0
     assert "rational optimal network" in capsys.readouterr().out
+    assert main(["rationality", str(encodings / "sqrt2.json"), "--json"]) == 0  # carries its formula
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["answer"] == "no rational fit" and "completeness" in doc["assumes"]
 
 
 def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,3 +182,39 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     bad.write_text("{}")
     assert main(["optimize", str(bad), "--timeout", "-1"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sqrt2", "golden"])
+def test_rationality_of_reduced_instances(encodings: Path, name: str) -> None:
+    """The reduction of a formula whose solutions are irrational: "no rational fit", naming
+    the reduction's completeness as its assumption; checked independently: SymPy's solutions
+    of the formula's equations in [1/2, 2] each have an irrational coordinate."""
+    import sympy
+
+    path = encodings / f"{name}.json"
+    formula = etrinv.attached(path)
+    assert formula is not None
+    answer = rationality(instances.load(path), 60, formula=formula)
+    assert answer.status == "no rational fit" and answer.assumes and "completeness" in answer.assumes
+    symbols = sympy.symbols(formula.variables)
+    x = dict(zip(formula.variables, symbols))
+    equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2], "inv": lambda a: a[0] * a[1] - 1}
+                 [c.kind]([x[n] for n in c.names]) for c in formula.constraints]
+    real = [s for s in sympy.solve(equations, symbols, dict=True)
+            if all(v.is_real and sympy.Rational(1, 2) <= v <= 2 for v in s.values())]
+    assert real and all(any(not v.is_rational for v in s.values()) for s in real)
+
+
+def test_rationality_of_reductions_with_rational_solutions() -> None:
+    """A formula with a rational solution: its lift is a certified rational fit. An instance
+    that differs from its formula's reduction (one label changed) is not answered."""
+    formula = etrinv.parses("x = 1\nx * y = 1")
+    assert etrinv.rational_solutions(formula) == [{"x": Fraction(1), "y": Fraction(1)}]
+    instance = reduction.reduce(formula, "one")
+    answer = rationality(instance, 60, formula=formula)
+    assert answer.status == "rational" and answer.network is not None and answer.network.is_rational()
+    assert answer.assumes is None and loss(instance, answer.network) == 0
+    labels = ((instance.labels[0][0] + 1, instance.labels[0][1]),) + instance.labels[1:]
+    tampered = Instance(instance.name, instance.shape, instance.points, labels)
+    assert rationality(tampered, 60, formula=formula).status == "unknown"
+    assert etrinv.rational_solutions(etrinv.parses("x * y = 1")) is None  # a curve of solutions: undecided

@@ -8,8 +8,8 @@
   etr-nn decode INSTANCE SOLUTION [--json]
       exit 0 the decoded values satisfy the formula, 1 they do not / the network does not fit
 
-An instance written by `reduce` carries its formula in the extra field "etr_inv" (a list
-of constraint lines), which other readers of the instance format ignore; `decode` needs it.
+An instance written by `reduce` carries its formula (etr_nn.gadgets.etrinv.attached);
+`decode` needs it.
 """
 
 from __future__ import annotations
@@ -28,9 +28,6 @@ from etr_nn.exact import Number, approx_str, from_sympy, to_json
 from etr_nn.gadgets import checker, etrinv, reduction
 from etr_nn.gadgets.claims import parse_claim
 from etr_nn.solution import Solution
-
-FIELD = "etr_inv"
-
 
 def _format_network(network: Any) -> list[str]:
     from etr_nn.cli import format_network  # the main CLI's formatting, imported late (it imports us)
@@ -66,7 +63,7 @@ def cmd_reduce(args: argparse.Namespace) -> int:
     formula = etrinv.load(args.formula)
     instance = reduction.reduce(formula, Path(args.formula).stem)
     doc = instance.to_json()
-    doc[FIELD] = [str(c) for c in formula.constraints]
+    doc[etrinv.FIELD] = [str(c) for c in formula.constraints]
     out = Path(args.output)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n")
@@ -125,13 +122,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
 def cmd_decode(args: argparse.Namespace) -> int:
     instance = instances.load(args.instance)
-    try:
-        lines = json.loads(Path(args.instance).read_text()).get(FIELD)
-    except (OSError, ValueError):
-        lines = None
-    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
-        raise InputError(f"{args.instance}: no \"{FIELD}\" field: not written by `etr-nn reduce`")
-    formula = etrinv.parses("\n".join(lines), f"{args.instance}: {FIELD}")
+    formula = etrinv.attached(args.instance)
+    if formula is None:
+        raise InputError(f"{args.instance}: no \"{etrinv.FIELD}\" field: not written by `etr-nn reduce`")
     claimed = solutions.load(args.solution)
     if claimed.network is None:
         print(f"{args.solution}: status {claimed.status!r} carries no network")

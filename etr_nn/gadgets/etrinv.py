@@ -7,10 +7,17 @@ arXiv 1704.06969).
 
 `decide` answers small formulas exactly: Z3's nlsat on the polynomial system, its model
 read exactly (etr_nn.exact.from_z3) and re-checked in exact arithmetic (`holds`).
+`rational_solutions` lists every rational solution of a formula whose equations have
+finitely many complex solutions (a lex Gröbner basis per variable gives its eliminant).
+
+An instance written by `etr-nn reduce` carries its formula in the extra field "etr_inv" (a
+list of constraint lines), which other readers of the instance format ignore: `attached`.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +28,7 @@ from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_z3
 
 LOW, HIGH = Fraction(1, 2), Fraction(2)
+FIELD = "etr_inv"
 Kind = Literal["one", "add", "inv"]
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
@@ -123,3 +131,44 @@ def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[st
     if not formula.holds(value):
         return "unknown", None
     return "sat", value
+
+
+def attached(path: str | Path) -> Formula | None:
+    """The formula an instance file written by `etr-nn reduce` carries (None: none)."""
+    try:
+        lines = json.loads(Path(path).read_text()).get(FIELD)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
+        return None
+    return parses("\n".join(lines), f"{path}: {FIELD}")
+
+
+def rational_solutions(formula: Formula) -> list[dict[str, Fraction]] | None:
+    """Every rational solution (variables in [1/2, 2]), or None when the equations have
+    infinitely many complex solutions. Zero-dimensional ideal I: for each variable x the
+    last element of I's lex Gröbner basis with x last generates I ∩ Q[x]; a rational
+    solution takes a rational root of it in every coordinate, and each such combination
+    is checked exactly."""
+    import sympy
+
+    names = formula.variables
+    symbols = sympy.symbols(names)
+    x = dict(zip(names, symbols))
+    equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2],
+                  "inv": lambda a: a[0] * a[1] - 1}[c.kind]([x[n] for n in c.names]) for c in formula.constraints]
+    candidates: list[list[Fraction]] = []
+    for i, name in enumerate(names):
+        basis = sympy.groebner(equations, *symbols[:i], *symbols[i + 1:], x[name], order="lex")
+        if not basis.is_zero_dimensional:
+            return None
+        eliminant = sympy.Poly(basis.exprs[-1], x[name])
+        roots = [Fraction(int(r.p), int(r.q)) for r in sympy.roots(eliminant, filter="Q") if r.is_rational]
+        candidates.append([r for r in roots if LOW <= r <= HIGH])
+    found = []
+    for values in itertools.product(*candidates):
+        value = dict(zip(names, values))
+        if formula.holds(value):
+            found.append(value)
+    return found
+

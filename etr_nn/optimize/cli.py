@@ -5,7 +5,8 @@
       proved not attained), 1 unknown, 2 bad input
   etr-nn rationality FILE [--optimum] [--json] [--timeout S]
       a rational network with loss ≤ max_error (--optimum: with the optimal loss), or the
-      reasoning why there is none; exit 0 decided, 1 unknown, 2 bad input
+      reasoning why there is none (for an instance written by `etr-nn reduce`, through its
+      formula's rational solutions); exit 0 decided, 1 unknown, 2 bad input
 """
 
 from __future__ import annotations
@@ -56,16 +57,17 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 def cmd_rationality(args: argparse.Namespace) -> int:
     from etr_nn.cli import format_network
+    from etr_nn.gadgets.etrinv import attached
     from etr_nn.optimize.rationality import rationality
 
     instance = instances.load(args.file)
-    answer = rationality(instance, _timeout(args), args.optimum)
+    answer = rationality(instance, _timeout(args), args.optimum, attached(args.file))
     what = "optimal network" if args.optimum else "fit"
     headline = {"rational": f"rational {what}", "no rational fit": f"no rational {what}",
                 "no fit": f"no {what} at all", "unknown": "unknown"}[answer.status]
     if args.json:
         doc = {"instance": instance.name, "answer": headline, "reasons": answer.reasons,
-               "seconds": round(answer.seconds, 4)}
+               "assumes": answer.assumes, "seconds": round(answer.seconds, 4)}
         if answer.network is not None:
             doc["network"] = answer.network.to_json()
         print(json.dumps(doc, indent=1))
@@ -74,6 +76,8 @@ def cmd_rationality(args: argparse.Namespace) -> int:
         if answer.network is not None:
             lines += ["weights:"] + format_network(answer.network)
         lines += [f"because: {reason}" for reason in answer.reasons]
+        if answer.assumes:
+            lines.append(f"assuming: {answer.assumes}")
         print("\n".join(lines))
     return 1 if answer.status == "unknown" else 0
 

@@ -17,6 +17,15 @@ The reasoning, case by case:
   each piece's set decide it when they are points: all irrational ⇒ no rational fit.
 - for the optimum: an irrational optimal loss already excludes a rational optimal network
   (a rational network has a rational loss).
+- an instance written by `etr-nn reduce` (it carries its ETR-INV formula; checked to be
+  exactly the formula's reduction): `decode` reads each variable as a difference of
+  outputs at rational points over a rational length — a rational function of the weights
+  with rational coefficients — so a rational fit decodes to rational values, and the
+  formula's rational solutions are listed exactly (`etrinv.rational_solutions`). None
+  ⇒ no rational fit, *assuming* the reduction's completeness (every zero-error fit
+  decodes to a solution): it is proved gadget by gadget (`etr-nn gadget check`), not on
+  the composed instance, and the answer says so (`assumes`). A solution is lifted to a
+  certified fit, so fits exist.
 """
 
 from __future__ import annotations
@@ -24,11 +33,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Mapping
 
 from etr_nn.cad import cells
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import certify
 from etr_nn.exact import Number, RealAlgebraic
+from etr_nn.gadgets import etrinv, reduction
+from etr_nn.gadgets.etrinv import Formula
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import optimize
@@ -40,21 +52,28 @@ from etr_nn.solve import solve
 @dataclass
 class Rationality:
     """status: "rational" (with a certified rational `network`), "no rational fit",
-    "no fit" (not even a real one), or "unknown"."""
+    "no fit" (not even a real one), or "unknown"; `assumes`: what the answer rests on
+    beyond what was checked (None: nothing)."""
 
     instance: str
     status: str
     network: Network | None = None
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    assumes: str | None = None
 
 
-def rationality(instance: Instance, timeout: float | None = None, optimum: bool = False) -> Rationality:
-    """Is there a rational network with loss ≤ max_error (with `optimum`: with the optimal loss)?"""
+def rationality(instance: Instance, timeout: float | None = None, optimum: bool = False,
+                formula: Formula | None = None) -> Rationality:
+    """Is there a rational network with loss ≤ max_error (with `optimum`: with the optimal
+    loss)? `formula`: the ETR-INV formula the instance is the reduction of, if any."""
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
     try:
-        answer = _decide(instance, deadline, optimum)
+        if formula is not None and not optimum:
+            answer = _reduced(instance, formula)
+        else:
+            answer = _decide(instance, deadline, optimum)
     except Timeout:
         answer = Rationality(instance.name, "unknown", reasons=["time limit"])
     if answer.network is not None and not (answer.network.is_rational() and answer.network.shape == instance.shape
@@ -110,6 +129,41 @@ def _zero_error(instance: Instance, deadline: float | None) -> Rationality:
     if found.network.is_rational():
         return Rationality(instance.name, "rational", found.network, [f"found by the search: {found.rests_on}"])
     return _level_set(instance, Fraction(0), deadline)
+
+
+def _reduced(instance: Instance, formula: Formula) -> Rationality:
+    """Fits of the reduction of an ETR-INV formula, through the formula's rational solutions."""
+    name = instance.name
+    if reduction.reduce(formula, name) != instance:
+        return Rationality(name, "unknown", reasons=["the instance is not the reduction of the formula it carries"])
+    found = etrinv.rational_solutions(formula)
+    if found is None:
+        return Rationality(name, "unknown", reasons=["the formula's solutions are not finitely many: its rational "
+                                                     "solutions are not decided"])
+    if found:
+        values = found[0]
+        return Rationality(name, "rational", reduction.lift(formula, values),
+                           [f"the lift of the formula's rational solution {_values(values)}"])
+    status, values = etrinv.decide(formula)
+    completeness = ("every zero-error fit decodes to a solution of the formula (the reduction's completeness, "
+                    "proved gadget by gadget by `etr-nn gadget check`, not on this instance)")
+    if status == "unsat":
+        return Rationality(name, "no fit", reasons=["the formula has no solution (nlsat)"], assumes=completeness)
+    if values is None:
+        return Rationality(name, "unknown", reasons=[f"the formula is {status}"])
+    lifted = reduction.lift(formula, values)  # certified exactly: fits exist
+    return Rationality(name, "no rational fit", assumes=completeness, reasons=[
+        f"a fit exists: the lift of the solution {_values(values)}, certified exactly",
+        "decoded values are rational functions of the weights with rational coefficients (differences of "
+        "outputs at rational points over rational lengths): a rational fit decodes to a rational solution",
+        f"the formula has no rational solution in [1/2, 2] (exact: its equations have finitely many solutions; "
+        f"each variable's eliminant from a lex Gröbner basis has no rational root that completes to one)",
+        f"the lifted fit's weights are irrational ({sum(not isinstance(v, Fraction) for v in lifted.weights())} "
+        "of them)"])
+
+
+def _values(values: Mapping[str, Number]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
 def _level_set(instance: Instance, level: Fraction, deadline: float | None) -> Rationality:
