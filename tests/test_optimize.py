@@ -184,18 +184,18 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "error" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["sqrt2", "golden"])
-def test_rationality_of_reduced_instances(encodings: Path, name: str) -> None:
-    """The reduction of a formula whose solutions are irrational: "no rational fit", naming
-    the reduction's completeness as its assumption; checked independently: SymPy's solutions
-    of the formula's equations in [1/2, 2] each have an irrational coordinate."""
+@pytest.mark.parametrize("entry", CATALOGUE["rationality"], ids=lambda e: e["file"])
+def test_rationality_of_reduced_instances(encodings: Path, entry: dict) -> None:
+    """The reduction of a formula whose solutions are irrational: the documented answer,
+    naming the reduction's completeness as its assumption; checked independently: SymPy's
+    solutions of the formula's equations in [1/2, 2] each have an irrational coordinate."""
     import sympy
 
-    path = encodings / f"{name}.json"
+    path = encodings / entry["file"]
     formula = etrinv.attached(path)
     assert formula is not None
     answer = rationality(instances.load(path), 60, formula=formula)
-    assert answer.status == "no rational fit" and answer.assumes and "completeness" in answer.assumes
+    assert answer.status == entry["answer"] and answer.assumes and "completeness" in answer.assumes
     symbols = sympy.symbols(formula.variables)
     x = dict(zip(formula.variables, symbols))
     equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2], "inv": lambda a: a[0] * a[1] - 1}
