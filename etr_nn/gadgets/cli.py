@@ -18,16 +18,19 @@ import argparse
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
 from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str, from_sympy, to_json
-from etr_nn.gadgets import checker, etrinv, reduction
-from etr_nn.gadgets.claims import parse_claim
 from etr_nn.solution import Solution
+
+# The gadget modules are imported by the commands that use them: every `etr-nn` command builds
+# this parser (register), and `etr-nn solve` should not pay for importing them.
+if TYPE_CHECKING:
+    from etr_nn.gadgets import etrinv
 
 FIELD = "etr_inv"
 
@@ -38,6 +41,9 @@ def _format_network(network: Any) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import checker
+    from etr_nn.gadgets.claims import parse_claim
+
     instance = instances.load(args.instance)
     claims = [parse_claim(c) for c in args.claim]
     if args.timeout is not None and args.timeout <= 0:
@@ -63,6 +69,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_reduce(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     formula = etrinv.load(args.formula)
     instance = reduction.reduce(formula, Path(args.formula).stem)
     doc = instance.to_json()
@@ -98,6 +106,8 @@ def parse_values(text: str, formula: etrinv.Formula) -> dict[str, Number]:
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     formula = etrinv.load(args.formula)
     instance = instances.load(args.instance)
     if args.values is not None:
@@ -124,6 +134,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     instance = instances.load(args.instance)
     try:
         lines = json.loads(Path(args.instance).read_text()).get(FIELD)
