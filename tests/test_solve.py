@@ -90,6 +90,21 @@ def test_verify_rounded_sqrt2_quickly(encodings: Path) -> None:
     assert bad.returncode == 1 and "exceeds max_error" in bad.stdout
 
 
+def test_solve_process_imports_only_what_it_uses(encodings: Path) -> None:
+    """`python -m etr_nn solve` on a small instance (decided in this process) answers without
+    importing the other commands' modules or a process pool."""
+    probe = ("import runpy, sys\n"
+             "try:\n    runpy.run_module('etr_nn', run_name='__main__')\n"
+             "except SystemExit as stop:\n    code = stop.code\n"
+             "heavy = ('etr_nn.gadgets.checker', 'etr_nn.gadgets.reduction', 'etr_nn.optimize.landscape',\n"
+             "         'multiprocessing', 'concurrent.futures', 'sympy', 'scipy')\n"
+             "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, "solve", str(encodings / "xor-k2.json"), "--workers", "2"],
+                          capture_output=True, text=True)
+    assert done.stdout.startswith("xor-k2") and "sat" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "0 []"
+
+
 shapes = st.builds(Shape, st.integers(1, 2), st.integers(1, 2), st.integers(1, 2))
 
 

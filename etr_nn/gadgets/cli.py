@@ -18,16 +18,20 @@ import argparse
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
 from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str, from_sympy, to_json
-from etr_nn.gadgets import checker, etrinv, reduction
-from etr_nn.gadgets.claims import parse_claim
 from etr_nn.solution import Solution
+
+# The gadget modules are imported by the commands that use them: every `etr-nn` command builds
+# this parser (register), and `etr-nn solve` should not pay for importing them.
+if TYPE_CHECKING:
+    from etr_nn.gadgets import etrinv
+
 
 def _format_network(network: Any) -> list[str]:
     from etr_nn.cli import format_network  # the main CLI's formatting, imported late (it imports us)
@@ -35,6 +39,9 @@ def _format_network(network: Any) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import checker
+    from etr_nn.gadgets.claims import parse_claim
+
     instance = instances.load(args.instance)
     claims = [parse_claim(c) for c in args.claim]
     if args.timeout is not None and args.timeout <= 0:
@@ -60,6 +67,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_reduce(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     formula = etrinv.load(args.formula)
     instance = reduction.reduce(formula, Path(args.formula).stem)
     doc = instance.to_json()
@@ -95,6 +104,8 @@ def parse_values(text: str, formula: etrinv.Formula) -> dict[str, Number]:
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     formula = etrinv.load(args.formula)
     instance = instances.load(args.instance)
     if args.values is not None:
@@ -121,6 +132,8 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    from etr_nn.gadgets import etrinv, reduction
+
     instance = instances.load(args.instance)
     formula = etrinv.attached(args.instance)
     if formula is None:

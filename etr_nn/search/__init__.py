@@ -51,7 +51,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 
     The exhaustive search runs in this process: to the end with one worker, else for
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
-    float guide runs alongside (guide.py: half of one core's time after the first half
+    float guide runs alongside (guide.py: half of one core's time after the first quarter
     second, in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = None if timeout is None else time.time() + timeout

@@ -16,12 +16,17 @@ from the exhaustive search).
 
 from __future__ import annotations
 
+import os
 import time
 from fractions import Fraction
 from typing import Callable, Iterator
 
-import numpy as np
-import z3
+# The fits' matrices are tiny: BLAS threads would only cost (half of numpy's import time, and
+# cores the exhaustive search needs). Effective when this module is the first to import numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import z3  # noqa: E402
 
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -31,6 +36,7 @@ from etr_nn.network import Network
 from etr_nn.search.engine import rank_one_system
 from etr_nn.search.lp import rational
 
+START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
 # k = 4 data: plain fits often end at a near-zero residual made by two steep opposite neurons.
@@ -171,11 +177,13 @@ class Guide:
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
 
     def share(self) -> Network | None:
-        """Run for the guide's share of the time since `start`: none in the first half second (easy
+        """Run for the guide's share of the time since `start`: none in the first START seconds (easy
         instances end there, without importing numpy), half after that, as two processes sharing
         one core would (measured: the hardest planted sat instance of benchmarks/engine.py needs
-        10–20 s of fits, the exhaustive search its unsat k − 1 versions 20–25 s)."""
-        allowed = max(0.0, time.monotonic() - self.start - 0.5) / 2 - self.spent
+        10–20 s of fits, the exhaustive search its unsat k − 1 versions 20–25 s; on benchmarks/run.py's
+        suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s: guided sat answers
+        gain more than unsat answers lose)."""
+        allowed = max(0.0, time.monotonic() - self.start - START) / 2 - self.spent
         return self.run(time.time() + allowed) if allowed > 0 else None
 
     def run(self, until: float) -> Network | None:

@@ -9,18 +9,19 @@ backend is doing) while this process gives the side task its turns between polls
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import Outcome, Search
 from etr_nn.search.patterns import Sign
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Task = tuple[Sign, ...]
 Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
@@ -78,6 +79,10 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
               report: Report | None, side: Side | None = None) -> tuple[list[Outcome], int]:
     """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
     (stopping at the first sat) and the number of tasks not finished (killed at the deadline)."""
+    # Imported here: instances decided in this process (most) need no process pool.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counters = context.Array("q", 2) if report else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
