@@ -196,6 +196,7 @@ def test_rationality_of_reduced_instances(encodings: Path, entry: dict) -> None:
     assert formula is not None
     answer = rationality(instances.load(path), 60, formula=formula)
     assert answer.status == entry["answer"] and answer.assumes and "completeness" in answer.assumes
+    assert rationality(instances.load(path), 60, optimum=True, formula=formula).status == entry["answer"]  # optimum 0
     symbols = sympy.symbols(formula.variables)
     x = dict(zip(formula.variables, symbols))
     equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2], "inv": lambda a: a[0] * a[1] - 1}

@@ -25,7 +25,7 @@ The reasoning, case by case:
   ⇒ no rational fit, *assuming* the reduction's completeness (every zero-error fit
   decodes to a solution): it is proved gadget by gadget (`etr-nn gadget check`), not on
   the composed instance, and the answer says so (`assumes`). A solution is lifted to a
-  certified fit, so fits exist.
+  certified fit, so fits exist (and, with --optimum, the optimum is 0: the same answer).
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
     try:
-        if formula is not None and not optimum:
-            answer = _reduced(instance, formula)
+        if formula is not None:
+            answer = _reduced(instance, formula, optimum)
         else:
             answer = _decide(instance, deadline, optimum)
     except Timeout:
@@ -131,8 +131,9 @@ def _zero_error(instance: Instance, deadline: float | None) -> Rationality:
     return _level_set(instance, Fraction(0), deadline)
 
 
-def _reduced(instance: Instance, formula: Formula) -> Rationality:
-    """Fits of the reduction of an ETR-INV formula, through the formula's rational solutions."""
+def _reduced(instance: Instance, formula: Formula, optimum: bool) -> Rationality:
+    """Fits of the reduction of an ETR-INV formula, through the formula's rational solutions.
+    A solution lifts to a zero-error fit, so then the optimal networks are the fits."""
     name = instance.name
     if reduction.reduce(formula, name) != instance:
         return Rationality(name, "unknown", reasons=["the instance is not the reduction of the formula it carries"])
@@ -147,6 +148,9 @@ def _reduced(instance: Instance, formula: Formula) -> Rationality:
     status, values = etrinv.decide(formula)
     completeness = ("every zero-error fit decodes to a solution of the formula (the reduction's completeness, "
                     "proved gadget by gadget by `etr-nn gadget check`, not on this instance)")
+    if status == "unsat" and optimum:
+        return Rationality(name, "unknown", reasons=["the formula has no solution: the optimal loss is positive, "
+                                                     "and not computed for reduced instances"])
     if status == "unsat":
         return Rationality(name, "no fit", reasons=["the formula has no solution (nlsat)"], assumes=completeness)
     if values is None:
