@@ -8,7 +8,8 @@ from etr_nn.backends.base import Answer, Backend, Status
 
 #: name → "module:class"; imported lazily so that start-up does not pay for every solver.
 REGISTRY: dict[str, str] = {"z3": "etr_nn.backends.z3_backend:Z3Backend",
-                            "cad": "etr_nn.backends.cad_backend:CADBackend"}
+                            "cad": "etr_nn.backends.cad_backend:CADBackend",
+                            "cad+z3": "etr_nn.backends.portfolio:CADThenZ3"}
 
 
 def get(name: str) -> Backend:

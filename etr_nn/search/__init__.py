@@ -29,7 +29,7 @@ from etr_nn.certify import certify
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
-from etr_nn.search.engine import Outcome
+from etr_nn.search.engine import LEAF_BACKEND, Outcome
 from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_inline, run_local
 from etr_nn.search.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
@@ -46,7 +46,7 @@ def covers(instance: Instance) -> str | None:
 
 def search(instance: Instance, timeout: float | None = None, workers: int | None = None,
            cluster: str | None = None, certificate: str | Path | None = None, progress: bool = False,
-           nonlinear: str = "z3") -> Solution:
+           nonlinear: str = LEAF_BACKEND) -> Solution:
     """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one.
 
     The exhaustive search runs in this process: to the end with one worker, else for

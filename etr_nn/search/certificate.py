@@ -4,7 +4,7 @@ Format "etr-nn/refutation/1" (JSON): the instance name, the point order, and
 - "refuted": partial patterns {"signs": σ_1..σ_k, "bits": per neuron a 0/1 string over the
   first points of the order, "output": o, "farkas": multipliers, one per row of
   etr_nn.search.patterns.pattern_rows for output o} whose linear system is infeasible;
-- "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: z3"}
+- "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: cad+z3 (…)"}
   whose rank-one system a nonlinear backend refuted (trusted, not re-checked here);
 - "rule": the enumeration rule (patterns.py) that makes these patterns exhaustive.
 `check` re-derives the search tree from the rule (dichotomies recomputed exactly), checks

@@ -37,6 +37,7 @@ from etr_nn.search.rankone import RankOne
 from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
 
 Prefixes = tuple[tuple[int, ...], ...]
+LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
 SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
@@ -79,7 +80,7 @@ class Search:
     every SIDE_PERIOD seconds of search; a network it returns (certified) ends the task as sat.
     """
 
-    def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = "z3",
+    def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = LEAF_BACKEND,
                  deadline: float | None = None, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None):
@@ -297,7 +298,7 @@ class Search:
         if answer.status == "sat":
             return decode(answer.point)
         entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes],
-                 "decided_by": f"nonlinear backend: {self.nonlinear}"}
+                 "decided_by": f"nonlinear backend: {self.nonlinear} ({answer.reason})"}
         if answer.status == "unsat":
             self.outcome.nonlinear.append(entry)
         elif seconds < LEAF_SECONDS and limit == seconds:

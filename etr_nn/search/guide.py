@@ -33,7 +33,7 @@ from etr_nn.certify import certify
 from etr_nn.exact import from_z3
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.search.engine import rank_one_system
+from etr_nn.search.engine import LEAF_BACKEND, rank_one_system
 from etr_nn.search.lp import rational
 
 START = 0.25  # seconds of search before the guide's first turn (share)
@@ -169,7 +169,7 @@ class Guide:
     """Float fits in slices, alongside the exhaustive search: `run(until)` or `share()` return
     a certified network or None; the guide keeps its random state and tried patterns between calls."""
 
-    def __init__(self, instance: Instance, nonlinear: str = "z3", seed: int = 0, start: float | None = None):
+    def __init__(self, instance: Instance, nonlinear: str = LEAF_BACKEND, seed: int = 0, start: float | None = None):
         self.instance, self.nonlinear = instance, nonlinear
         self.X = np.array([[float(v) for v in x] for x in instance.points])
         self.fits = float_fits(instance, np.random.default_rng(seed))
@@ -222,6 +222,6 @@ class Guide:
         return None
 
 
-def guided(instance: Instance, deadline: float, nonlinear: str = "z3", seed: int = 0) -> Network | None:
+def guided(instance: Instance, deadline: float, nonlinear: str = LEAF_BACKEND, seed: int = 0) -> Network | None:
     """A certified network found through float fits before `deadline`, or None."""
     return Guide(instance, nonlinear, seed).run(deadline)
