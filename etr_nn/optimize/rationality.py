@@ -160,8 +160,8 @@ def _reduced(instance: Instance, formula: Formula, optimum: bool) -> Rationality
         f"a fit exists: the lift of the solution {_values(values)}, certified exactly",
         "decoded values are rational functions of the weights with rational coefficients (differences of "
         "outputs at rational points over rational lengths): a rational fit decodes to a rational solution",
-        f"the formula has no rational solution in [1/2, 2] (exact: its equations have finitely many solutions; "
-        f"each variable's eliminant from a lex Gröbner basis has no rational root that completes to one)",
+        "the formula has no rational solution in [1/2, 2] (exact: its equations have finitely many solutions; "
+        "each variable's eliminant from a lex Gröbner basis has no rational root that completes to one)",
         f"the lifted fit's weights are irrational ({sum(not isinstance(v, Fraction) for v in lifted.weights())} "
         "of them)"])
 

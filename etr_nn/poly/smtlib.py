@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flint
 
-from etr_nn.poly.formula import And, Atom, Formula, Or, System
+from etr_nn.poly.formula import And, Atom, Formula, System
 
 
 def to_smt2(system: System, comment: str = "") -> str:
