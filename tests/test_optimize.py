@@ -199,8 +199,7 @@ def test_rationality_of_reduced_instances(encodings: Path, entry: dict) -> None:
     assert rationality(instances.load(path), 60, optimum=True, formula=formula).status == entry["answer"]  # optimum 0
     symbols = sympy.symbols(formula.variables)
     x = dict(zip(formula.variables, symbols))
-    equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2], "inv": lambda a: a[0] * a[1] - 1}
-                 [c.kind]([x[n] for n in c.names]) for c in formula.constraints]
+    equations = [c.residual(x) for c in formula.constraints]
     real = [s for s in sympy.solve(equations, symbols, dict=True)
             if all(v.is_real and sympy.Rational(1, 2) <= v <= 2 for v in s.values())]
     assert real and all(any(not v.is_rational for v in s.values()) for s in real)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping
 
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_z3
@@ -46,13 +46,17 @@ class Constraint:
     names: tuple[str, ...]
     line: int = 0
 
-    def holds(self, value: Mapping[str, Number]) -> bool:
+    def residual(self, value: Mapping[str, Any]) -> Any:
+        """x − 1, x + y − z or x·y − 1 at `value` (numbers, or Z3/SymPy terms): zero iff it holds."""
         v = [value[n] for n in self.names]
         if self.kind == "one":
-            return v[0] == 1
+            return v[0] - 1
         if self.kind == "add":
-            return v[0] + v[1] == v[2]
-        return v[0] * v[1] == 1
+            return v[0] + v[1] - v[2]
+        return v[0] * v[1] - 1
+
+    def holds(self, value: Mapping[str, Number]) -> bool:
+        return self.residual(value) == 0
 
     def __str__(self) -> str:
         n = self.names
@@ -118,9 +122,7 @@ def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[st
     for v in x.values():
         solver.add(v >= z3.Q(1, 2), v <= 2)
     for c in formula.constraints:
-        a = [x[n] for n in c.names]
-        solver.add({"one": lambda: a[0] == 1, "add": lambda: a[0] + a[1] == a[2],
-                    "inv": lambda: a[0] * a[1] == 1}[c.kind]())
+        solver.add(c.residual(x) == 0)
     result = solver.check()
     if result == z3.unsat:
         return "unsat", None
@@ -155,8 +157,7 @@ def rational_solutions(formula: Formula) -> list[dict[str, Fraction]] | None:
     names = formula.variables
     symbols = sympy.symbols(names)
     x = dict(zip(names, symbols))
-    equations = [{"one": lambda a: a[0] - 1, "add": lambda a: a[0] + a[1] - a[2],
-                  "inv": lambda a: a[0] * a[1] - 1}[c.kind]([x[n] for n in c.names]) for c in formula.constraints]
+    equations = [c.residual(x) for c in formula.constraints]
     candidates: list[list[Fraction]] = []
     for i, name in enumerate(names):
         basis = sympy.groebner(equations, *symbols[:i], *symbols[i + 1:], x[name], order="lex")
