@@ -18,7 +18,7 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.search import certificate, search
 from etr_nn.search.dichotomies import dichotomies, general_position_count
 from etr_nn.search.lp import check_farkas, farkas, feasible_point
-from etr_nn.search.patterns import Row
+from etr_nn.search.patterns import Points, Row
 from etr_nn.solve import solve
 
 F = Fraction
@@ -242,7 +242,7 @@ def test_rank_one_test_never_refutes_a_planted_networks_own_pattern(d: int, k: i
     from etr_nn.search.rankone import RankOne
 
     inst, network = planted(Shape(d, k, m), 9, seed)
-    test = RankOne(inst, point_order(inst))
+    test = RankOne(Points.of(inst), point_order(inst))
     signs, bits = _own_pattern(inst, network)
     for depth in range(1, inst.n + 1):
         assert not test.refutes(signs, tuple(b[:depth] for b in bits))
@@ -258,8 +258,8 @@ def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
     order = point_order(inst)
     signs, bits = ((1, 1),), ((0, 0, 1, 1, 1),)
     for o in range(2):
-        assert feasible_point(pattern_rows(inst, signs, order, bits, (o,)), 2 * 2 * 1 + 2) is not None
-    assert RankOne(inst, order).refutes(signs, bits)
+        assert feasible_point(pattern_rows(Points.of(inst), signs, order, bits, (o,)), 2 * 2 * 1 + 2) is not None
+    assert RankOne(Points.of(inst), order).refutes(signs, bits)
     solution = search(inst, workers=1)
     assert solution.status == "unsat" and "rank-one test" in solution.rests_on
 

@@ -51,7 +51,7 @@ from etr_nn.search.dichotomies import basis, lifted
 from etr_nn.search.engine import LEAF_SECONDS, OutOfTime, Search
 from etr_nn.search.kinks import Covering
 from etr_nn.search.lp import rational, to_z3
-from etr_nn.search.patterns import Sign, point_order, point_rows, sign_choices
+from etr_nn.search.patterns import Points, Sign, point_order, point_rows, sign_choices
 
 Prefixes = tuple[tuple[int, ...], ...]
 #: (points: data then probes, number of data points, claim point indices) → the order the
@@ -100,18 +100,13 @@ class ClaimSearch(Search):
 
     def __init__(self, data: Instance, claim: Claim, deadline: float | None, nonlinear: str = "z3",
                  ordering: Ordering | None = None):
-        self.data, self.claim = data, claim
-        points = list(data.points)
-        for x in claim.probes():
-            if x not in points:
-                points.append(x)
+        self.claim = claim
+        points = Points.of(data, claim.probes()).coords
         self.index = {x: points.index(x) for x in claim.probes()}  # claim point → point index
         first = tuple(sorted(set(self.index.values())))
         order = (first + tuple(p for p in point_order(data) if p not in first) if ordering is None
-                 else ordering(points, data.n, first))
-        zero = (Fraction(0),) * data.shape.outputs
-        extended = Instance(data.name, data.shape, tuple(points), tuple(data.labels) + (zero,) * (len(points) - data.n))
-        super().__init__(extended, order, nonlinear, deadline)
+                 else ordering(list(points), data.n, first))
+        super().__init__(data, order, nonlinear, deadline, probes=points[data.n:])
         self.cut = max(order.index(p) for p in first) if first else -1  # depth at which every claim point is decided
         outputs = {s[1] for s in claim.symbols() if s[0] == "f"}
         linear = all(sum(e for _, e in m) <= 1 for m in claim.poly)
@@ -131,8 +126,7 @@ class ClaimSearch(Search):
         claim_bits = tuple(self.current[:t + 1]) if t == self.cut and o == self.linear_output else None
         key = (o, tuple(s[o] for s in self.signs), p, bits, claim_bits)
         if key not in self.cache:
-            rows = [r for r in point_rows(self.instance, self.layout, self.signs, p, bits, (o,))
-                    if p < self.data.n or r.rel != "="]
+            rows = point_rows(self.points, self.layout, self.signs, p, bits, (o,))
             parts = [z3.And(*[to_z3(r, self.vars) for r in rows])]
             if claim_bits is not None:
                 bits_at = {self.order[s]: b for s, b in enumerate(claim_bits)}
@@ -146,7 +140,7 @@ class ClaimSearch(Search):
 
         def value(s: Symbol) -> z3.ArithRef:
             p, o = self.index[s[2]], s[1]
-            x = lifted([self.instance.points[p]])[0]
+            x = lifted([self.points.coords[p]])[0]
             terms = [rational(x[t]) * self.vars[L.u(j, o, t)] for j in range(L.k) if bits_at[p][j]
                      for t in range(L.d + 1) if x[t]]
             return z3.Sum(*terms, self.vars[L.c(o)])
@@ -195,7 +189,7 @@ class ClaimSearch(Search):
 
     def _violates(self, network: Network) -> bool:
         """A certified fit of the data on which the claim fails (exactly): the counterexample."""
-        if not certify(self.data, network).valid:
+        if not certify(self.instance, network).valid:
             return False
         if self.claim.holds(lookup_in(network, {})):
             return False
@@ -215,17 +209,16 @@ class ClaimSearch(Search):
         const = lambda c: one * flint.fmpq(c.numerator, c.denominator)  # noqa: E731
         atoms = []
         for t, p in enumerate(self.order):
-            for row in point_rows(self.instance, L, self.signs, p, tuple(b[t] for b in prefixes)):
-                if p < self.data.n or row.rel != "=":
-                    poly = sum((z[v] * const(a) for v, a in row.coeffs), -const(row.rhs))
-                    atoms.append(Atom(poly, row.rel))
+            for row in point_rows(self.points, L, self.signs, p, tuple(b[t] for b in prefixes)):
+                poly = sum((z[v] * const(a) for v, a in row.coeffs), -const(row.rhs))
+                atoms.append(Atom(poly, row.rel))
         for j in range(L.k):
             for o, o2 in combinations(range(L.m), 2):
                 for t, t2 in combinations(range(L.d + 1), 2):
                     minor = z[L.u(j, o, t)] * z[L.u(j, o2, t2)] - z[L.u(j, o, t2)] * z[L.u(j, o2, t)]
                     atoms.append(Atom(minor, "="))
         bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(self.order)}
-        xs = lifted(self.instance.points)
+        xs = lifted(self.points.coords)
 
         def value(s: Symbol) -> flint.fmpq_mpoly:
             p, o = self.index[s[2]], s[1]

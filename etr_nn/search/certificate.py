@@ -22,7 +22,7 @@ from typing import Any
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.search.lp import check_farkas
-from etr_nn.search.patterns import Sign, Trie, children, pattern_rows, sign_choices
+from etr_nn.search.patterns import Points, Sign, Trie, children, pattern_rows, sign_choices
 
 FORMAT = "etr-nn/refutation/1"
 RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants of the output columns); points decided in 'order'; "
@@ -64,7 +64,8 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
     if hidden != instance.shape.hidden:
         return [f"{path}: certificate for {hidden} hidden neurons, the instance has {instance.shape.hidden}"], 0, 0
     problems: list[str] = []
-    trie = Trie(instance, order)
+    trie = Trie(instance.points, order)
+    points = Points.of(instance)
     used_farkas: set[Key] = set()
     used_nonlinear: set[Key] = set()
     for signs in sign_choices(instance.shape.hidden, instance.shape.outputs):
@@ -78,7 +79,7 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
                 if not 0 <= output < instance.shape.outputs:
                     problems.append(f"pattern {key}: no output {output}")
                     continue
-                problem = check_farkas(pattern_rows(instance, signs, order, prefixes, (output,)), y)
+                problem = check_farkas(pattern_rows(points, signs, order, prefixes, (output,)), y)
                 if problem:
                     problems.append(f"pattern {key}: {problem}")
                 continue

@@ -34,7 +34,7 @@ from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.lp import farkas, rational, to_z3
 from etr_nn.search.rankone import RankOne
-from etr_nn.search.patterns import Layout, Sign, Trie, children, pattern_rows, point_rows
+from etr_nn.search.patterns import Layout, Point, Points, Sign, Trie, children, pattern_rows, point_rows
 
 Prefixes = tuple[tuple[int, ...], ...]
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -83,11 +83,12 @@ class Search:
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = LEAF_BACKEND,
                  deadline: float | None = None, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
-                 side: Callable[[], Network | None] | None = None):
+                 side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = ()):
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
+        self.points = Points.of(instance, probes)
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
         self.next_side = time.time() + SIDE_PERIOD
-        self.trie = Trie(instance, order)
+        self.trie = Trie(self.points.coords, order)
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
         self.vars = [z3.Real(f"z{v}") for v in range(self.layout.size)]
@@ -96,7 +97,7 @@ class Search:
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
         self.cache: dict[Any, z3.BoolRef] = {}
         # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
-        self.rank_one = RankOne(instance, order) if shape.outputs > 1 and not certificates else None
+        self.rank_one = RankOne(self.points, order) if shape.outputs > 1 and not certificates else None
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -120,7 +121,7 @@ class Search:
     def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> z3.BoolRef:
         key = (o, tuple(s[o] for s in self.signs), p, bits)
         if key not in self.cache:
-            rows = point_rows(self.instance, self.layout, self.signs, p, bits, (o,))
+            rows = point_rows(self.points, self.layout, self.signs, p, bits, (o,))
             self.cache[key] = z3.And(*[to_z3(r, self.vars) for r in rows])
         return self.cache[key]
 
@@ -197,7 +198,7 @@ class Search:
         self.outcome.pruned += 1
         if not self.certificates:
             return
-        rows = pattern_rows(self.instance, self.signs, self.order, prefixes, (o,))
+        rows = pattern_rows(self.points, self.signs, self.order, prefixes, (o,))
         y = farkas(rows)
         if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
             self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
@@ -275,13 +276,16 @@ class Search:
         c = [z3.Real(f"c{o}") for o in range(L.m)]
         solver = z3.SolverFor("QF_LRA")
         solver.add(*[a[o][j] * self.signs[j][o] >= 0 for o in range(L.m) for j in range(L.k)])
-        xs = lifted(self.instance.points)
+        xs = lifted(self.points.coords)
         for t, p in enumerate(self.order):
+            y = self.points.label(p)
+            if y is None:
+                continue
             h = [sum((V[j][i] * xs[p][i] for i in range(L.d + 1)), Fraction(0)) if prefixes[j][t] else Fraction(0)
                  for j in range(L.k)]
             for o in range(L.m):
                 solver.add(z3.Sum(*[rational(h[j]) * a[o][j] for j in range(L.k) if h[j]], c[o])
-                           == rational(self.instance.labels[p][o]))
+                           == rational(y[o]))
         if solver.check() != z3.sat:
             return None
         model = solver.model()
@@ -292,7 +296,7 @@ class Search:
     def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
         """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
         `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
-        system, decode = rank_one_system(self.instance, self.signs, self.order, prefixes)
+        system, decode = rank_one_system(self.points, self.signs, self.order, prefixes)
         limit = seconds if self.deadline is None else min(seconds, max(0.1, self.deadline - time.time()))
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
@@ -308,13 +312,13 @@ class Search:
         return None
 
 
-def rank_one_system(instance: Instance, signs: tuple[Sign, ...], order: tuple[int, ...],
+def rank_one_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
                     prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Number]], Network]]:
     """The fitting problem of a full pattern: v_j = (w_j, b_j) with v_j·x̃_p ≥ 0 (p ∈ S_j),
     ≤ 0 (p ∉ S_j); column A[:, j] in the orthant σ_j with Σ_o σ_jo·A[o, j] = 1 (fact 1: a
     nonzero column scales to it; a zero column acts like v_j = 0); equations
     Σ_{j: p ∈ S_j} A[o, j]·(v_j·x̃_p) + c_o = y_po."""
-    d, m, k = instance.shape.inputs, instance.shape.outputs, len(signs)
+    d, m, k = len(points.coords[0]), len(signs[0]), len(signs)
     names = ([f"v_{j}_{t}" for j in range(k) for t in range(d + 1)]
              + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
     ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
@@ -324,16 +328,17 @@ def rank_one_system(instance: Instance, signs: tuple[Sign, ...], order: tuple[in
     def const(value: Fraction) -> flint.fmpq_mpoly:
         return one * flint.fmpq(value.numerator, value.denominator)
 
-    xs = lifted(instance.points)
+    xs = lifted(points.coords)
     parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o in range(m) for j in range(k)]
     parts += [Atom(sum((var[f"a_{o}_{j}"] * signs[j][o] for o in range(m)), -one), "=") for j in range(k)]
     for t, p in enumerate(order):
         z = [sum((var[f"v_{j}_{i}"] * const(xs[p][i]) for i in range(d + 1)), ctx.from_dict({}))
              for j in range(k)]
         parts += [Atom(z[j] if prefixes[j][t] else -z[j], ">=") for j in range(k)]
-        for o in range(m):
+        y = points.label(p)
+        for o in range(m) if y is not None else ():
             total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
-            parts.append(Atom(total - const(instance.labels[p][o]), "="))
+            parts.append(Atom(total - const(y[o]), "="))
 
     def decode(point: dict[str, Number]) -> Network:
         value = lambda name: point.get(name, Fraction(0))  # noqa: E731

@@ -34,6 +34,7 @@ from etr_nn.exact import from_z3
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND, rank_one_system
+from etr_nn.search.patterns import Points
 from etr_nn.search.lp import rational
 
 START = 0.25  # seconds of search before the guide's first turn (share)
@@ -213,7 +214,7 @@ class Guide:
         network = _exact_with_columns(instance, active, columns)
         if network is None and m > 1:
             signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
-            system, decode = rank_one_system(instance, signs, tuple(range(instance.n)),
+            system, decode = rank_one_system(Points.of(instance), signs, tuple(range(instance.n)),
                                              tuple(tuple(int(a) for a in row) for row in active))
             answer = backends.get(nonlinear).check(system, max(0.1, min(5.0, until - time.time())))
             network = decode(answer.point) if answer.status == "sat" else None

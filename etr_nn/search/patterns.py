@@ -23,12 +23,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations_with_replacement, product
-from typing import Iterator, Literal
+from typing import Iterator, Literal, Sequence
 
 from etr_nn.instance import Instance
 from etr_nn.search.dichotomies import dichotomies, lifted
 
 Sign = tuple[int, ...]
+Point = tuple[Fraction, ...]
+
+
+@dataclass(frozen=True)
+class Points:
+    """The points a search decides: the data, labelled, then probe points, unlabelled.
+
+    A probe point (where a claim is evaluated) adds its activation bits and sign rows to a
+    pattern but no equation: nothing is fitted there. Everything that reads labels reads
+    them through `label`, so a probe is never taken for a data point."""
+
+    coords: tuple[Point, ...]
+    labels: tuple[Point, ...]
+
+    @classmethod
+    def of(cls, instance: Instance, probes: Sequence[Point] = ()) -> Points:
+        """The instance's data, then those probes that are not data points."""
+        extra = tuple(dict.fromkeys(x for x in probes if x not in instance.points))
+        return cls(tuple(instance.points) + extra, tuple(instance.labels))
+
+    def label(self, p: int) -> Point | None:
+        """y_p for a data point, None for a probe."""
+        return self.labels[p] if p < len(self.labels) else None
 
 
 @dataclass(frozen=True)
@@ -93,10 +116,10 @@ def point_order(instance: Instance) -> tuple[int, ...]:
 class Trie:
     """Which activation bit a neuron may take next: prefixes (in `order`) of dichotomies."""
 
-    def __init__(self, instance: Instance, order: tuple[int, ...]):
+    def __init__(self, points: Sequence[Point], order: tuple[int, ...]):
         self.next: dict[tuple[int, ...], tuple[int, ...]] = {}
         options: dict[tuple[int, ...], set[int]] = {}
-        for subset in dichotomies(instance.points):
+        for subset in dichotomies(points):
             bits = tuple(1 if p in subset else 0 for p in order)
             for t in range(len(order)):
                 options.setdefault(bits[:t], set()).add(bits[t])
@@ -112,17 +135,19 @@ def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], tri
             yield bits
 
 
-def point_rows(instance: Instance, layout: Layout, signs: tuple[Sign, ...], p: int,
+def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
                bits: tuple[int, ...], outputs: range | tuple[int, ...] | None = None) -> list[Row]:
     """The rows point p adds when neuron j is active there iff bits[j] (module docstring),
-    for the given outputs (default: all); rows of different outputs share no unknowns."""
-    x = lifted([instance.points[p]])[0]
+    for the given outputs (default: all); rows of different outputs share no unknowns. A
+    probe point adds its sign rows only."""
+    x = lifted([points.coords[p]])[0]
+    y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
-    for o in outputs:
+    for o in outputs if y is not None else ():
         coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
                   for t in range(layout.d + 1) if x[t]]
-        rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", instance.labels[p][o]))
+        rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", y[o]))
     for j in range(layout.k):
         for o in outputs:
             s = signs[j][o] if bits[j] else -signs[j][o]
@@ -131,13 +156,13 @@ def point_rows(instance: Instance, layout: Layout, signs: tuple[Sign, ...], p: i
     return rows
 
 
-def pattern_rows(instance: Instance, signs: tuple[Sign, ...], order: tuple[int, ...],
+def pattern_rows(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
                  prefixes: tuple[tuple[int, ...], ...], outputs: tuple[int, ...] | None = None) -> list[Row]:
     """The rows of a partial pattern (neuron j's bits decide points order[:len(bits)]) for
     the given outputs (default: all)."""
-    layout = Layout(instance.shape.inputs, len(signs), instance.shape.outputs)
+    layout = Layout(len(points.coords[0]), len(signs), len(signs[0]))
     depth = len(prefixes[0])
     rows = []
     for t in range(depth):
-        rows += point_rows(instance, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes), outputs)
+        rows += point_rows(points, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes), outputs)
     return rows

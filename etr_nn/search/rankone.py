@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import flint
 
-from etr_nn.instance import Instance
 from etr_nn.search.dichotomies import lifted
-from etr_nn.search.patterns import Sign
+from etr_nn.search.patterns import Points, Sign
 
 
 class RankOne:
     """`refutes(signs, prefixes)`: the test above for the points order[:depth] (exact, flint)."""
 
-    def __init__(self, instance: Instance, order: tuple[int, ...]):
-        xs = lifted(instance.points)
+    def __init__(self, points: Points, order: tuple[int, ...]):
+        xs = lifted(points.coords)
         self.x = [[flint.fmpq(v.numerator, v.denominator) for v in xs[p]] for p in order]
-        self.y = [[flint.fmpq(v.numerator, v.denominator) for v in instance.labels[p]] for p in order]
+        self.y = [None if (y := points.label(p)) is None else [flint.fmpq(v.numerator, v.denominator) for v in y]
+                  for p in order]  # None: a probe point, no equation
         self.zero = [flint.fmpq(0)] * len(self.x[0]) if self.x else []
         self.one = flint.fmpq(1)
 
@@ -45,8 +45,10 @@ class RankOne:
             if sum(prefixes[j]) == 0:
                 continue  # no determined functional on an unused block
             others = [i for i in range(k) if i != j]
-            rows = [sum((blocks[i][t] for i in others), []) + [self.one] + blocks[j][t] + self.y[t]
-                    for t in range(depth)]
+            rows = [sum((blocks[i][t] for i in others), []) + [self.one] + blocks[j][t] + y
+                    for t in range(depth) if (y := self.y[t]) is not None]
+            if not rows:
+                continue
             R, rank = flint.fmpq_mat(rows).rref()
             entries = R.entries()
             cols = len(rows[0])
