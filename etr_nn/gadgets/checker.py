@@ -25,9 +25,9 @@ as the counterexample.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, Sequence
 
 import flint
 
@@ -43,6 +43,8 @@ from etr_nn.poly import And, Atom, Formula, Or, System
 from etr_nn.solution import Solution
 
 Verdict = Literal["proved", "refuted", "unknown"]
+GUIDE_SEEDS = 3  # float-guide runs that add fits for the last gate (`held_fits`)
+GUIDE_SECONDS = 0.5  # each
 
 
 @dataclass
@@ -180,19 +182,57 @@ def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float 
                        f"output orthant choices on {where}: {counts}", seconds=seconds)
 
 
-def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = None) -> Solution:
+def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = None,
+               held: Sequence[Network] = ()) -> Solution:
     """Whether any zero-error fit exists: the claim 0 = 1 is refuted exactly by a certified fit
-    and proved exactly when there is none (the unnormalised encoding, which Z3 decides far
-    faster than the normalised one on two-output instances)."""
-    r = check_claim(instance, Claim("0 = 1", {(): Fraction(-1)}, "="), backend, timeout)
+    and proved exactly when there is none (then no fit in `held` may exist: `gated`)."""
+    r = gated(check_claim(instance, Claim("0 = 1", {(): Fraction(-1)}, "="), backend, timeout), held)
     status = {"refuted": "sat", "proved": "unsat", "unknown": "unknown"}[r.verdict]
-    return Solution(instance.name, status, r.counterexample, Fraction(0) if r.counterexample else None,
-                    r.counterexample is not None, backend, r.seconds,
-                    "certified exactly" if status == "sat" else r.reason.replace("fits ∧ ¬claim", "fits"))
+    network = r.counterexample or (held[0] if held and status == "unknown" else None)
+    return Solution(instance.name, "sat" if network else status, network, Fraction(0) if network else None,
+                    network is not None, backend, r.seconds,
+                    "a certified zero-error fit was found" if r.counterexample else r.reason.replace("fits ∧ ¬claim", "fits"))
+
+
+def gated(result: ClaimResult, fits: Sequence[Network]) -> ClaimResult:
+    """The last gate of a verdict: a proved claim holds on every fit, so it must hold on every
+    certified fit the tool holds. One that violates it exposes an unsound step of the proof:
+    the verdict becomes "unknown", naming the contradiction (never PROVED)."""
+    if result.verdict != "proved":
+        return result
+    for network in fits:
+        lookup = lookup_in(network, {"W": network.W, "b": network.b, "A": network.A, "c": network.c})
+        if not result.claim.holds(lookup):
+            value = result.claim.value(lookup)
+            return replace(result, verdict="unknown", reason=(
+                f"internal contradiction: the proof ({result.reason}) is contradicted by a certified zero-error "
+                f"fit on which lhs − rhs = {value} (please report this instance and claim)"))
+    return result
+
+
+def held_fits(instance: Instance, found: Sequence[Network | None], seconds: float = GUIDE_SECONDS) -> list[Network]:
+    """The certified fits at hand (found ones, re-certified) and a few more from the float guide
+    (different seeds, `seconds` each): the witnesses the last gate checks a proof against."""
+    fits = [n for n in found if n is not None and certify(instance, n).valid]
+    if instance.max_error == 0 and instance.weights is None:
+        from etr_nn.search.guide import guided
+
+        for seed in range(GUIDE_SEEDS):
+            network = guided(instance, time.time() + seconds, seed=seed)
+            if network is not None and network not in fits and certify(instance, network).valid:
+                fits.append(network)
+    return fits
 
 
 def check(instance: Instance, claims: list[Claim], backend: str = "z3", timeout: float | None = None,
           fits: bool = True) -> Report:
-    """Check every claim (each with the full timeout); with fits=True also decide whether any fit exists."""
+    """Check every claim (each with the full timeout); with fits=True also decide whether any fit
+    exists. Every "proved" passes the last gate (`gated`) against the certified fits held: fits
+    from the float guide (found without the search), the witness that fits exist, and the
+    counterexamples to the other claims."""
+    held = held_fits(instance, [])
+    witness = fits_exist(instance, backend, timeout, held) if fits else None
     results = [check_claim(instance, c, backend, timeout) for c in claims]
-    return Report(results, fits_exist(instance, backend, timeout) if fits else None)
+    held += [n for n in [witness.network if witness else None] + [r.counterexample for r in results]
+             if n is not None and n not in held]
+    return Report([gated(r, held) for r in results], witness)

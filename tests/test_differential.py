@@ -1,0 +1,109 @@
+"""The gadget checker against an independent decider, and its last gate.
+
+The independent decider is "fits ∧ ¬claim" in the unnormalised direct encoding (every weight
+free, each ReLU an if-then-else case split, each probe value a sum of relu's) decided by Z3:
+it uses none of the checker's rules (reduction, orthants, symmetry breaking, point order,
+kink covering, the rank-one test). PROVED must match its unsat, REFUTED its sat.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import pytest
+
+from etr_nn import backends
+from etr_nn.certify import certify
+from etr_nn.encode.direct import encode
+from etr_nn.gadgets import checker, patterns
+from etr_nn.gadgets.checker import negated_system
+from etr_nn.gadgets.claims import Claim, lookup_in, parse_claim
+from etr_nn.generate import random_network, random_points, sample
+from etr_nn.instance import Instance, Shape
+
+F = Fraction
+DIRECT_SECONDS = 10.0
+
+PROBE = Instance("probe", Shape(1, 2, 2), tuple((F(x),) for x in (0, 1, 3, 4, 6, 7)),
+                 tuple((F(a), F(b)) for a, b in ((0, 0), (0, 0), (2, 1), (3, 2), (3, 4), (3, 5))))
+
+
+def direct(instance: Instance, claim: Claim) -> str:
+    """"proved" / "refuted" / "unknown" from Z3 on fits ∧ ¬claim, unnormalised direct encoding."""
+    (case,) = encode(instance, normalise=False)
+    answer = backends.get("z3").check(negated_system(instance, case, claim), DIRECT_SECONDS)
+    return {"unsat": "proved", "sat": "refuted"}.get(answer.status, "unknown")
+
+
+def _text(x: tuple[Fraction, ...]) -> str:
+    return ", ".join(str(v) for v in x)
+
+
+def random_case(seed: int, max_hidden: int, max_points: int) -> tuple[Instance, Claim]:
+    """A small instance (planted, or random labels) and a claim at random probe points, linear or
+    polynomial, true or false: its right-hand side read off a fit where there is one."""
+    rng = random.Random(seed)
+    d, m, k = rng.randint(1, 2), rng.randint(1, 2), rng.randint(1, max_hidden)
+    network = random_network(Shape(d, k, m), rng, size=2)
+    points = random_points(rng.randint(2, max_points), d, rng, size=3)
+    instance = sample(network, points, f"diff-{seed}")
+    if rng.random() < 0.3:  # random labels: maybe no fit, and a claim may hold vacuously
+        labels = tuple(tuple(F(rng.randint(-2, 2)) for _ in range(m)) for _ in points)
+        instance = Instance(instance.name, instance.shape, instance.points, labels)
+    probes = [tuple((a + b) / 2 for a, b in zip(*rng.sample(points, 2))) if len(points) > 1 else points[0],
+              rng.choice(points), tuple(v + rng.choice((-3, 3)) for v in rng.choice(points))]
+    probes = rng.sample(probes, rng.randint(1, 2))
+    terms = [f"f{rng.randrange(m) + 1}({_text(x)})" for x in probes]
+    lhs = " * ".join(terms) if rng.random() < 0.3 else " - ".join(terms)
+    value = parse_claim(f"{lhs} = 0")
+    on_network = value.value(lookup_in(network, {}))
+    rhs = on_network + rng.choice((0, 0, 1, F(-1, 2)))
+    return instance, parse_claim(f"{lhs} {rng.choice(('=', '<=', '>=', '<', '!='))} {rhs}")
+
+
+def disagreements(seeds: range, max_hidden: int, max_points: int) -> tuple[list[str], dict[str, int]]:
+    wrong, tally = [], {"proved": 0, "refuted": 0, "unknown": 0}
+    for seed in seeds:
+        instance, claim = random_case(seed, max_hidden, max_points)
+        ours = checker.check_claim(instance, claim, timeout=30).verdict
+        theirs = direct(instance, claim)
+        tally[ours if theirs != "unknown" else "unknown"] += 1
+        if "unknown" not in (ours, theirs) and ours != theirs:
+            wrong.append(f"seed {seed}: {claim.text} on {instance.points}, {instance.labels}: "
+                         f"checker {ours}, direct encoding {theirs}")
+    return wrong, tally
+
+
+def test_checker_agrees_with_the_direct_encoding() -> None:
+    wrong, tally = disagreements(range(60), max_hidden=2, max_points=6)
+    assert not wrong, wrong
+    assert tally["proved"] >= 10 and tally["refuted"] >= 10 and tally["unknown"] <= 10, tally
+
+
+@pytest.mark.slow
+def test_checker_agrees_with_the_direct_encoding_many() -> None:
+    wrong, tally = disagreements(range(10_000, 11_000), max_hidden=3, max_points=7)
+    assert not wrong, wrong
+    assert tally["proved"] >= 100 and tally["refuted"] >= 100, tally
+
+
+def test_a_probe_between_data_points_is_not_pruned() -> None:
+    """The claim f1(5) = 100 is false on a certified fit; the checker once proved it (its rank-one
+    test took probe points for data with label 0)."""
+    false, true = checker.check(PROBE, [parse_claim("f1(5) = 100"), parse_claim("f1(5) = 3")]).results
+    assert false.verdict == "refuted" and false.counterexample is not None
+    assert certify(PROBE, false.counterexample).valid and false.counterexample([F(5)])[0] != 100
+    assert true.verdict == "proved"
+    assert direct(PROBE, false.claim) == "refuted" and direct(PROBE, true.claim) == "proved"
+
+
+def test_last_gate_turns_an_unsound_proof_into_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a search that refutes every pattern (an unsound rule), the false claim and "no fit
+    exists" come out proved; the gate holds certified fits that contradict both."""
+    monkeypatch.setattr(patterns.ClaimSearch, "_status", lambda self, prefixes, path: ("unsat", 0))
+    assert checker.check_claim(PROBE, parse_claim("f1(5) = 100")).verdict == "proved"  # the broken search
+    report = checker.check(PROBE, [parse_claim("f1(5) = 100")])
+    (result,) = report.results
+    assert result.verdict == "unknown" and "internal contradiction" in result.reason
+    assert report.fits is not None and report.fits.status == "sat" and "contradiction" in report.fits.rests_on

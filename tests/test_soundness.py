@@ -1,0 +1,158 @@
+"""Soundness of every rule that lets the gadget checker's search skip cases.
+
+A rule is sound when it never prunes the activation pattern of a real fit. Each test plants
+a random network (1–3 inputs, 1–3 ReLUs, 1–2 outputs, some zero output weights), samples
+data from it, adds probe points between data points, on a data point and outside the data's
+hull, and walks the network's own pattern down the search the checker actually runs (after
+its instance reduction), asserting at every depth that
+- the enumeration (dichotomy trie, symmetry breaking, output orthants, point order) offers it,
+- its exact rows, the negated claim included, hold for the network's own unknowns,
+- kink covering and the rank-one test do not refute it;
+and that the reduction (affine hull of data and probes, dropped constant outputs) maps the
+fit to a fit of the reduced instance with the same values at the probes.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import pytest
+import z3
+
+from etr_nn.certify import certify
+from etr_nn.gadgets import patterns
+from etr_nn.gadgets.claims import Claim, lookup_in, parse_claim
+from etr_nn.generate import random_network, random_points, sample
+from etr_nn.instance import Instance, Shape
+from etr_nn.network import Network
+from etr_nn.search.dichotomies import basis
+from etr_nn.search.lp import rational
+from etr_nn.search.patterns import children, sign_choices
+
+F = Fraction
+SEEDS = range(60)
+
+
+def _text(x: tuple[Fraction, ...]) -> str:
+    return ", ".join(str(v) for v in x)
+
+
+def planted_case(seed: int) -> tuple[Instance, Network, Claim]:
+    """A planted instance, its network, and a claim at probe points that the network violates."""
+    rng = random.Random(seed)
+    d, k, m = rng.choice((1, 1, 2, 2, 3)), rng.randint(1, 3), rng.randint(1, 2)
+    network = random_network(Shape(d, k, m), rng)
+    if k > 1 and rng.random() < 0.2:  # an unused neuron: its output column is zero
+        A = [list(row) for row in network.A]
+        for row in A:
+            row[rng.randrange(k)] = F(0)
+        network = Network.build(network.W, network.b, A, network.c)
+    n = rng.randint(3, 7 if d < 3 else 6)
+    points = random_points(n, d, rng, size=3)
+    if rng.random() < 0.3 and d > 1:  # data on a line or a plane: the affine hull is smaller
+        points = sorted({tuple(p[0] * t for t in range(1, d + 1)) for p in points})
+    instance = sample(network, points, f"sound-{seed}")
+    a, b = rng.sample(range(len(points)), 2) if len(points) > 1 else (0, 0)
+    between = tuple((u + v) / 2 for u, v in zip(points[a], points[b]))
+    outside = tuple(v + F(rng.choice((-5, 5))) for v in points[rng.randrange(len(points))])
+    on = points[rng.randrange(len(points))]
+    probes = [between, outside, on] if d == 1 or rng.random() < 0.5 else [between]
+    terms = [(rng.choice((1, 2, -1)), rng.randrange(m), x) for x in probes[: rng.randint(1, len(probes))]]
+    if rng.random() < 0.5:  # a linear claim over one output: ¬claim goes into the simplex
+        terms = [(c, terms[0][1], x) for c, _, x in terms]
+    value = sum((c * network(x)[o] for c, o, x in terms), F(0))
+    lhs = " + ".join(f"{c}*f{o + 1}({_text(x)})" for c, o, x in terms)
+    relation, rhs = rng.choice((("=", value + 1), ("<=", value - 1), (">=", value + F(1, 2)), ("!=", value)))
+    claim = parse_claim(f"{lhs} {relation} {rhs}")
+    assert not claim.holds(lookup_in(network, {})), "the planted network must violate the claim"
+    return instance, network, claim
+
+
+def restricted(r: patterns.Reduction, instance: Instance, claim: Claim, network: Network) -> Network:
+    """The fit on the reduction's coordinates: x = p0 + E·λ on the hull of data and probes, so
+    W' = W·E, b' = b + W·p0, and the kept outputs' rows of A and c."""
+    points = list(instance.points) + claim.probes()
+    E = basis([tuple(a - b for a, b in zip(x, r.p0)) for x in points]) if len(r.G) < instance.shape.inputs else None
+    d = instance.shape.inputs
+    if E is None:
+        E = [tuple(F(int(i == t)) for t in range(d)) for i in range(d)]
+    W = [[sum((w[t] * e[t] for t in range(d)), F(0)) for e in E] for w in network.W]
+    b = [bj + sum((w[t] * r.p0[t] for t in range(d)), F(0)) for w, bj in zip(network.W, network.b)]
+    return Network.build(W, b, [network.A[o] for o in r.outputs], [network.c[o] for o in r.outputs])
+
+
+def walk(search: patterns.ClaimSearch, network: Network) -> None:
+    """Walk the network's own pattern down the search; no rule may refute it at any depth."""
+    L, coords = search.layout, search.points.coords
+    k, m = L.k, L.m
+    v = [tuple(network.W[j]) + (network.b[j],) for j in range(k)]
+    h = [[sum((a * b for a, b in zip(v[j], tuple(coords[p]) + (F(1),))), F(0)) for p in search.order]
+         for j in range(k)]
+    sigma = [tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(k)]
+    bits = [tuple(int(value > 0) for value in h[j]) for j in range(k)]
+    neurons = sorted(range(k), key=lambda j: (sigma[j], bits[j]))  # the symmetry-broken representative
+    signs = tuple(sigma[j] for j in neurons)
+    assert signs in sign_choices(k, m)
+    z = [F(0)] * L.size
+    for new, j in enumerate(neurons):
+        for o in range(m):
+            for t in range(L.d + 1):
+                z[L.u(new, o, t)] = network.A[o][j] * v[j][t]
+    for o in range(m):
+        z[L.c(o)] = network.c[o]
+    values = [(search.vars[i], rational(z[i])) for i in range(L.size)]
+    search.signs = signs
+    prefixes: tuple[tuple[int, ...], ...] = tuple(() for _ in neurons)
+    path: list[tuple[int, ...]] = []
+    for t, p in enumerate(search.order):
+        step = tuple(bits[j][t] for j in neurons)
+        assert step in list(children(signs, prefixes, search.trie)), f"enumeration skips depth {t}"
+        prefixes = tuple(prefix + (b,) for prefix, b in zip(prefixes, step))
+        path.append(step)
+        search.current = path
+        for o in range(m):
+            row = search._constraint(o, p, step)
+            assert z3.is_true(z3.simplify(z3.substitute(row, *values))), f"rows of depth {t}, output {o} fail"
+        if search.covering:
+            assert search.covering.feasible(signs, prefixes) is None, f"kink covering refutes depth {t}"
+        if search.rank_one is not None:
+            assert not search.rank_one.refutes(signs, prefixes), f"rank-one test refutes depth {t}"
+
+
+def check_seed(seed: int) -> None:
+    instance, network, claim = planted_case(seed)
+    r = patterns.reduction(instance, claim)
+    data, renamed = r.instance(instance), r.claim(claim)
+    fit = restricted(r, instance, claim, network)
+    assert certify(data, fit).valid, "the reduction loses a fit"
+    assert renamed.value(lookup_in(fit, {})) == claim.value(lookup_in(network, {}))
+    search = patterns.ClaimSearch(data, renamed, None)
+    assert sorted(search.order) == list(range(len(search.points.coords)))
+    walk(search, fit)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_rule_prunes_a_real_fit(seed: int) -> None:
+    check_seed(seed)
+
+
+@pytest.mark.slow
+def test_no_rule_prunes_a_real_fit_many() -> None:
+    for seed in range(1000, 2000):
+        check_seed(seed)
+
+
+def test_the_planted_cases_exercise_every_rule() -> None:
+    """The cases above are not vacuous: probes off the data, smaller hulls, two outputs,
+    covering and rank-one tests active."""
+    seen = {"hull": 0, "m2": 0, "covering": 0, "probe": 0}
+    for seed in SEEDS:
+        instance, _, claim = planted_case(seed)
+        r = patterns.reduction(instance, claim)
+        search = patterns.ClaimSearch(r.instance(instance), r.claim(claim), None)
+        seen["hull"] += len(r.G) < instance.shape.inputs
+        seen["m2"] += search.rank_one is not None
+        seen["covering"] += bool(search.covering)
+        seen["probe"] += len(search.points.coords) > instance.n
+    assert all(count >= 5 for count in seen.values()), seen
