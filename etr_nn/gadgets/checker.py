@@ -39,7 +39,7 @@ from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.poly import And, Atom, Formula, Or, System
+from etr_nn.poly import And, Atom, Formula, Or, System, rebase
 from etr_nn.solution import Solution
 
 Verdict = Literal["proved", "refuted", "unknown"]
@@ -69,15 +69,6 @@ class Report:
         return all(r.verdict == "proved" for r in self.results)
 
 
-def _extend(formula: Formula, ctx: flint.fmpq_mpoly_ctx, extra: int) -> Formula:
-    """The same formula over a context with `extra` more variables (appended)."""
-    if isinstance(formula, Atom):
-        poly = ctx.from_dict({exp + (0,) * extra: c for exp, c in formula.poly.to_dict().items()})
-        return Atom(poly, formula.rel)
-    kind = And if isinstance(formula, And) else Or
-    return kind(tuple(_extend(f, ctx, extra) for f in formula.args))
-
-
 def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     """fits (this case) ∧ probes ∧ ¬claim, over the case's variables and the probe variables."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
@@ -94,7 +85,7 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     def a(o: int, j: int) -> flint.fmpq_mpoly:
         return const(Fraction(case.signs[j])) if case.signs else var[f"a_{o}_{j}"]
 
-    parts: list[Formula] = [_extend(case.system.formula, ctx, len(extra))]
+    parts: list[Formula] = [rebase(case.system.formula, ctx)]
     value: dict[Symbol, flint.fmpq_mpoly] = {}
     for p, x in enumerate(probes):
         for j in range(k):

@@ -37,7 +37,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
 from etr_nn.optimize.hidden import LOSS, Piece, fmpq_of, pieces
-from etr_nn.poly import And, Atom, System, evaluate
+from etr_nn.poly import And, Atom, System, evaluate, rebase
 
 ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
 STARTS = 6
@@ -128,11 +128,10 @@ class Region:
         active = [a for a, row in zip(self.cell, self.rows) if abs(row @ np.append(self.point, 1.0)) <= ACTIVE]
         names = self.piece.names + (LOSS,) + tuple(f"mu{i}" for i in range(len(active)))
         ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
-        embed = lambda p: ctx.from_dict({e + (0,) * len(active): c for e, c in p.to_dict().items()})  # noqa: E731
         gens = ctx.gens()
         t, mus = gens[r], gens[r + 1:]
-        N, D = embed(self.numerator), embed(self.denominator)
-        faces = [embed(a.poly) for a in active]
+        N, D = rebase(self.numerator, ctx), rebase(self.denominator, ctx)
+        faces = [rebase(a.poly, ctx) for a in active]
         equations = [N - t * D] + [N.derivative(i) - t * D.derivative(i) - sum((mu * f.derivative(i) for mu, f in
                                                                                zip(mus, faces)), ctx.from_dict({}))
                                    for i in range(r)] + faces
@@ -141,7 +140,7 @@ class Region:
             width = 1e-4 * (1.0 + abs(x))
             box += [Atom(gens[i] - _rational(x - width), ">="), Atom(gens[i] - _rational(x + width), "<=")]
         system = System(ctx, And((*[Atom(e, "=") for e in equations], Atom(D, ">"), *box,
-                                  *[Atom(embed(a.poly), a.rel) for a in self.cell])))
+                                  *[rebase(a, ctx) for a in self.cell])))
         answer = Z3Backend().check(system, timeout)
         if answer.status != "sat":
             return None
