@@ -213,3 +213,27 @@ def test_encoded_cases_of_random_labels_agree_with_z3(k, m):
             assert "unknown" in (ours.status, theirs.status) or ours.status == theirs.status
             if ours.status == "sat":
                 assert case.system.holds(ours.point)
+
+
+@given(st.fractions(min_value=-5, max_value=5, max_denominator=30), st.fractions(min_value=0, max_value=3,
+                                                                                 max_denominator=30).filter(bool))
+def test_simplest_between_is_the_least_denominator_rational_in_the_interval(u: Fraction, width: Fraction) -> None:
+    from etr_nn.cad.lifting import _simplest_between
+
+    v = u + width
+    r = _simplest_between(u, v)
+    assert u < r < v
+    q = next(q for q in range(1, r.denominator + 1)
+             if any(u < Fraction(p, q) < v for p in range(int(u * q) - 1, int(v * q) + 2)))
+    assert q == r.denominator
+    assert abs(r) == min(abs(Fraction(p, q)) for p in range(int(u * q) - 1, int(v * q) + 2) if u < Fraction(p, q) < v)
+
+
+def test_simplest_between_takes_no_time_on_tiny_gaps() -> None:
+    """Once linear in 1/gap: points near 10¹² made the CAD's sample choice run for hours."""
+    from etr_nn.cad.lifting import _simplest_between
+
+    u = Fraction(10**12)
+    assert _simplest_between(u, u + Fraction(1, 10**15)) == u + Fraction(1, 10**15 + 1)
+    x = Fraction(10**12, 3)
+    assert x < _simplest_between(x, x + Fraction(1, 10**18)) < x + Fraction(1, 10**18)

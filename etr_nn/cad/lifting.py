@@ -191,11 +191,8 @@ def _simplest_between(u: Fraction, v: Fraction) -> Fraction:
     fl = Fraction(u.numerator // u.denominator)
     if fl + 1 < v:
         return fl + 1
-    if u == fl:  # (fl, v) with v <= fl + 1: fl + 1/n
-        n = 1
-        while Fraction(1, n) >= v - fl:
-            n += 1
-        return fl + Fraction(1, n)
+    if u == fl:  # (fl, v) with v <= fl + 1: fl + 1/n for the least n with 1/n < v − fl
+        return fl + Fraction(1, int(1 / (v - fl)) + 1)
     return fl + 1 / _simplest_between(1 / (v - fl), 1 / (u - fl))
 
 
