@@ -1,15 +1,17 @@
 """The `etr-nn` command line.
 
 Exit codes: 0 an answer (sat or unsat; for verify: valid), 1 unknown (for verify: not
-valid), 2 bad input or usage, with one message and no traceback.
+valid), 2 bad input or usage, with one message and no traceback; 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM), with one line, worker processes ended and no output file written.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
@@ -181,6 +183,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _stop(signum: int, frame: object) -> NoReturn:
+    """Ctrl-C or SIGTERM: end the worker processes, say so in one line, exit 128 + signal number
+    at once (no unwinding through whatever was running: an import, a pool's start-up). Output
+    files are written whole or not at all (written to a temporary file, then renamed)."""
+    if "multiprocessing" in sys.modules:
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            child.kill()
+    os.write(2, b"etr-nn: interrupted\n" if signum == signal.SIGINT else b"etr-nn: terminated\n")
+    os._exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
@@ -189,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"etr-nn: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("etr-nn: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -201,6 +219,8 @@ def run() -> NoReturn:
     """The process entry point (`etr-nn`, `python -m etr_nn`): main(), then exit. gc.freeze() first
     spares the interpreter's final garbage collection over every imported module's objects (z3, flint):
     ~15 ms, a tenth of a small instance's whole run."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _stop)
     code = main()
     gc.freeze()
     sys.exit(code)

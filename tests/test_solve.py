@@ -147,3 +147,46 @@ def test_certify_rejects_a_perturbed_weight(seed: int, which: int, delta: Fracti
     weights[which % len(weights)] += delta
     W, b, A, c = [weights[0:1], weights[1:2]], weights[2:4], [weights[4:6]], weights[6:7]
     assert not certify(inst, Network.build(W, b, A, c)).valid
+
+
+def _living(pids: list[int]) -> list[int]:
+    """The processes among pids that still run (not gone, not zombies)."""
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except OSError:
+            return False
+    return [pid for pid in pids if alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sigkill"])
+def test_interrupted_solve_ends_its_workers(encodings: Path, how: str) -> None:
+    """Ctrl-C (SIGINT to the process group): one line, exit 130; SIGTERM: one line, exit 143;
+    SIGKILL: no cleanup runs, yet the workers end with their parent."""
+    import os
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "etr_nn", "solve", str(encodings / "golden.json"), "--workers",
+                                "2", "--timeout", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    workers: list[int] = []
+    until = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < until:
+        time.sleep(0.2)
+        found = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        workers = [int(pid) for pid in found]
+    assert len(workers) == 2, "the workers did not start"
+    if how == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+    _, err = process.communicate(timeout=20)
+    expected = {"ctrl-c": (130, "etr-nn: interrupted"), "sigterm": (143, "etr-nn: terminated"),
+                "sigkill": (-signal.SIGKILL, "")}[how]
+    assert (process.returncode, err.strip()) == expected
+    until = time.monotonic() + 5
+    while _living(workers) and time.monotonic() < until:
+        time.sleep(0.1)
+    assert not _living(workers)

@@ -10,6 +10,7 @@ backend is doing) while this process gives the side task its turns between polls
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -28,14 +29,31 @@ Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, t
 Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
 
 _search: Search | None = None
+_PARENT = os.getpid()  # in a forked worker: the process that started it
 _counters: Any = None
 
 
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: float | None,
           certificates: bool, counters: Any) -> None:
     global _search, _counters
+    _bound_to_parent()
     _counters = counters
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None)
+
+
+def _bound_to_parent() -> None:
+    """A worker ends with the process that started it: Ctrl-C (sent to the whole process group)
+    is left to the parent, which kills its workers; SIGTERM to the parent runs its cleanup
+    (etr_nn.cli); if the parent is killed outright, Linux sends the worker SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != _PARENT:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 def _tick(explored: int, pruned: int) -> None:
@@ -87,9 +105,10 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     counters = context.Array("q", 2) if report else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
                                initargs=(instance, order, nonlinear, deadline, certificates, counters))
-    pending: set[Future[Outcome]] = {pool.submit(_work, task) for task in tasks}
+    pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
-    try:
+    try:  # from the first submit on (it starts the workers): an interrupt anywhere still ends them
+        pending = {pool.submit(_work, task) for task in tasks}
         while pending:
             left = None if deadline is None else deadline + 1.0 - time.time()
             if left is not None and left <= 0:
