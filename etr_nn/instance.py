@@ -97,9 +97,7 @@ def parse_rational(value: Any, where: str) -> Fraction:
         try:
             return _parse_rational_text(value)
         except ValueError as error:
-            shown = value if len(value) <= 40 else value[:37] + "..."
-            raise InputError(f"{where}: {shown!r} is not a rational number "
-                             f"(write an integer, a decimal or \"p/q\"): {error}") from None
+            raise InputError(f"{where}: {error}") from None
     raise InputError(f"{where}: expected a number, got {json.dumps(value, default=str)}")
 
 

@@ -3,7 +3,8 @@
 Input is never evaluated as code: numbers and expressions are read by etr_nn.exact.parse,
 claims by etr_nn.gadgets.claims, formulas by etr_nn.gadgets.etrinv, JSON by
 etr_nn.files.load_json. Each of them enforces these bounds before doing work whose cost
-grows with the size of what it is given; a violation is an InputError (exit 2).
+grows with the size of what it is given; a violation is an InputError (exit 2). JSON nesting
+is bounded by Python's recursion limit (about 1000 levels; deeper is an error, not a crash).
 """
 
 #: Bytes read from any input file (instance, solution, certificate, formula); past it: error.

@@ -15,35 +15,32 @@ _DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
 def parse_rational(text: str) -> Fraction:
     """The exact value of an integer, a fraction "p/q" or a decimal (with an optional exponent);
-    ValueError for anything else or past the bounds of etr_nn.limits."""
+    ValueError, quoting the text, for anything else or past the bounds of etr_nn.limits."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"a number of {len(text)} characters (at most {MAX_TEXT_CHARS})")
+        raise ValueError(f"{shown}: {len(text)} characters (at most {MAX_TEXT_CHARS})")
     s = text.strip()
     if m := _FRACTION.fullmatch(s):
         sign, p, q = m.groups()
-        _check_digits(len(p.lstrip("0")), len(q.lstrip("0")))
+        if max(len(p.lstrip("0")), len(q.lstrip("0"))) > MAX_DIGITS:
+            raise ValueError(f"{shown}: more than {MAX_DIGITS} digits")
         if int(q) == 0:
-            raise ValueError(f"{text!r}: division by zero")
-        return bounded(Fraction(int(sign + p), int(q)))
+            raise ValueError(f"{shown}: division by zero")
+        return Fraction(int(sign + p), int(q))
     m = _DECIMAL.fullmatch(s)
     if not m or not (m.group(2) or m.group(3)):
-        raise ValueError(f"{text!r} is not a rational number (write an integer, a decimal or \"p/q\")")
+        raise ValueError(f"{shown} is not a rational number (write an integer, a decimal or \"p/q\")")
     sign, whole, frac, exp = m.groups()
     frac = frac or ""
     digits = (whole + frac).lstrip("0")
-    if len(exp or "") > 12:
-        raise ValueError(f"{text!r}: exponent out of range")
     if not digits:
         return Fraction(0)
-    shift = int(exp or 0) - len(frac)  # the value is digits · 10^shift: both parts bounded first
-    _check_digits(len(digits) + max(shift, 0), max(-shift, 0) + 1)
-    value = Fraction(int(sign + (digits or "0")))
-    return bounded(value * 10**shift if shift >= 0 else value / 10**-shift)
-
-
-def _check_digits(numerator: int, denominator: int) -> None:
-    if max(numerator, denominator) > MAX_DIGITS:
-        raise ValueError(f"a number with more than {MAX_DIGITS} digits")
+    # The value is digits · 10^shift: the sizes of both parts are bounded before it is built.
+    shift = int(exp or 0) - len(frac) if len(exp or "") <= 12 else 10**12
+    if max(len(digits) + max(shift, 0), 1 - min(shift, 0)) > MAX_DIGITS:
+        raise ValueError(f"{shown}: more than {MAX_DIGITS} digits")
+    value = Fraction(int(sign + digits))
+    return value * 10**shift if shift >= 0 else value / 10**-shift
 
 
 def bounded(value: Fraction) -> Fraction:
