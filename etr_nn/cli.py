@@ -21,8 +21,8 @@ from etr_nn.discrete import METHODS
 from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
-from etr_nn.files import check_output, write_atomically
 from etr_nn.exact import Number, approx_str
+from etr_nn.files import check_output, write_atomically
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -126,6 +128,17 @@ def test_values_are_never_evaluated(encodings: Path, tmp_path: Path, capsys: pyt
     code, _ = run(["lift", str(encodings / "sqrt2.etr"), str(encodings / "sqrt2.json"), "-o", str(out),
                    "--values", "x=sqrt(2)/2, z=root of t^2 - 2 in [1, 2]"], capsys)
     assert code == 0 and out.exists()
+
+
+def test_the_reported_command_runs_nothing(encodings: Path, tmp_path: Path) -> None:
+    """The issue's reproduction, through the real entry point."""
+    marker = tmp_path / "PWNED"
+    done = subprocess.run([sys.executable, "-m", "etr_nn", "lift", str(encodings / "sqrt2.etr"),
+                           str(encodings / "sqrt2.json"), "-o", str(tmp_path / "l.json"),
+                           "--values", f"x=__import__('os').system('touch {marker}'),z=1"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and not marker.exists() and not (tmp_path / "l.json").exists()
+    assert done.stderr.startswith("etr-nn: error: --values: x:") and len(done.stderr.splitlines()) == 1
 
 
 def test_claims_are_never_evaluated(encodings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

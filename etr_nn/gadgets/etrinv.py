@@ -96,7 +96,8 @@ def parses(text: str, source: str = "<formula>") -> Formula:
                 constraints.append(Constraint(kind, match.groups(), number))
                 break
         else:
-            raise InputError(f"{source}: line {number}: cannot parse {line!r}; expected `x = 1`, "
+            shown = line if len(line) <= 60 else line[:57] + "..."
+            raise InputError(f"{source}: line {number}: cannot parse {shown!r}; expected `x = 1`, "
                              "`x + y = z` or `x * y = 1`")
     if not constraints:
         raise InputError(f"{source}: no constraints")
