@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from etr_nn import instance as instances
@@ -25,10 +24,12 @@ from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
+from etr_nn.files import check_output, write_atomically
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
 from etr_nn.search import certificate as refutation
+from etr_nn.search.parallel import check_cluster
 from etr_nn.solve import SEARCH, solve
 
 
@@ -69,6 +70,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise InputError("--workers: must be at least 1")
     if args.method != "auto" and instance.weights is None:
         raise InputError(f"--method {args.method}: only for instances with a finite weight set")
+    for path in (args.output, args.certificate):
+        if path is not None:
+            check_output(path, [args.file])
+    if args.output and args.certificate and os.path.abspath(args.output) == os.path.abspath(args.certificate):
+        raise InputError(f"{args.output}: given as both --output and --certificate")
+    if args.cluster is not None:
+        check_cluster(args.cluster)
     solution = solve(instance, backend=args.backend, timeout=args.timeout, workers=args.workers,
                      cluster=args.cluster, certificate=args.certificate, progress=not args.quiet,
                      method=args.method)
@@ -113,6 +121,7 @@ def verify_refutation(instance: instances.Instance, args: argparse.Namespace) ->
 
 def cmd_export(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
+    check_output(args.smt2, [args.file])
     cases = encode(instance)
     ctx = cases[0].system.ctx
     # With one output the cases differ only in their fixed signs, over the same variables.
@@ -121,11 +130,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                    f"etr-nn direct encoding of {instance.name}: {instance.shape.inputs} inputs, "
                    f"{instance.shape.hidden} hidden ReLUs, {instance.shape.outputs} outputs, "
                    f"{instance.n} points, {instance.loss} loss <= {instance.max_error}")
-    out = Path(args.smt2)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
-    print(f"wrote {out} ({len(cases)} case(s), {len(ctx.names())} variables)")
+    write_atomically(args.smt2, text)
+    print(f"wrote {args.smt2} ({len(cases)} case(s), {len(ctx.names())} variables)")
     return 0
 
 

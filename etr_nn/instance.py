@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from etr_nn.errors import InputError
+from etr_nn.exact.rational import parse_rational as _parse_rational_text
+from etr_nn.files import load_json, loads_json, write_atomically
+from etr_nn.limits import MAX_WEIGHTS
 
 FORMAT = "etr-nn/instance/1"
 Loss = Literal["squared", "absolute"]
@@ -75,7 +78,7 @@ class Instance:
         return doc
 
     def dump(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        write_atomically(path, json.dumps(self.to_json(), indent=1) + "\n")
 
 
 def rational_to_json(value: Fraction | int) -> int | str:
@@ -92,35 +95,20 @@ def parse_rational(value: Any, where: str) -> Fraction:
         return Fraction(value)
     if isinstance(value, str):
         try:
-            return Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"{where}: {value!r} is not a rational number "
-                             "(write an integer, a decimal or \"p/q\")") from None
+            return _parse_rational_text(value)
+        except ValueError as error:
+            raise InputError(f"{where}: {error}") from None
     raise InputError(f"{where}: expected a number, got {json.dumps(value, default=str)}")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number this format accepts")
 
 
 def loads(text: str, source: str = "<instance>") -> Instance:
     """Parse and validate an instance; every problem raises InputError naming the field."""
-    try:
-        doc = json.loads(text, parse_float=Fraction, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{source}: line {error.lineno}, column {error.colno}: "
-                         f"invalid JSON ({error.msg})") from None
-    except ValueError as error:
-        raise InputError(f"{source}: {error}") from None
-    return from_json(doc, source)
+    return from_json(loads_json(text, source), source)
 
 
 def load(path: str | Path) -> Instance:
-    try:
-        text = Path(path).read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read instance file ({error})") from None
-    return loads(text, str(path))
+    """Read an instance file (bounded: etr_nn.limits); InputError naming the file and field."""
+    return from_json(load_json(path, "instance file"), str(path))
 
 
 def from_json(doc: Any, source: str = "<instance>") -> Instance:
@@ -136,6 +124,8 @@ def from_json(doc: Any, source: str = "<instance>") -> Instance:
         raise InputError(f"{where('name')}: expected a string")
     network = _require(doc, "network", dict, source)
     shape = Shape(*(_positive_int(network, key, source) for key in ("inputs", "hidden", "outputs")))
+    if (shape.inputs + 1 + shape.outputs) * shape.hidden + shape.outputs > MAX_WEIGHTS:
+        raise InputError(f"{where('network')}: more than {MAX_WEIGHTS} weights and biases")
     data = _require(doc, "data", list, source)
     if not data:
         raise InputError(f"{where('data')}: no data points")
@@ -171,7 +161,7 @@ def _require(doc: dict[str, Any], key: str, kind: type, source: str) -> Any:
 
 def _positive_int(network: dict[str, Any], key: str, source: str) -> int:
     value = network.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WEIGHTS:
         raise InputError(f"{source}: network.{key}: expected a positive integer, got "
                          f"{json.dumps(value, default=str)}")
     return value

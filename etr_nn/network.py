@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
-from etr_nn.exact import Number, from_json, to_json
+from etr_nn.exact import Number, from_json, parse_rational, to_json
 from etr_nn.instance import Shape
 
 Vector = tuple[Number, ...]
@@ -39,7 +39,7 @@ class Network:
               c: Sequence[Any]) -> Network:
         """A network from nested sequences of ints, Fractions, strings or algebraic numbers."""
         def num(v: Any) -> Number:
-            return v if not isinstance(v, (int, str)) else Fraction(v)
+            return parse_rational(v) if isinstance(v, str) else Fraction(v) if isinstance(v, int) else v
         return Network(tuple(tuple(num(v) for v in row) for row in W), tuple(num(v) for v in b),
                        tuple(tuple(num(v) for v in row) for row in A), tuple(num(v) for v in c))
 

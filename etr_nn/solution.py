@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_json, to_json
+from etr_nn.files import load_json, write_atomically
 from etr_nn.network import Network
 
 FORMAT = "etr-nn/solution/1"
@@ -48,21 +50,13 @@ class Solution:
         return json.dumps(self.to_json(), indent=1)
 
     def dump(self, path: str | Path) -> None:
-        """Write atomically: a failed write leaves no half-written file."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.dumps() + "\n")
-        tmp.replace(path)
+        """Write atomically: a failed write leaves no half-written file (etr_nn.files)."""
+        write_atomically(path, self.dumps() + "\n")
 
 
 def load(path: str | Path) -> Solution:
     """Read a solution file; every problem raises InputError naming the file and field."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read solution file ({error})") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})") from None
+    doc = load_json(path, "solution file")
     if not isinstance(doc, dict) or doc.get("format", FORMAT) != FORMAT:
         raise InputError(f"{path}: not an {FORMAT} document")
     status = doc.get("status")
@@ -76,7 +70,10 @@ def load(path: str | Path) -> Solution:
                 error = from_json(doc["error"])
     except ValueError as problem:
         raise InputError(f"{path}: {problem}") from None
+    seconds = doc.get("seconds", 0)
+    if not isinstance(seconds, (int, Fraction)) or isinstance(seconds, bool) or not 0 <= seconds < 10**12:
+        raise InputError(f"{path}: seconds: expected a number of seconds")
     known = {"format", "instance", "status", "network", "error", "verified", "backend", "seconds", "rests_on"}
     return Solution(str(doc.get("instance", "")), status, network, error, bool(doc.get("verified")),
-                    str(doc.get("backend", "")), float(doc.get("seconds", 0.0)), str(doc.get("rests_on", "")),
+                    str(doc.get("backend", "")), float(seconds), str(doc.get("rests_on", "")),
                     {k: v for k, v in doc.items() if k not in known})

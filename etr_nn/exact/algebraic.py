@@ -31,6 +31,7 @@ from typing import Union
 
 from flint import fmpq, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
 
+from .rational import parse_rational
 from .roots import Interval, isolate, isolate_coarse, primitive, sign_at
 
 Number = Union[Fraction, "RealAlgebraic"]
@@ -53,10 +54,7 @@ def _rational(x: object) -> fmpq:
         return x
     if isinstance(x, bool) or not isinstance(x, (int, Fraction, str)):
         raise ValueError(f"expected an exact rational (int, Fraction or string), got {x!r}")
-    try:
-        return _q(Fraction(x))
-    except (ValueError, ZeroDivisionError) as e:
-        raise ValueError(f"not a rational number: {x!r}") from e
+    return _q(parse_rational(x) if isinstance(x, str) else Fraction(x))
 
 
 def _integer_poly(coeffs: Sequence[object]) -> fmpz_poly:

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sympy
 
+from etr_nn.limits import MAX_DEGREE
+
 from .algebraic import Number, RealAlgebraic, _frac, _integer_poly, _rational, inverse, real_roots
+from .rational import check_poly
 from .roots import isolate_coarse
 
 
@@ -25,7 +28,7 @@ def from_json(v: Any) -> Number:
     """Inverse of :func:`to_json`.  Accepts ints, strings ``"3"``, ``"-7/2"``,
     ``"1.25"`` and root_of dicts whose polynomial may be reducible; the
     interval must contain exactly one distinct real root.  ``"approx"`` is
-    ignored."""
+    ignored.  Sizes are bounded (etr_nn.limits); strings are never evaluated."""
     if isinstance(v, dict):
         if "root_of" not in v or "interval" not in v:
             raise ValueError(f"algebraic number needs 'root_of' and 'interval' keys, got {sorted(v)}")
@@ -34,6 +37,9 @@ def from_json(v: Any) -> Number:
             raise ValueError(f"'root_of' must be a non-empty list of coefficients, got {coeffs!r}")
         if not isinstance(interval, list) or len(interval) != 2:
             raise ValueError(f"'interval' must be a list [lo, hi], got {interval!r}")
+        if len(coeffs) > MAX_DEGREE + 1:
+            raise ValueError(f"'root_of' has degree {len(coeffs) - 1} (at most {MAX_DEGREE})")
+        check_poly(_integer_poly(coeffs).coeffs())
         return RealAlgebraic.from_poly_root(coeffs, *interval)
     return _frac(_rational(v))
 
@@ -65,10 +71,17 @@ def _nth_root(b: Number, n: int) -> Number:
 
 def from_sympy(expr: Any) -> Number:
     """Exact number from a real algebraic SymPy expression: rationals,
-    ``CRootOf``, and sums, products and rational powers of those."""
+    ``CRootOf``, and sums, products and rational powers of those.  SymPy objects
+    (or Python numbers) only: a string is a TypeError, since ``sympy.sympify`` would
+    evaluate it as Python; read text with :func:`etr_nn.exact.parse_number`."""
     import sympy
 
-    e = sympy.sympify(expr)
+    if isinstance(expr, (str, bytes)):
+        raise TypeError("from_sympy takes SymPy expressions, not text: use etr_nn.exact.parse_number")
+    try:
+        e = sympy.sympify(expr, strict=True)
+    except sympy.SympifyError as error:
+        raise TypeError(f"not a SymPy expression: {expr!r}") from error
     if e.is_real is False:
         raise ValueError(f"{e} is not real")
     if e.is_Rational:

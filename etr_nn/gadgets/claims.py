@@ -14,6 +14,8 @@ Grammar (whitespace ignored)::
 
 `f2(1/2, 3)` is output 2 of the network at the point (1/2, 3); weights are 0-based as in
 the solution format. A claim is a polynomial with rational coefficients in these symbols.
+The text is never evaluated; its length, nesting, numbers, exponents and the number of
+monomials are bounded (etr_nn.limits).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NoReturn
 
 from etr_nn.errors import InputError
-from etr_nn.exact import Number
+from etr_nn.exact import Number, parse_rational
+from etr_nn.exact.rational import bounded
+from etr_nn.limits import MAX_EXPONENT, MAX_NESTING, MAX_TERMS, MAX_TEXT_CHARS
 from etr_nn.poly import Relation
 
 #: ("f", output index 0-based, point) or ("W", j, t) / ("b", j) / ("A", o, j) / ("c", o).
@@ -100,6 +104,9 @@ def _const(value: Fraction) -> Poly:
 class _Parser:
     def __init__(self, text: str):
         self.text = text
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"claim of {len(text)} characters (at most {MAX_TEXT_CHARS})")
+        self.depth = 0
         self.tokens: list[tuple[str, str, int]] = []  # (kind, text, position)
         pos = 0
         while pos < len(text):
@@ -113,7 +120,9 @@ class _Parser:
             pos = match.end()
         self.i = 0
 
-    def fail(self, position: int, message: str) -> None:
+    def fail(self, position: int, message: str) -> NoReturn:
+        if len(self.text) > 200:
+            raise InputError(f'claim "{self.text[:60]}...": position {position + 1}: {message}')
         raise InputError(f'claim "{self.text}": position {position + 1}: {message}\n  {self.text}\n'
                          f"  {' ' * position}^")
 
@@ -135,6 +144,8 @@ class _Parser:
         kind, text, pos = self.peek()
         if kind != "num" or not text.isdigit():
             self.fail(pos, f"expected an integer, found {text or 'the end'!r}")
+        if len(text.lstrip("0")) > 6:
+            self.fail(pos, f"{text[:20]} is too large here")
         self.i += 1
         return int(text)
 
@@ -143,7 +154,10 @@ class _Parser:
         if kind != "num":
             self.fail(pos, f"expected a number, found {text or 'the end'!r}")
         self.i += 1
-        return Fraction(text)
+        try:
+            return parse_rational(text)
+        except ValueError as error:
+            self.fail(pos, str(error))
 
     def claim(self) -> Claim:
         lhs = self.expr()
@@ -168,27 +182,50 @@ class _Parser:
             pos = self.peek()[2]
             q = self.unary()
             if op == "*":
-                p = _mul(p, q)
+                p = self.product(p, q, pos)
             else:
                 if any(m for m in q) or not q:
                     self.fail(pos, "division only by a nonzero constant")
-                p = _mul(p, _const(1 / q[()]))
+                p = self.product(p, _const(1 / q[()]), pos)
         return p
 
     def unary(self) -> Poly:
-        if (op := self.take("-", "+")) is not None:
-            p = self.unary()
-            return _mul(_const(Fraction(-1)), p) if op == "-" else p
-        return self.power()
+        pos = self.peek()[2]
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(pos, f"nested more than {MAX_NESTING} deep")
+        try:
+            if (op := self.take("-", "+")) is not None:
+                p = self.unary()
+                return _mul(_const(Fraction(-1)), p) if op == "-" else p
+            return self.power()
+        finally:
+            self.depth -= 1
 
     def power(self) -> Poly:
         p = self.atom()
+        pos = self.peek()[2]
         if self.take("^", "**") is not None:
+            exponent = self.integer()
+            if exponent > MAX_EXPONENT:
+                self.fail(pos, f"exponent {exponent} (at most {MAX_EXPONENT})")
             result = _const(Fraction(1))
-            for _ in range(self.integer()):
-                result = _mul(result, p)
+            for _ in range(exponent):
+                result = self.product(result, p, pos)
             return result
         return p
+
+    def product(self, p: Poly, q: Poly, pos: int) -> Poly:
+        """p·q, with the number of monomials and the size of coefficients bounded."""
+        if len(p) * len(q) > MAX_TERMS:
+            self.fail(pos, f"the product may have more than {MAX_TERMS} monomials")
+        out = _mul(p, q)
+        try:
+            for c in out.values():
+                bounded(c)
+        except ValueError as error:
+            self.fail(pos, f"a coefficient too large: {error}")
+        return out
 
     def coord(self) -> Fraction:
         sign = -1 if self.take("-") else 1
@@ -211,7 +248,7 @@ class _Parser:
             return p
         if kind == "name":
             self.i += 1
-            if re.fullmatch(r"f\d+", text):
+            if re.fullmatch(r"f[0-9]{1,6}", text):
                 output = int(text[1:])
                 if output < 1:
                     self.fail(pos, "outputs are numbered from 1")

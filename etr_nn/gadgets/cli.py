@@ -24,7 +24,9 @@ from etr_nn import instance as instances
 from etr_nn import solution as solutions
 from etr_nn.certify import certify
 from etr_nn.errors import InputError
-from etr_nn.exact import Number, approx_str, from_sympy, to_json
+from etr_nn.exact import Number, approx_str, parse_number, to_json
+from etr_nn.files import check_output, write_atomically
+from etr_nn.limits import MAX_TEXT_CHARS
 from etr_nn.solution import Solution
 
 # The gadget modules are imported by the commands that use them: every `etr-nn` command builds
@@ -69,32 +71,33 @@ def cmd_reduce(args: argparse.Namespace) -> int:
     from etr_nn.gadgets import etrinv, reduction
 
     formula = etrinv.load(args.formula)
+    check_output(args.output, [args.formula])
     instance = reduction.reduce(formula, Path(args.formula).stem)
     doc = instance.to_json()
     doc[etrinv.FIELD] = [str(c) for c in formula.constraints]
-    out = Path(args.output)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    tmp.replace(out)
-    print(f"wrote {out}: {instance.n} points, {instance.shape.hidden} hidden ReLUs, 2 inputs, 2 outputs, "
+    write_atomically(args.output, json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {args.output}: {instance.n} points, {instance.shape.hidden} hidden ReLUs, 2 inputs, 2 outputs, "
           f"error 0, for {len(formula.variables)} variable(s) and {len(formula.constraints)} constraint(s)")
     return 0
 
 
 def parse_values(text: str, formula: etrinv.Formula) -> dict[str, Number]:
-    """"x=1/2, y=sqrt(2)/2" → exact numbers (SymPy expressions → etr_nn.exact)."""
-    import sympy
-
+    """"x=1/2, y=sqrt(2)/2" → exact numbers, read by etr_nn.exact.parse_number (never evaluated)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"--values: {len(text)} characters (at most {MAX_TEXT_CHARS})")
     values: dict[str, Number] = {}
     for part in re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", text):
         name, sep, expr = part.partition("=")
         name = name.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
-            raise InputError(f"--values: expected name=value, got {part.strip()!r}")
+            shown = part.strip() if len(part.strip()) <= 40 else part.strip()[:37] + "..."
+            raise InputError(f"--values: expected name=value, got {shown!r}")
+        if name in values:
+            raise InputError(f"--values: {name} is given twice")
         try:
-            values[name] = from_sympy(sympy.sympify(expr.strip()))
-        except (sympy.SympifyError, ValueError, TypeError) as error:
-            raise InputError(f"--values: {name}: cannot read {expr.strip()!r} as an exact real ({error})") from None
+            values[name] = parse_number(expr)
+        except ValueError as error:
+            raise InputError(f"--values: {name}: cannot read it as an exact real: {error}") from None
     missing = [v for v in formula.variables if v not in values]
     extra = [v for v in values if v not in formula.variables]
     if missing or extra:
@@ -107,6 +110,7 @@ def cmd_lift(args: argparse.Namespace) -> int:
 
     formula = etrinv.load(args.formula)
     instance = instances.load(args.instance)
+    check_output(args.output, [args.formula, args.instance])
     if args.values is not None:
         values = parse_values(args.values, formula)
         if not formula.holds(values):

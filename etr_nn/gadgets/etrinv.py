@@ -17,7 +17,6 @@ list of constraint lines), which other readers of the instance format ignore: `a
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,6 +25,7 @@ from typing import Any, Literal, Mapping
 
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_z3
+from etr_nn.files import load_json, read_text
 
 LOW, HIGH = Fraction(1, 2), Fraction(2)
 FIELD = "etr_inv"
@@ -96,7 +96,8 @@ def parses(text: str, source: str = "<formula>") -> Formula:
                 constraints.append(Constraint(kind, match.groups(), number))
                 break
         else:
-            raise InputError(f"{source}: line {number}: cannot parse {line!r}; expected `x = 1`, "
+            shown = line if len(line) <= 60 else line[:57] + "..."
+            raise InputError(f"{source}: line {number}: cannot parse {shown!r}; expected `x = 1`, "
                              "`x + y = z` or `x * y = 1`")
     if not constraints:
         raise InputError(f"{source}: no constraints")
@@ -104,11 +105,8 @@ def parses(text: str, source: str = "<formula>") -> Formula:
 
 
 def load(path: str | Path) -> Formula:
-    try:
-        text = Path(path).read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read formula file ({error})") from None
-    return parses(text, str(path))
+    """Read a formula file (at most etr_nn.limits.MAX_INPUT_BYTES); InputError naming it."""
+    return parses(read_text(path, "formula file"), str(path))
 
 
 def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[str, Number] | None]:
@@ -138,9 +136,10 @@ def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[st
 def attached(path: str | Path) -> Formula | None:
     """The formula an instance file written by `etr-nn reduce` carries (None: none)."""
     try:
-        lines = json.loads(Path(path).read_text()).get(FIELD)
-    except (OSError, ValueError, AttributeError):
+        doc = load_json(path, "instance file")
+    except InputError:
         return None
+    lines = doc.get(FIELD) if isinstance(doc, dict) else None
     if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
         return None
     return parses("\n".join(lines), f"{path}: {FIELD}")

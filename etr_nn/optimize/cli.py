@@ -16,6 +16,7 @@ import json
 
 from etr_nn import instance as instances
 from etr_nn.errors import InputError
+from etr_nn.files import check_output
 from etr_nn.exact import Number, RealAlgebraic
 
 
@@ -37,7 +38,10 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from etr_nn.optimize import optimize
 
     instance = instances.load(args.file)
-    result = optimize(instance, _timeout(args))
+    timeout = _timeout(args)
+    if args.output:
+        check_output(args.output, [args.file])
+    result = optimize(instance, timeout)
     solution = result.solution()
     if args.output:
         solution.dump(args.output)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from etr_nn.certify import certify
+from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
@@ -140,11 +141,8 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     if want:
         refuted = [entry for o in outcomes for entry in o.refuted]
         doc = certificates.build(instance, order, refuted, [e for o in outcomes for e in o.nonlinear])
-        path = Path(certificate)  # type: ignore[arg-type]
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(doc) + "\n")
-        tmp.replace(path)
-        rests += f"; certificate written to {path}"
+        write_atomically(certificate, json.dumps(doc) + "\n")  # type: ignore[arg-type]
+        rests += f"; certificate written to {certificate}"
     return Solution(instance.name, "unsat", backend=name, seconds=seconds, rests_on=rests,
                     details={"search": stats})
 

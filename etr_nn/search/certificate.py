@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from etr_nn.errors import InputError
+from etr_nn.exact import parse_rational
+from etr_nn.files import load_json
 from etr_nn.instance import Instance
 from etr_nn.search.lp import check_farkas
 from etr_nn.search.patterns import Points, Sign, Trie, children, pattern_rows, sign_choices
@@ -41,23 +43,22 @@ def build(instance: Instance, order: tuple[int, ...], refuted: list[dict[str, An
 def is_certificate(path: str | Path) -> bool:
     """Does the file look like a refutation certificate (rather than a solution)?"""
     try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = load_json(path, "certificate")
+    except InputError:
         return False
     return isinstance(doc, dict) and doc.get("format") == FORMAT
 
 
 def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
     """Problems with the certificate (empty: valid), #Farkas certificates, #nonlinear leaves."""
+    doc = load_json(path, "certificate")
     try:
-        doc = json.loads(Path(path).read_text())
-        order = tuple(int(p) for p in doc["order"])
-        refuted = {_key(entry): (int(entry["output"]), [Fraction(v) for v in entry["farkas"]])
+        order = tuple(_integer(p) for p in doc["order"])
+        refuted = {_key(entry): (_integer(entry["output"]), [_rational(v) for v in entry["farkas"]])
                    for entry in doc["refuted"]}
         nonlinear = {_key(entry) for entry in doc["nonlinear"]}
-        hidden = int(doc.get("hidden", instance.shape.hidden))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
-            ZeroDivisionError) as error:
+        hidden = _integer(doc.get("hidden", instance.shape.hidden))
+    except (KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path}: not a readable {FORMAT} certificate ({error})") from None
     if sorted(order) != list(range(instance.n)):
         return [f"{path}: order is not a permutation of the {instance.n} points"], 0, 0
@@ -96,4 +97,20 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
 
 
 def _key(entry: dict[str, Any]) -> Key:
-    return tuple(tuple(int(v) for v in s) for s in entry["signs"]), tuple(str(b) for b in entry["bits"])
+    return tuple(tuple(_integer(v) for v in s) for s in entry["signs"]), tuple(str(b) for b in entry["bits"])
+
+
+def _integer(value: Any) -> int:
+    """A JSON integer (bounded by the reader); TypeError for anything else."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {json.dumps(value, default=str)[:40]}")
+    return value
+
+
+def _rational(value: Any) -> Fraction:
+    """A Farkas multiplier: a JSON number or a string "p/q", read by etr_nn.exact.parse_rational."""
+    if isinstance(value, str):
+        return parse_rational(value)
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        return Fraction(value)
+    raise TypeError(f"expected a rational, got {json.dumps(value, default=str)[:40]}")

@@ -10,6 +10,7 @@ backend is doing) while this process gives the side task its turns between polls
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 Task = tuple[Sign, ...]
 Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
 Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
+
+_CLUSTER = re.compile(r"(tcp|tls)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
 
 _search: Search | None = None
 _PARENT = os.getpid()  # in a forked worker: the process that started it
@@ -132,9 +135,18 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     return outcomes, len(pending)
 
 
+def check_cluster(address: str) -> None:
+    """InputError unless `address` is tcp://HOST:PORT or tls://HOST:PORT. Dask exchanges pickled
+    objects with the scheduler and workers: connect only to a cluster you control."""
+    if len(address) > 300 or not _CLUSTER.fullmatch(address):
+        shown = address if len(address) <= 60 else address[:57] + "..."
+        raise InputError(f"--cluster {shown!r}: expected tcp://HOST:PORT or tls://HOST:PORT")
+
+
 def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
              deadline: float | None, certificates: bool, report: Report | None) -> tuple[list[Outcome], int]:
     """Run the tasks on a dask.distributed cluster (the optional extra "dask")."""
+    check_cluster(address)
     try:
         from dask.distributed import Client, as_completed
     except ImportError:

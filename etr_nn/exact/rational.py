@@ -1,0 +1,60 @@
+"""Rationals from text, with bounded size: "3", "-7/2", "1.25", "1e-3" (never `Fraction(text)`,
+which builds a 10^9-digit integer for "1e999999999")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+
+from etr_nn.limits import MAX_BITS, MAX_DEGREE, MAX_DIGITS, MAX_POLY_DIGITS, MAX_TEXT_CHARS
+
+_FRACTION = re.compile(r"([+-]?)([0-9]+)\s*/\s*([0-9]+)")
+_DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+
+
+def parse_rational(text: str) -> Fraction:
+    """The exact value of an integer, a fraction "p/q" or a decimal (with an optional exponent);
+    ValueError, quoting the text, for anything else or past the bounds of etr_nn.limits."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"{shown}: {len(text)} characters (at most {MAX_TEXT_CHARS})")
+    s = text.strip()
+    if m := _FRACTION.fullmatch(s):
+        sign, p, q = m.groups()
+        if max(len(p.lstrip("0")), len(q.lstrip("0"))) > MAX_DIGITS:
+            raise ValueError(f"{shown}: more than {MAX_DIGITS} digits")
+        if int(q) == 0:
+            raise ValueError(f"{shown}: division by zero")
+        return Fraction(int(sign + p), int(q))
+    m = _DECIMAL.fullmatch(s)
+    if not m or not (m.group(2) or m.group(3)):
+        raise ValueError(f"{shown} is not a rational number (write an integer, a decimal or \"p/q\")")
+    sign, whole, frac, exp = m.groups()
+    frac = frac or ""
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    # The value is digits · 10^shift: the sizes of both parts are bounded before it is built.
+    shift = int(exp or 0) - len(frac) if len(exp or "") <= 12 else 10**12
+    if max(len(digits) + max(shift, 0), 1 - min(shift, 0)) > MAX_DIGITS:
+        raise ValueError(f"{shown}: more than {MAX_DIGITS} digits")
+    value = Fraction(int(sign + digits))
+    return value * 10**shift if shift >= 0 else value / 10**-shift
+
+
+def bounded(value: Fraction) -> Fraction:
+    """`value`, or ValueError if its numerator or denominator has more than MAX_DIGITS digits."""
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+        raise ValueError(f"a number with more than {MAX_DIGITS} digits")
+    return value
+
+
+def check_poly(coeffs: Sequence[int]) -> None:
+    """ValueError unless an integer polynomial (coefficients ascending) is within MAX_DEGREE and
+    MAX_POLY_DIGITS (the cost of isolating its roots grows fast with both)."""
+    if len(coeffs) - 1 > MAX_DEGREE:
+        raise ValueError(f"a polynomial of degree {len(coeffs) - 1} (at most {MAX_DEGREE})")
+    bits = sum(abs(int(c)).bit_length() for c in coeffs)
+    if bits > MAX_POLY_DIGITS * 3.33:
+        raise ValueError(f"a polynomial with more than {MAX_POLY_DIGITS} digits in its coefficients")

@@ -1,0 +1,31 @@
+"""Bounds on every input, in one place (the README lists them too).
+
+Input is never evaluated as code: numbers and expressions are read by etr_nn.exact.parse,
+claims by etr_nn.gadgets.claims, formulas by etr_nn.gadgets.etrinv, JSON by
+etr_nn.files.load_json. Each of them enforces these bounds before doing work whose cost
+grows with the size of what it is given; a violation is an InputError (exit 2). JSON nesting
+is bounded by Python's recursion limit (about 1000 levels; deeper is an error, not a crash).
+"""
+
+#: Bytes read from any input file (instance, solution, certificate, formula); past it: error.
+MAX_INPUT_BYTES = 16 * 2**20
+#: Characters in one text argument (--values, --claim, --cluster, an expression, a number).
+MAX_TEXT_CHARS = 10_000
+#: Nesting of parentheses and signs in an expression or claim.
+MAX_NESTING = 100
+#: Decimal digits in the numerator or denominator of a rational (a decimal's exponent counts).
+MAX_DIGITS = 4_000
+#: Absolute value of an integer exponent (`2^100`) in an expression or claim.
+MAX_EXPONENT = 1_000
+#: Degree of a real algebraic number: a `root_of` polynomial, an n-th root, a parsed result.
+MAX_DEGREE = 32
+#: Decimal digits of all coefficients of an algebraic number's polynomial together
+#: (root isolation costs grow fast with degree and coefficient size).
+MAX_POLY_DIGITS = 3_000
+#: Monomials in a claim's polynomial.
+MAX_TERMS = 10_000
+#: Weights and biases of an instance's network (inputs, hidden, outputs bounded by it).
+MAX_WEIGHTS = 100_000
+
+#: Bits of a numerator or denominator with MAX_DIGITS decimal digits.
+MAX_BITS = int(MAX_DIGITS * 3.3219280948873626) + 1
