@@ -24,7 +24,7 @@ from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
-from etr_nn.files import check_output, write_atomically
+from etr_nn.files import check_output, discard_temporaries, write_atomically
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
@@ -198,6 +198,7 @@ def _stop(signum: int, frame: object) -> NoReturn:
 
         for child in multiprocessing.active_children():
             child.kill()
+    discard_temporaries()
     os.write(2, b"etr-nn: interrupted\n" if signum == signal.SIGINT else b"etr-nn: terminated\n")
     os._exit(128 + signum)
 

@@ -132,6 +132,7 @@ def write_atomically(path: str | Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp")
     except OSError as error:
         raise InputError(f"{path}: cannot write ({error.strerror or error})") from None
+    _WRITING.add(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             file.write(text)
@@ -145,6 +146,18 @@ def write_atomically(path: str | Path, text: str) -> None:
         if isinstance(error, OSError):
             raise InputError(f"{path}: cannot write ({error.strerror or error})") from None
         raise
+    finally:
+        _WRITING.discard(tmp)
+
+
+_WRITING: set[str] = set()  # temporary files being written now
+
+
+def discard_temporaries() -> None:
+    """Remove the temporary files being written (an interrupt stops the process at once)."""
+    for tmp in list(_WRITING):
+        with suppress(OSError):
+            os.unlink(tmp)
 
 
 def _umask() -> int:
