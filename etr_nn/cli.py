@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
-import signal
 import sys
+from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
+from etr_nn import supervise
 from etr_nn.backends import REGISTRY
 from etr_nn.certify import certify
 from etr_nn.discrete import METHODS
@@ -24,7 +26,7 @@ from etr_nn.discrete import compare as discrete_compare
 from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
-from etr_nn.files import check_output, discard_temporaries, write_atomically
+from etr_nn.files import check_output, write_atomically
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
@@ -175,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="auto", choices=METHODS, help="algorithm for the finite weight set")
     p.add_argument("--timeout", type=float, default=None, help="seconds for each of the two answers")
     p.add_argument("--json", action="store_true", help="print both solutions as JSON")
-    p.set_defaults(run=cmd_compare)
+    p.set_defaults(run=cmd_compare, limit=lambda args: 2 * args.timeout)
 
     p = commands.add_parser("export", help="write the direct QF_NRA encoding as SMT-LIB")
     p.add_argument("file")
@@ -189,31 +191,49 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _stop(signum: int, frame: object) -> NoReturn:
-    """Ctrl-C or SIGTERM: end the worker processes, say so in one line, exit 128 + signal number
-    at once (no unwinding through whatever was running: an import, a pool's start-up). Output
-    files are written whole or not at all (written to a temporary file, then renamed)."""
-    if "multiprocessing" in sys.modules:
-        import multiprocessing
-
-        for child in multiprocessing.active_children():
-            child.kill()
-    discard_temporaries()
-    os.write(2, b"etr-nn: interrupted\n" if signum == signal.SIGINT else b"etr-nn: terminated\n")
-    os._exit(128 + signum)
+def time_limit(args: argparse.Namespace) -> float | None:
+    """The whole command's time limit: --timeout, scaled by the command's `limit` (compare: two
+    answers; gadget check: one per claim). None without a valid --timeout (the command itself
+    rejects an invalid one)."""
+    seconds = getattr(args, "timeout", None)
+    if seconds is None or not 0 < seconds < math.inf:
+        return None
+    return float(getattr(args, "limit", lambda a: a.timeout)(args))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def stopped(args: argparse.Namespace) -> int:
+    """The answer when the time limit ended the work: unknown, exit 1 (as JSON with --json; a
+    solution file with status "unknown" with --output, as the finished command writes)."""
+    path = getattr(args, "file", None) or getattr(args, "instance", None) or ""
+    try:
+        name = instances.load(path).name
+    except InputError:
+        name = Path(path).stem
+    reason = f"time limit of {args.timeout:g} s reached: the work was stopped"
+    solution = Solution(name, "unknown", seconds=args.timeout, rests_on=reason)
+    if getattr(args, "output", None) and args.command in ("solve", "optimize"):
+        solution.dump(args.output)
+    print(solution.dumps() if getattr(args, "json", False) else f"{name}: unknown ({reason})")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None, hard_limit: bool = False) -> int:
+    """Run a command; with hard_limit, a --timeout holds whatever the work does (etr_nn.supervise)."""
     args = parser().parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    limit = time_limit(args) if hard_limit else None
+    if limit is None:
+        return answer(args)
+    return supervise.within(limit, lambda: answer(args), lambda: answer(args, getattr(args, "stopped", stopped)))
+
+
+def answer(args: argparse.Namespace, run: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """args.run(args) (or `run`), with bad input as one line and exit 2."""
+    run = run or args.run
     try:
         return run(args)
     except InputError as error:
         print(f"etr-nn: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("etr-nn: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
@@ -226,9 +246,8 @@ def run() -> NoReturn:
     """The process entry point (`etr-nn`, `python -m etr_nn`): main(), then exit. gc.freeze() first
     spares the interpreter's final garbage collection over every imported module's objects (z3, flint):
     ~15 ms, a tenth of a small instance's whole run."""
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, _stop)
-    code = main()
+    supervise.handle_interrupts()
+    code = main(hard_limit=True)
     gc.freeze()
     sys.exit(code)
 

@@ -160,33 +160,80 @@ def _living(pids: list[int]) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sigkill"])
-def test_interrupted_solve_ends_its_workers(encodings: Path, how: str) -> None:
+@pytest.mark.parametrize("how, limit", [("ctrl-c", []), ("sigterm", []), ("sigkill", []),
+                                        ("ctrl-c", ["--timeout", "120"]), ("sigkill", ["--timeout", "120"])])
+def test_interrupted_solve_ends_its_workers(encodings: Path, how: str, limit: list[str]) -> None:
     """Ctrl-C (SIGINT to the process group): one line, exit 130; SIGTERM: one line, exit 143;
-    SIGKILL: no cleanup runs, yet the workers end with their parent."""
+    SIGKILL: no cleanup runs, yet the workers end with their parent. With --timeout the work
+    runs in a supervised child (etr_nn.supervise): the same."""
     import os
     import signal
     import time
+    import uuid
 
+    marker = f"ETR_NN_TEST_RUN={uuid.uuid4()}"
+    key, value = marker.split("=")
     process = subprocess.Popen([sys.executable, "-m", "etr_nn", "solve", str(encodings / "golden.json"), "--workers",
-                                "2", "--timeout", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    workers: list[int] = []
+                                "2", *limit], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, env={**os.environ, key: value})
+    expected = 3 + bool(limit)  # the command (and its supervised child), two workers
     until = time.monotonic() + 30
-    while len(workers) < 2 and time.monotonic() < until:
+    while len(_processes_with(marker)) < expected and time.monotonic() < until:
         time.sleep(0.2)
-        found = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-        workers = [int(pid) for pid in found]
-    assert len(workers) == 2, "the workers did not start"
+    assert len(_processes_with(marker)) == expected, "the workers did not start"
     if how == "ctrl-c":
         os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
     _, err = process.communicate(timeout=20)
-    expected = {"ctrl-c": (130, "etr-nn: interrupted"), "sigterm": (143, "etr-nn: terminated"),
-                "sigkill": (-signal.SIGKILL, "")}[how]
-    assert (process.returncode, err.strip()) == expected
+    assert (process.returncode, err.strip()) == {"ctrl-c": (130, "etr-nn: interrupted"),
+                                                 "sigterm": (143, "etr-nn: terminated"),
+                                                 "sigkill": (-signal.SIGKILL, "")}[how]
     until = time.monotonic() + 5
-    while _living(workers) and time.monotonic() < until:
+    while _processes_with(marker) and time.monotonic() < until:
         time.sleep(0.1)
-    assert not _living(workers)
+    assert not _processes_with(marker)
+
+
+def _processes_with(marker: str) -> list[int]:
+    """The processes whose environment holds `marker` (inherited by every child and worker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return _living(found)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("command, limit", [
+    (["solve", "golden.json", "--timeout", "1"], 1.0),
+    (["solve", "golden.json", "--backend", "z3", "--timeout", "1"], 1.0),
+    (["solve", "golden.json", "--timeout", "1", "--json", "--workers", "2"], 1.0),
+    (["optimize", "golden.json", "--timeout", "1"], 1.0),
+    (["rationality", "zigzag.json", "--optimum", "--timeout", "1"], 1.0),
+    (["gadget", "check", "golden.json", "--claim", "f1(1/3, 1/7) = 1", "--timeout", "1"], 2.0 + 1.5),
+])
+def test_every_command_keeps_its_time_limit(encodings: Path, command: list[str], limit: float) -> None:
+    """The answer "unknown" (exit 1) within the limit + 1 s, whatever the work was doing, and no
+    process left behind (golden.json: 107 points, 23 ReLUs; zigzag: n = 7, k = 4, whose optimum
+    takes minutes)."""
+    import os
+    import time
+    import uuid
+
+    zigzag = encodings.parent / "benchmarks" / "instances" / "zigzag-n7-k4.json"
+    argv = [str(zigzag if a == "zigzag.json" else encodings / a) if a.endswith(".json") else a for a in command]
+    marker = f"ETR_NN_TEST_RUN={uuid.uuid4()}"
+    key, value = marker.split("=")
+    start = time.monotonic()
+    process = subprocess.run([sys.executable, "-m", "etr_nn", *argv], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, key: value})
+    elapsed = time.monotonic() - start
+    assert process.returncode == 1 and "unknown" in process.stdout.lower(), process.stdout + process.stderr
+    assert elapsed < limit + 1.0 + 1.0, elapsed  # + 1 s for the interpreter's start on a loaded machine
+    if "--json" in command:
+        assert json.loads(process.stdout)["status"] == "unknown"
+    assert not _processes_with(marker) and not process.stderr

@@ -177,12 +177,16 @@ def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = 
                held: Sequence[Network] = ()) -> Solution:
     """Whether any zero-error fit exists: the claim 0 = 1 is refuted exactly by a certified fit
     and proved exactly when there is none (then no fit in `held` may exist: `gated`)."""
-    r = gated(check_claim(instance, Claim("0 = 1", {(): Fraction(-1)}, "="), backend, timeout), held)
+    searched = check_claim(instance, Claim("0 = 1", {(): Fraction(-1)}, "="), backend, timeout)
+    r = gated(searched, held)
     status = {"refuted": "sat", "proved": "unsat", "unknown": "unknown"}[r.verdict]
     network = r.counterexample or (held[0] if held and status == "unknown" else None)
+    if r.counterexample or (network and r is searched):
+        rests_on = "a certified zero-error fit was found"
+    else:  # no fit, undecided, or a proof of "no fit" contradicted by a fit held
+        rests_on = r.reason.replace("fits ∧ ¬claim", "fits")
     return Solution(instance.name, "sat" if network else status, network, Fraction(0) if network else None,
-                    network is not None, backend, r.seconds,
-                    "a certified zero-error fit was found" if r.counterexample else r.reason.replace("fits ∧ ¬claim", "fits"))
+                    network is not None, backend, r.seconds, rests_on)
 
 
 def gated(result: ClaimResult, fits: Sequence[Network]) -> ClaimResult:

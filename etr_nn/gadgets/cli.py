@@ -67,6 +67,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.proved else 1
 
 
+def check_limit(args: argparse.Namespace) -> float:
+    """The whole check's time limit: --timeout per claim and for "fits exist", and the float guide's
+    fits for the last gate (etr_nn.gadgets.checker.held_fits)."""
+    from etr_nn.gadgets import checker
+
+    return args.timeout * (len(args.claim) + 1) + checker.GUIDE_SEEDS * checker.GUIDE_SECONDS
+
+
+def check_stopped(args: argparse.Namespace) -> int:
+    """The answer when the time limit ended the check: every claim unknown."""
+    for claim in args.claim:
+        print(f"UNKNOWN: {claim}  (time limit of {args.timeout:g} s per claim reached: the check was stopped)")
+    return 1
+
+
 def cmd_reduce(args: argparse.Namespace) -> int:
     from etr_nn.gadgets import etrinv, reduction
 
@@ -169,7 +184,7 @@ def register(commands: Any) -> None:
     q.add_argument("instance")
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
     q.add_argument("--timeout", type=float, default=None, help="seconds per claim")
-    q.set_defaults(run=cmd_check)
+    q.set_defaults(run=cmd_check, limit=check_limit, stopped=check_stopped)
 
     p = commands.add_parser("reduce", help="the training instance of an ETR-INV formula")
     p.add_argument("formula")

@@ -21,6 +21,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import Outcome, Search
 from etr_nn.search.patterns import Sign
+from etr_nn.supervise import die_with_parent
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -32,31 +33,26 @@ Side = Callable[[], Network | None]  # one turn of the side task: a certified ne
 _CLUSTER = re.compile(r"(tcp|tls)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
 
 _search: Search | None = None
-_PARENT = os.getpid()  # in a forked worker: the process that started it
 _counters: Any = None
 
 
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: float | None,
-          certificates: bool, counters: Any) -> None:
+          certificates: bool, counters: Any, parent: int) -> None:
     global _search, _counters
-    _bound_to_parent()
+    _bound_to_parent(parent)
     _counters = counters
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None)
 
 
-def _bound_to_parent() -> None:
+def _bound_to_parent(parent: int) -> None:
     """A worker ends with the process that started it: Ctrl-C (sent to the whole process group)
-    is left to the parent, which kills its workers; SIGTERM to the parent runs its cleanup
-    (etr_nn.cli); if the parent is killed outright, Linux sends the worker SIGKILL."""
+    is left to the parent, which kills its workers; if the parent ends, even by SIGKILL, so
+    does the worker (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != _PARENT:  # the parent died before prctl took effect
-            os._exit(1)
+    die_with_parent()
+    if os.getppid() != parent:  # the parent ended before that took effect
+        os._exit(1)
 
 
 def _tick(explored: int, pruned: int) -> None:
@@ -107,7 +103,7 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counters = context.Array("q", 2) if report else None
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                               initargs=(instance, order, nonlinear, deadline, certificates, counters))
+                               initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid()))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
     try:  # from the first submit on (it starts the workers): an interrupt anywhere still ends them
