@@ -28,7 +28,8 @@ from typing import NoReturn, Union
 
 from flint import fmpq, fmpq_poly
 
-from etr_nn.limits import MAX_BITS, MAX_DEGREE, MAX_EXPONENT, MAX_NESTING, MAX_POLY_DIGITS, MAX_TEXT_CHARS
+from etr_nn.limits import MAX_BITS, MAX_DEGREE, MAX_EXPONENT, MAX_POLY_DIGITS
+from etr_nn.tokens import Tokens
 
 from .algebraic import Number, RealAlgebraic, inverse
 from .convert import _nth_root
@@ -52,44 +53,14 @@ def parse_number(text: str) -> Number:
     return value
 
 
-class _Parser:
+class _Parser(Tokens):
     def __init__(self, text: str):
-        if len(text) > MAX_TEXT_CHARS:
-            raise ValueError(f"an expression of {len(text)} characters (at most {MAX_TEXT_CHARS})")
-        self.text = text
-        self.tokens: list[tuple[str, str, int]] = []  # (kind, text, position)
-        pos = 0
-        while text[pos:].strip():
-            match = _TOKEN.match(text, pos)
-            if not match:
-                self.fail(pos + len(text[pos:]) - len(text[pos:].lstrip()), "unexpected character")
-            kind = match.lastgroup or ""
-            token = match.group(kind)
-            self.tokens.append((kind, _SAME.get(token, token), match.start(kind)))
-            pos = match.end()
-        self.i = 0
-        self.depth = 0
+        super().__init__(text, _TOKEN, _SAME)
         self.poly = False  # inside `root of POLY`: values are polynomials in t
-
-    # -- tokens -----------------------------------------------------------
 
     def fail(self, position: int, message: str) -> NoReturn:
         shown = self.text if len(self.text) <= 80 else self.text[:77] + "..."
         raise ValueError(f"{shown!r}: position {position + 1}: {message}")
-
-    def peek(self) -> tuple[str, str, int]:
-        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", len(self.text))
-
-    def take(self, *texts: str) -> bool:
-        kind, text, _ = self.peek()
-        if kind in ("op", "name") and text in texts:
-            self.i += 1
-            return True
-        return False
-
-    def expect(self, text: str) -> None:
-        if not self.take(text):
-            self.fail(self.peek()[2], f"expected {text!r}, found {self.peek()[1] or 'the end'!r}")
 
     def sign(self) -> int:
         """An optional sign: -1 after "-", else 1."""
@@ -97,15 +68,6 @@ class _Parser:
             return -1
         self.take("+")
         return 1
-
-    def integer(self) -> int:
-        kind, text, pos = self.peek()
-        if kind != "num" or not text.isdigit():
-            self.fail(pos, f"expected an integer, found {text or 'the end'!r}")
-        if len(text.lstrip("0")) > 6:
-            self.fail(pos, f"{text} is too large here")
-        self.i += 1
-        return int(text)
 
     # -- grammar ----------------------------------------------------------
 
@@ -139,17 +101,12 @@ class _Parser:
 
     def unary(self) -> Value:
         pos = self.peek()[2]
-        self.depth += 1
-        if self.depth > MAX_NESTING:
-            self.fail(pos, f"nested more than {MAX_NESTING} deep")
-        try:
+        with self.nested():
             if self.take("-"):
                 return self.checked(-self.unary(), pos)
             if self.take("+"):
                 return self.unary()
             return self.power()
-        finally:
-            self.depth -= 1
 
     def power(self) -> Value:
         base = self.atom()

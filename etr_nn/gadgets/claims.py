@@ -28,7 +28,8 @@ from typing import Callable, Mapping, NoReturn
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, parse_rational
 from etr_nn.exact.rational import bounded
-from etr_nn.limits import MAX_EXPONENT, MAX_NESTING, MAX_TERMS, MAX_TEXT_CHARS
+from etr_nn.limits import MAX_EXPONENT, MAX_TERMS
+from etr_nn.tokens import Tokens
 from etr_nn.poly import Relation
 
 #: ("f", output index 0-based, point) or ("W", j, t) / ("b", j) / ("A", o, j) / ("c", o).
@@ -101,53 +102,15 @@ def _const(value: Fraction) -> Poly:
     return {(): value} if value else {}
 
 
-class _Parser:
+class _Parser(Tokens):
     def __init__(self, text: str):
-        self.text = text
-        if len(text) > MAX_TEXT_CHARS:
-            raise InputError(f"claim of {len(text)} characters (at most {MAX_TEXT_CHARS})")
-        self.depth = 0
-        self.tokens: list[tuple[str, str, int]] = []  # (kind, text, position)
-        pos = 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
-            match = _TOKEN.match(text, pos)
-            if not match:
-                self.fail(pos + len(text[pos:]) - len(text[pos:].lstrip()), "unexpected character")
-            kind = match.lastgroup or ""
-            self.tokens.append((kind, match.group(kind), match.start(kind)))
-            pos = match.end()
-        self.i = 0
+        super().__init__(text, _TOKEN)
 
     def fail(self, position: int, message: str) -> NoReturn:
         if len(self.text) > 200:
             raise InputError(f'claim "{self.text[:60]}...": position {position + 1}: {message}')
         raise InputError(f'claim "{self.text}": position {position + 1}: {message}\n  {self.text}\n'
                          f"  {' ' * position}^")
-
-    def peek(self) -> tuple[str, str, int]:
-        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", len(self.text))
-
-    def take(self, *texts: str) -> str | None:
-        kind, text, _ = self.peek()
-        if text in texts and kind in ("op", "name"):
-            self.i += 1
-            return text
-        return None
-
-    def expect(self, text: str) -> None:
-        if self.take(text) is None:
-            self.fail(self.peek()[2], f"expected {text!r}, found {self.peek()[1] or 'the end'!r}")
-
-    def integer(self) -> int:
-        kind, text, pos = self.peek()
-        if kind != "num" or not text.isdigit():
-            self.fail(pos, f"expected an integer, found {text or 'the end'!r}")
-        if len(text.lstrip("0")) > 6:
-            self.fail(pos, f"{text[:20]} is too large here")
-        self.i += 1
-        return int(text)
 
     def number(self) -> Fraction:
         kind, text, pos = self.peek()
@@ -190,17 +153,11 @@ class _Parser:
         return p
 
     def unary(self) -> Poly:
-        pos = self.peek()[2]
-        self.depth += 1
-        if self.depth > MAX_NESTING:
-            self.fail(pos, f"nested more than {MAX_NESTING} deep")
-        try:
+        with self.nested():
             if (op := self.take("-", "+")) is not None:
                 p = self.unary()
                 return _mul(_const(Fraction(-1)), p) if op == "-" else p
             return self.power()
-        finally:
-            self.depth -= 1
 
     def power(self) -> Poly:
         p = self.atom()
