@@ -138,3 +138,29 @@ def test_solve_agrees_with_the_unnormalised_direct_encoding(max_error: Fraction)
             assert ours == theirs, f"seed {seed}: solve {ours}, direct encoding {theirs}"
             decided[ours] += 1
     assert min(decided.values()) >= 3, decided
+
+
+def test_rationality_agrees_with_solve_on_random_two_output_data() -> None:
+    """"no fit" exactly when solve (the pattern search) says unsat; "no rational fit" never when
+    solve found a rational certified fit; "rational" always with a rational certified network."""
+    from etr_nn.optimize.rationality import rationality
+    from etr_nn.solve import solve
+
+    seen: dict[str, int] = {}
+    for seed in range(12):
+        rng = random.Random(seed)
+        d, k = rng.randint(1, 2), rng.randint(1, 2)
+        points = random_points(rng.randint(3, 5), d, rng, size=3)
+        labels = tuple((F(rng.randint(-2, 2)), F(rng.randint(-2, 2))) for _ in points)
+        instance = Instance(f"two-{seed}", Shape(d, k, 2), tuple(points), labels)
+        answer, solved = rationality(instance, timeout=20), solve(instance, timeout=20)
+        seen[answer.status] = seen.get(answer.status, 0) + 1
+        if "unknown" in (answer.status, solved.status):
+            continue
+        assert (answer.status == "no fit") == (solved.status == "unsat"), seed
+        if solved.network is not None and solved.network.is_rational():
+            assert answer.status == "rational", seed
+        if answer.status == "rational":
+            assert answer.network is not None and answer.network.is_rational()
+            assert certify(instance, answer.network).valid
+    assert seen.get("rational", 0) >= 3 and seen.get("no fit", 0) >= 2, seen
