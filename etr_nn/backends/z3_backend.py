@@ -11,7 +11,7 @@ import z3
 
 from etr_nn.backends.base import Answer
 from etr_nn.exact import from_z3
-from etr_nn.poly import And, Atom, Formula, Or, System
+from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
 
 
 def to_z3(system: System) -> tuple[z3.BoolRef, dict[str, z3.ArithRef]]:
@@ -43,7 +43,7 @@ def _formula(formula: Formula, symbols: list[z3.ArithRef]) -> z3.BoolRef:
     if isinstance(formula, Or):
         return z3.Or(*[_formula(f, symbols) for f in formula.args])
     p = _poly(formula.poly, symbols)
-    return {"=": p == 0, "!=": p != 0, "<": p < 0, "<=": p <= 0, ">": p > 0, ">=": p >= 0}[formula.rel]
+    return HOLDS[formula.rel](p)
 
 
 def _degree(formula: Formula) -> int:

@@ -25,10 +25,8 @@ from etr_nn.cad.eliminate import Branch, branches
 from etr_nn.cad.lifting import sign
 from etr_nn.cad.projection import Poly, Timeout, level
 from etr_nn.exact import Number
-from etr_nn.poly import And, Atom, Formula, Or, System
+from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
 
-_HOLDS = {"=": lambda s: s == 0, "!=": lambda s: s != 0, "<": lambda s: s < 0,
-          "<=": lambda s: s <= 0, ">": lambda s: s > 0, ">=": lambda s: s >= 0}
 
 
 def atoms(formula: Formula) -> list[Atom]:
@@ -70,7 +68,7 @@ class _Setup:
                 return None
             k = (id(atom), sample[:lv])
             if k not in self._memo:
-                self._memo[k] = _HOLDS[atom.rel](sign(self.polys[id(atom)], sample[:lv]))
+                self._memo[k] = HOLDS[atom.rel](sign(self.polys[id(atom)], sample[:lv]))
             return self._memo[k]
         return three_valued(self.formula, truth)
 

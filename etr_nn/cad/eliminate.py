@@ -23,13 +23,11 @@ import flint
 
 from etr_nn.cad.projection import Poly, check_deadline
 from etr_nn.exact import Number
-from etr_nn.poly import And, Atom, Formula, Or
+from etr_nn.poly import HOLDS, And, Atom, Formula, Or
 from etr_nn.poly.formula import evaluate
 
 Truth = bool | Formula
 
-_TEST = {"=": lambda c: c == 0, "!=": lambda c: c != 0, "<": lambda c: c < 0,
-         "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ def simplify(formula: Formula) -> Truth:
     if isinstance(formula, Atom):
         if formula.poly.is_constant():
             p = formula.poly
-            return _TEST[formula.rel](flint.fmpq(0) if p.is_zero() else p.leading_coefficient())
+            return HOLDS[formula.rel](flint.fmpq(0) if p.is_zero() else p.leading_coefficient())
         return formula
     is_and = isinstance(formula, And)
     args: list[Formula] = []

@@ -32,16 +32,12 @@ from typing import Sequence
 import flint
 
 from etr_nn.cad.projection import Poly, coefficients
-from etr_nn.exact import Number, RealAlgebraic, real_roots
+from etr_nn.exact import Number, RealAlgebraic, real_roots, to_fmpq
 from etr_nn.poly.formula import evaluate
 
 Point = Sequence[Number]
 
 _ROUNDS = 6
-
-
-def _q(x: Fraction) -> flint.fmpq:
-    return flint.fmpq(x.numerator, x.denominator)
 
 
 def _constant(p: Poly) -> flint.fmpq:
@@ -51,13 +47,13 @@ def _constant(p: Poly) -> flint.fmpq:
 def substitute_rationals(p: Poly, point: Point) -> Poly:
     """p with every rational coordinate of `point` substituted."""
     degrees = p.degrees()
-    values = {i: _q(v) for i, v in enumerate(point) if degrees[i] and not isinstance(v, RealAlgebraic)}
+    values = {i: to_fmpq(v) for i, v in enumerate(point) if degrees[i] and not isinstance(v, RealAlgebraic)}
     return p.subs(values) if values else p
 
 
 def _enclosure(p: Poly, point: Point) -> tuple[flint.fmpq, flint.fmpq]:
     """Rational interval containing p(point) (point coordinates used by p are algebraic)."""
-    boxes = {i: tuple(_q(e) for e in point[i].interval) for i in range(len(point))
+    boxes = {i: tuple(to_fmpq(e) for e in point[i].interval) for i in range(len(point))
              if isinstance(point[i], RealAlgebraic)}
     lo = hi = flint.fmpq(0)
     for exps, c in p.terms():
@@ -114,7 +110,7 @@ def lazard_evaluation(f: Poly, point: Point) -> Poly:
     irrational ones symbolic, nullification removed by differentiation (step 1 above)."""
     for i, a in enumerate(point):
         while True:
-            h = f.subs({i: _q(a)}) if not isinstance(a, RealAlgebraic) and f.degrees()[i] else f
+            h = f.subs({i: to_fmpq(a)}) if not isinstance(a, RealAlgebraic) and f.degrees()[i] else f
             if not _vanishes(h, i, point):
                 f = h
                 break
@@ -153,7 +149,7 @@ def _coefficientwise(cs: dict[int, Poly], point: Point) -> list[flint.fmpq]:
             g += gens[j] * x**e
             algebraic[j] = v
         else:
-            g += _q(v) * x**e
+            g += to_fmpq(v) * x**e
     return _eliminate(g, algebraic, main)
 
 

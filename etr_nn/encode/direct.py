@@ -27,7 +27,7 @@ from typing import Mapping
 
 import flint
 
-from etr_nn.exact import Number
+from etr_nn.exact import Number, to_fmpq
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.poly import And, Atom, Formula, Or, System
@@ -83,10 +83,9 @@ def _case(instance: Instance, signs: tuple[int, ...] | None, label: str, normali
     ctx = flint.fmpq_mpoly_ctx.get(tuple(variables(instance, signs is None)), "lex")
     var = dict(zip(ctx.names(), ctx.gens()))
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
-    one = ctx.from_dict({(0,) * ctx.nvars(): 1})
 
     def const(value: Fraction) -> flint.fmpq_mpoly:
-        return one * flint.fmpq(value.numerator, value.denominator)
+        return ctx.constant(to_fmpq(value))
 
     def a(o: int, j: int) -> flint.fmpq_mpoly:
         return const(Fraction(signs[j])) if signs else var[f"a_{o}_{j}"]

@@ -1,6 +1,6 @@
 """Exact real algebraic numbers: ``Number = Fraction | RealAlgebraic``."""
 
-from .algebraic import Number, RealAlgebraic, approx_str, real_roots, sign
+from .algebraic import Number, RealAlgebraic, approx_str, from_fmpq, real_roots, sign, to_fmpq
 from .convert import from_json, from_sympy, from_z3, to_json, to_sympy
 from .parse import parse_number
 from .rational import parse_rational
@@ -9,6 +9,7 @@ __all__ = [
     "Number",
     "RealAlgebraic",
     "approx_str",
+    "from_fmpq",
     "from_json",
     "from_sympy",
     "from_z3",
@@ -16,6 +17,7 @@ __all__ = [
     "parse_rational",
     "real_roots",
     "sign",
+    "to_fmpq",
     "to_json",
     "to_sympy",
 ]

@@ -40,11 +40,13 @@ _CTX = fmpz_mpoly_ctx.get(("x", "y"), "lex")
 _X, _Y = _CTX.gens()
 
 
-def _q(x: Fraction | int) -> fmpq:
+def to_fmpq(x: Fraction | int) -> fmpq:
+    """A rational as a flint fmpq."""
     return fmpq(x.numerator, x.denominator)
 
 
-def _frac(x: fmpq) -> Fraction:
+def from_fmpq(x: fmpq) -> Fraction:
+    """A flint fmpq as a Fraction."""
     return Fraction(int(x.p), int(x.q))
 
 
@@ -54,7 +56,7 @@ def _rational(x: object) -> fmpq:
         return x
     if isinstance(x, bool) or not isinstance(x, (int, Fraction, str)):
         raise ValueError(f"expected an exact rational (int, Fraction or string), got {x!r}")
-    return _q(parse_rational(x) if isinstance(x, str) else Fraction(x))
+    return to_fmpq(parse_rational(x) if isinstance(x, str) else Fraction(x))
 
 
 def _integer_poly(coeffs: Sequence[object]) -> fmpz_poly:
@@ -115,7 +117,7 @@ class RealAlgebraic:
             if f.degree() == 1:
                 r = -f[0] / fmpq(f[1])
                 if a <= r <= b:
-                    found.append(_frac(r))
+                    found.append(from_fmpq(r))
             else:
                 found += [cls._make(f, *j) for j in _roots_in(f, a, b)]
         if len(found) != 1:
@@ -136,7 +138,7 @@ class RealAlgebraic:
     @property
     def interval(self) -> tuple[Fraction, Fraction]:
         """Current isolating interval (may get narrower over time)."""
-        return _frac(self._lo), _frac(self._hi)
+        return from_fmpq(self._lo), from_fmpq(self._hi)
 
     @property
     def index(self) -> int:
@@ -275,7 +277,7 @@ class RealAlgebraic:
     def __float__(self) -> float:
         self._avoid_zero()
         self._refine_to(abs(self._lo) / 2**60)
-        return float(_frac((self._lo + self._hi) / 2))
+        return float(from_fmpq((self._lo + self._hi) / 2))
 
     def approx(self, digits: int = 12) -> str:
         """Decimal string correctly rounded to ``digits`` significant digits."""
@@ -339,7 +341,7 @@ def _cmp(a: Number, b: Number) -> int:
     if not isinstance(a, RealAlgebraic):
         return -_cmp(b, a) if isinstance(b, RealAlgebraic) else (a > b) - (a < b)
     if not isinstance(b, RealAlgebraic):
-        return a._side(_q(b))
+        return a._side(to_fmpq(b))
     if a == b:
         return 0
     while True:
@@ -390,7 +392,7 @@ def _select(res: fmpz_poly, enclose: Callable[[], Interval], operands: list[Real
                 found += hits
         if len(found) == 1:
             (x,) = found
-            return _frac(x) if isinstance(x, fmpq) else RealAlgebraic._make(x[0], *x[1])
+            return from_fmpq(x) if isinstance(x, fmpq) else RealAlgebraic._make(x[0], *x[1])
         factors = alive
         for op in operands:
             op._bisect(steps)
@@ -421,7 +423,7 @@ def add(a: Number, b: Number) -> Number:
     if not isinstance(b, RealAlgebraic):
         if b == 0:
             return a
-        r = _q(b)
+        r = to_fmpq(b)
         p = primitive(fmpq_poly(a._p)(fmpq_poly([-r, 1])).numer())
         return RealAlgebraic._make(p, a._lo + r, a._hi + r)
     return _select(
@@ -440,7 +442,7 @@ def mul(a: Number, b: Number) -> Number:
             return Fraction(0)
         if b == 1:
             return a
-        r = _q(b)
+        r = to_fmpq(b)
         p = primitive(fmpq_poly(a._p)(fmpq_poly([0, 1 / r])).numer())
         lo, hi = a._lo * r, a._hi * r
         return RealAlgebraic._make(p, *((lo, hi) if r > 0 else (hi, lo)))
@@ -512,7 +514,7 @@ def real_roots(coeffs: Sequence[object]) -> list[Number]:
     out: list[Number] = []
     for f in _irreducible_factors(_integer_poly(coeffs)):
         if f.degree() == 1:
-            out.append(_frac(-f[0] / fmpq(f[1])))
+            out.append(from_fmpq(-f[0] / fmpq(f[1])))
         else:
             fc = tuple(int(c) for c in f.coeffs())
             out += [RealAlgebraic._make(f, a, b) for a, b in isolate(fc)]

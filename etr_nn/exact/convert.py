@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 from etr_nn.limits import MAX_DEGREE
 
-from .algebraic import Number, RealAlgebraic, _frac, _integer_poly, _rational, inverse, real_roots
+from .algebraic import Number, RealAlgebraic, _integer_poly, _rational, from_fmpq, inverse, real_roots
 from .rational import check_poly
 from .roots import isolate_coarse
 
@@ -41,7 +41,7 @@ def from_json(v: Any) -> Number:
             raise ValueError(f"'root_of' has degree {len(coeffs) - 1} (at most {MAX_DEGREE})")
         check_poly(_integer_poly(coeffs).coeffs())
         return RealAlgebraic.from_poly_root(coeffs, *interval)
-    return _frac(_rational(v))
+    return from_fmpq(_rational(v))
 
 
 def to_sympy(x: Number | int) -> sympy.Expr:

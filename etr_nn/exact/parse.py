@@ -26,12 +26,12 @@ import re
 from fractions import Fraction
 from typing import NoReturn, Union
 
-from flint import fmpq, fmpq_poly
+from flint import fmpq_poly
 
 from etr_nn.limits import MAX_BITS, MAX_DEGREE, MAX_EXPONENT, MAX_POLY_DIGITS
 from etr_nn.tokens import Tokens
 
-from .algebraic import Number, RealAlgebraic, inverse
+from .algebraic import Number, RealAlgebraic, inverse, to_fmpq
 from .convert import _nth_root
 from .rational import bounded, check_poly, parse_rational
 
@@ -134,7 +134,7 @@ class _Parser(Tokens):
                 value = parse_rational(text)
             except ValueError as error:
                 self.fail(pos, str(error))
-            return fmpq_poly([fmpq(value.numerator, value.denominator)]) if self.poly else value
+            return fmpq_poly([to_fmpq(value)]) if self.poly else value
         if self.take("("):
             value = self.expr()
             self.expect(")")

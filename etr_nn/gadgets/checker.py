@@ -34,7 +34,7 @@ import flint
 from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.encode.direct import Case, encode
-from etr_nn.exact import Number
+from etr_nn.exact import Number, to_fmpq
 from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
@@ -77,10 +77,9 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     extra = [f"q_{p}_{j}" for p in range(len(probes)) for j in range(k)]
     ctx = flint.fmpq_mpoly_ctx.get(tuple(old) + tuple(extra), "lex")
     var = dict(zip(ctx.names(), ctx.gens()))
-    one = ctx.from_dict({(0,) * ctx.nvars(): 1})
 
     def const(v: Fraction) -> flint.fmpq_mpoly:
-        return one * flint.fmpq(v.numerator, v.denominator)
+        return ctx.constant(to_fmpq(v))
 
     def a(o: int, j: int) -> flint.fmpq_mpoly:
         return const(Fraction(case.signs[j])) if case.signs else var[f"a_{o}_{j}"]

@@ -30,14 +30,13 @@ from etr_nn.exact import Number, parse_rational
 from etr_nn.exact.rational import bounded
 from etr_nn.limits import MAX_EXPONENT, MAX_TERMS
 from etr_nn.tokens import Tokens
-from etr_nn.poly import Relation
+from etr_nn.poly import HOLDS, NEGATION, Relation
 
 #: ("f", output index 0-based, point) or ("W", j, t) / ("b", j) / ("A", o, j) / ("c", o).
 Symbol = tuple
 Monomial = tuple[tuple[Symbol, int], ...]  # sorted (symbol, exponent) pairs
 Poly = dict[Monomial, Fraction]
 
-NEGATION: dict[Relation, Relation] = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<name>[A-Za-z_]\w*)|(?P<op><=|>=|!=|\*\*|[-+*/^()\[\],=<>]))")
 
 
@@ -72,7 +71,7 @@ class Claim:
 
     def holds(self, lookup: Callable[[Symbol], Number]) -> bool:
         v = self.value(lookup)
-        return {"=": v == 0, "!=": v != 0, "<": v < 0, "<=": v <= 0, ">": v > 0, ">=": v >= 0}[self.rel]
+        return bool(HOLDS[self.rel](v))
 
 
 def _add(p: Poly, q: Poly, sign: int = 1) -> Poly:

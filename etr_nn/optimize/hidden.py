@@ -32,7 +32,7 @@ from typing import Iterator, Sequence
 
 import flint
 
-from etr_nn.exact import Number
+from etr_nn.exact import Number, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network, dot
 from etr_nn.poly import And, Atom, Formula, System
@@ -99,7 +99,7 @@ class Piece:
         cols = self.columns(ctx)
         numerator = ctx.from_dict({})
         for o in range(self.instance.shape.outputs):
-            y = [ctx.constant(fmpq_of(label[o])) for label in self.instance.labels]
+            y = [ctx.constant(to_fmpq(label[o])) for label in self.instance.labels]
             numerator += gram(cols + [y])
         return numerator, gram(cols)
 
@@ -122,7 +122,7 @@ class Piece:
         numerator, denominator = self.loss(ctx)
         if denominator.is_zero():
             return None
-        return self.system(And((Atom(numerator - denominator * fmpq_of(level), "="), Atom(denominator, ">"))), ctx)
+        return self.system(And((Atom(numerator - denominator * to_fmpq(level), "="), Atom(denominator, ">"))), ctx)
 
     def network(self, point: dict[str, Number], width: int) -> Network:
         """The network at chart coordinates `point` with its least-squares output layer,
@@ -210,15 +210,11 @@ def _satisfiable(ctx: flint.fmpq_mpoly_ctx, atoms: list[Atom]) -> bool:
     return Z3Backend().check(System(ctx, And(tuple(atoms)))).status == "sat"
 
 
-def fmpq_of(x: Fraction) -> flint.fmpq:
-    return flint.fmpq(x.numerator, x.denominator)
-
-
 def _dot(x: Sequence[Fraction], v: Sequence[Poly]) -> Poly:
     total = v[0] * 0
     for a, e in zip(x, v):
         if a:
-            total += e * fmpq_of(a)
+            total += e * to_fmpq(a)
     return total
 
 

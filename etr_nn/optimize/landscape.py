@@ -32,11 +32,11 @@ from etr_nn.backends.z3_backend import Z3Backend
 from etr_nn.cad import cells, project
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import loss
-from etr_nn.exact import Number, RealAlgebraic, real_roots
+from etr_nn.exact import Number, RealAlgebraic, real_roots, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
-from etr_nn.optimize.hidden import LOSS, Piece, fmpq_of, pieces
+from etr_nn.optimize.hidden import LOSS, Piece, pieces
 from etr_nn.poly import And, Atom, System, evaluate, rebase
 
 ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
@@ -162,7 +162,7 @@ class Region:
         best: Number | None = None
         for delta in [(line.constant(1), sigma), (line.constant(-1), sigma), (sigma, line.constant(1)),
                       (sigma, line.constant(-1))]:
-            args = [line.constant(fmpq_of(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
+            args = [line.constant(to_fmpq(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
             numerator, denominator = _lowest(self.numerator.compose(*args)), _lowest(self.denominator.compose(*args))
             if denominator is None or (numerator is not None and numerator[0] < denominator[0]):
                 continue
@@ -312,11 +312,11 @@ def _short(value: Number) -> str:
 def pin(t: flint.fmpq_mpoly, value: Number) -> list[Atom]:
     """Atoms that hold exactly at t = value (minimal polynomial and isolating interval)."""
     if isinstance(value, Fraction):
-        return [Atom(t - fmpq_of(value), "=")]
+        return [Atom(t - to_fmpq(value), "=")]
     assert isinstance(value, RealAlgebraic)
     lo, hi = value.interval
     poly = sum((t ** e * c for e, c in enumerate(value.coeffs)), t * 0)
-    return [Atom(poly, "="), Atom(t - fmpq_of(lo), ">="), Atom(t - fmpq_of(hi), "<=")]
+    return [Atom(poly, "="), Atom(t - to_fmpq(lo), ">="), Atom(t - to_fmpq(hi), "<=")]
 
 
 def describe(piece: Piece) -> str:
@@ -392,7 +392,7 @@ def _linear(p: flint.fmpq_mpoly, r: int) -> np.ndarray:
 
 
 def _rational(x: float) -> flint.fmpq:
-    return fmpq_of(Fraction(x).limit_denominator(10 ** 12))
+    return to_fmpq(Fraction(x).limit_denominator(10 ** 12))
 
 
 def remaining(deadline: float | None) -> float | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator, Literal, Mapping, TypeVar, Union, get_args
+from typing import Any, Callable, Iterator, Literal, Mapping, TypeVar, Union, get_args
 
 import flint
 
@@ -21,6 +21,11 @@ from etr_nn.exact import Number
 Relation = Literal["=", "!=", "<", "<=", ">", ">="]
 RELATIONS: tuple[str, ...] = get_args(Relation)
 _RELATIONS = frozenset(RELATIONS)
+#: rel → the test "value rel 0", for values of any ordered ring: Fraction, RealAlgebraic, flint's
+#: fmpq, integer signs, Z3 terms (where it builds the Z3 atom).
+HOLDS: dict[Relation, Callable[[Any], Any]] = {"=": lambda v: v == 0, "!=": lambda v: v != 0, "<": lambda v: v < 0,
+                                              "<=": lambda v: v <= 0, ">": lambda v: v > 0, ">=": lambda v: v >= 0}
+NEGATION: dict[Relation, Relation] = {"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,4 @@ def _holds(formula: Formula, values: list[Number]) -> bool:
         return all(_holds(f, values) for f in formula.args)
     if isinstance(formula, Or):
         return any(_holds(f, values) for f in formula.args)
-    value = evaluate(formula.poly, values)
-    return {"=": value == 0, "!=": value != 0, "<": value < 0, "<=": value <= 0,
-            ">": value > 0, ">=": value >= 0}[formula.rel]
+    return bool(HOLDS[formula.rel](evaluate(formula.poly, values)))

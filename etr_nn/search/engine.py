@@ -27,7 +27,7 @@ import z3
 
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.exact import Number, from_z3
+from etr_nn.exact import Number, from_z3, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.poly import And, Atom, Formula, System
@@ -326,7 +326,7 @@ def rank_one_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, .
     one = ctx.from_dict({(0,) * len(names): 1})
 
     def const(value: Fraction) -> flint.fmpq_mpoly:
-        return one * flint.fmpq(value.numerator, value.denominator)
+        return ctx.constant(to_fmpq(value))
 
     xs = lifted(points.coords)
     parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o in range(m) for j in range(k)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import flint
 
+from etr_nn.exact import to_fmpq
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.patterns import Points, Sign
 
@@ -28,8 +29,8 @@ class RankOne:
 
     def __init__(self, points: Points, order: tuple[int, ...]):
         xs = lifted(points.coords)
-        self.x = [[flint.fmpq(v.numerator, v.denominator) for v in xs[p]] for p in order]
-        self.y = [None if (y := points.label(p)) is None else [flint.fmpq(v.numerator, v.denominator) for v in y]
+        self.x = [[to_fmpq(v) for v in xs[p]] for p in order]
+        self.y = [None if (y := points.label(p)) is None else [to_fmpq(v) for v in y]
                   for p in order]  # None: a probe point, no equation
         self.zero = [flint.fmpq(0)] * len(self.x[0]) if self.x else []
         self.one = flint.fmpq(1)
