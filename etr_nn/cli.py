@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -66,8 +65,6 @@ def report(solution: Solution, max_error: Number) -> str:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
-    if args.timeout is not None and args.timeout <= 0:
-        raise InputError("--timeout: must be positive")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers: must be at least 1")
     if args.method != "auto" and instance.weights is None:
@@ -139,8 +136,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
-    if args.timeout is not None and args.timeout <= 0:
-        raise InputError("--timeout: must be positive")
     real, finite = discrete_compare.compare(instance, args.method, args.timeout)
     print(json.dumps(discrete_compare.to_json(instance, real, finite), indent=1) if args.json
           else discrete_compare.report(instance, real, finite))
@@ -155,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--backend", default=SEARCH, choices=[SEARCH] + sorted(REGISTRY),
                    help="'search': the pattern-search engine (default); others: the direct encoding")
-    p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
     p.add_argument("--method", default="auto", choices=METHODS,
                    help="algorithm for finite weight sets (see etr_nn.discrete)")
     p.add_argument("--output", help="write the solution JSON here")
@@ -175,7 +170,7 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("compare", help="real against finite-set weights on a finite-weight instance")
     p.add_argument("file")
     p.add_argument("--method", default="auto", choices=METHODS, help="algorithm for the finite weight set")
-    p.add_argument("--timeout", type=float, default=None, help="seconds for each of the two answers")
+    p.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds for each of the two answers")
     p.add_argument("--json", action="store_true", help="print both solutions as JSON")
     p.set_defaults(run=cmd_compare, limit=lambda args: 2 * args.timeout)
 
@@ -193,10 +188,9 @@ def parser() -> argparse.ArgumentParser:
 
 def time_limit(args: argparse.Namespace) -> float | None:
     """The whole command's time limit: --timeout, scaled by the command's `limit` (compare: two
-    answers; gadget check: one per claim). None without a valid --timeout (the command itself
-    rejects an invalid one)."""
+    answers; gadget check: one per claim). None without --timeout."""
     seconds = getattr(args, "timeout", None)
-    if seconds is None or not 0 < seconds < math.inf:
+    if seconds is None:
         return None
     return float(getattr(args, "limit", lambda a: a.timeout)(args))
 

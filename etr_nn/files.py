@@ -47,7 +47,8 @@ def read_text(path: str | Path, what: str) -> str:
 def loads_json(text: str, source: str) -> Any:
     """Parse JSON exactly: decimals as Fractions (0.1 is 1/10), sizes bounded; InputError naming `source`."""
     try:
-        return json.loads(text, parse_float=parse_rational, parse_int=_integer, parse_constant=_reject_constant)
+        return json.loads(text, parse_float=parse_rational, parse_int=_integer, parse_constant=_reject_constant,
+                          object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})") from None
     except RecursionError:
@@ -65,6 +66,16 @@ def _integer(text: str) -> int:
     if len(text.lstrip("-")) > MAX_DIGITS:
         raise ValueError(f"a number with more than {MAX_DIGITS} digits")
     return int(text)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (JSON allows repeats; we refuse them)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {json.dumps(key)[:80]} appears twice in one object")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _reject_constant(name: str) -> Any:

@@ -21,6 +21,9 @@ from etr_nn.limits import MAX_WEIGHTS
 FORMAT = "etr-nn/instance/1"
 Loss = Literal["squared", "absolute"]
 LOSSES: tuple[Loss, ...] = ("squared", "absolute")
+FORMULA_FIELD = "etr_inv"  # the ETR-INV formula an instance written by `etr-nn reduce` carries
+FIELDS = ("format", "name", "network", "data", "loss", "max_error", "weights", FORMULA_FIELD)
+MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,14 @@ def from_json(doc: Any, source: str = "<instance>") -> Instance:
 
     if not isinstance(doc, dict):
         raise InputError(f"{source}: an instance is a JSON object")
+    _known(doc, FIELDS, source)
     if doc.get("format", FORMAT) != FORMAT:
         raise InputError(f"{where('format')}: expected {FORMAT!r}, got {doc['format']!r}")
     name = doc.get("name", Path(source).stem)
-    if not isinstance(name, str):
-        raise InputError(f"{where('name')}: expected a string")
+    if not isinstance(name, str) or not name.isprintable() or len(name) > MAX_NAME:
+        raise InputError(f"{where('name')}: expected a printable string of at most {MAX_NAME} characters")
     network = _require(doc, "network", dict, source)
+    _known(network, ("inputs", "hidden", "outputs"), where("network"))
     shape = Shape(*(_positive_int(network, key, source) for key in ("inputs", "hidden", "outputs")))
     if (shape.inputs + 1 + shape.outputs) * shape.hidden + shape.outputs > MAX_WEIGHTS:
         raise InputError(f"{where('network')}: more than {MAX_WEIGHTS} weights and biases")
@@ -133,6 +138,7 @@ def from_json(doc: Any, source: str = "<instance>") -> Instance:
     for i, row in enumerate(data):
         if not isinstance(row, dict):
             raise InputError(f"{where(f'data[{i}]')}: expected an object with \"x\" and \"y\"")
+        _known(row, ("x", "y"), where(f"data[{i}]"))
         for key, length in (("x", shape.inputs), ("y", shape.outputs)):
             vector = row.get(key)
             if not isinstance(vector, list):
@@ -149,6 +155,13 @@ def from_json(doc: Any, source: str = "<instance>") -> Instance:
     max_error = parse_rational(doc.get("max_error", 0), where("max_error"))
     weights = _parse_weights(doc.get("weights", "real"), where("weights"))
     return Instance(name, shape, tuple(points), tuple(labels), loss, max_error, weights, source)
+
+
+def _known(doc: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+    """InputError for a field the format does not have (a typo such as "losss" is not ignored)."""
+    unknown = [key for key in doc if key not in fields]
+    if unknown:
+        raise InputError(f"{where}: unknown field {json.dumps(unknown[0])[:80]} (the fields are {', '.join(fields)})")
 
 
 def _require(doc: dict[str, Any], key: str, kind: type, source: str) -> Any:

@@ -27,6 +27,20 @@ TERM_SECONDS = 0.2  # after SIGTERM, the stopped child's time to remove its temp
 MESSAGES = {signal.SIGINT: "etr-nn: interrupted", signal.SIGTERM: "etr-nn: terminated"}
 
 
+def seconds(text: str) -> float:
+    """--timeout's type: a positive, finite number of seconds (argparse: one line, exit 2)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: a positive, finite number of seconds is needed")
+    return value
+
+
 def die_with_parent() -> None:
     """Linux: this process gets SIGKILL when the one that started it ends, even by SIGKILL."""
     if sys.platform.startswith("linux"):

@@ -94,3 +94,29 @@ def test_bad_usage_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["solve"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"network": {"inputs": 1, "hidden": 1, "outputs": 1}, "data": [{"x": [0], "y": [0]}], '
+     '"max_error": 0, "max_error": 1}', "the key \"max_error\" appears twice"),
+    ('{"network": {"inputs": 1, "hidden": 1, "outputs": 1}, "data": [{"x": [0], "y": [0]}], "losss": "absolute"}',
+     'unknown field "losss"'),
+    ('{"network": {"inputs": 1, "hidden": 1, "outputs": 1, "hiden": 2}, "data": [{"x": [0], "y": [0]}]}',
+     'network: unknown field "hiden"'),
+    ('{"network": {"inputs": 1, "hidden": 1, "outputs": 1}, "data": [{"x": [0], "y": [0], "z": 1}]}',
+     'data[0]: unknown field "z"'),
+    ('{"name": "ok\\u001b[31m\\r", "network": {"inputs": 1, "hidden": 1, "outputs": 1}, "data": [{"x": [0], "y": [0]}]}',
+     "name: expected a printable string"),
+])
+def test_repeated_keys_unknown_fields_and_unprintable_names_are_refused(tmp_path: Path, raw: str, field: str,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(write(tmp_path, None, raw))]) == 2
+    err = capsys.readouterr().err
+    assert field in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "abc"])
+def test_timeout_must_be_a_positive_finite_number(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["solve", str(Path(__file__).parent.parent / "encodings" / "xor-k2.json"), "--timeout", value])
+    assert stop.value.code == 2 and "--timeout" in capsys.readouterr().err

@@ -180,8 +180,10 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["rationality", str(tmp_path / "missing.json")]) == 2
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    assert main(["optimize", str(bad), "--timeout", "-1"]) == 2
-    assert "error" in capsys.readouterr().err
+    assert main(["optimize", str(bad)]) == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["optimize", str(bad), "--timeout", "-1"])
+    assert stop.value.code == 2 and "error" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("entry", CATALOGUE["rationality"], ids=lambda e: e["file"])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from etr_nn import instance as instances
 from etr_nn import solution as solutions
+from etr_nn import supervise
 from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str, parse_number, to_json
@@ -46,8 +47,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     instance = instances.load(args.instance)
     claims = [parse_claim(c) for c in args.claim]
-    if args.timeout is not None and args.timeout <= 0:
-        raise InputError("--timeout: must be positive")
     s = instance.shape
     for c in claims:
         checker.check_against(c, s.inputs, s.hidden, s.outputs)
@@ -183,7 +182,7 @@ def register(commands: Any) -> None:
     q = sub.add_parser("check", help="prove claims about every zero-error fit, or refute them")
     q.add_argument("instance")
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
-    q.add_argument("--timeout", type=float, default=None, help="seconds per claim")
+    q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim")
     q.set_defaults(run=cmd_check, limit=check_limit, stopped=check_stopped)
 
     p = commands.add_parser("reduce", help="the training instance of an ETR-INV formula")
@@ -196,7 +195,7 @@ def register(commands: Any) -> None:
     p.add_argument("instance")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--values", help="x=1/2,y=sqrt(2)/2 (default: solve the formula)")
-    p.add_argument("--timeout", type=float, default=None)
+    p.add_argument("--timeout", type=supervise.seconds, default=None)
     p.set_defaults(run=cmd_lift)
 
     p = commands.add_parser("decode", help="the formula's solution read back from a zero-error network")

@@ -26,9 +26,10 @@ from typing import Any, Literal, Mapping
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_z3
 from etr_nn.files import load_json, read_text
+from etr_nn.instance import FORMULA_FIELD
 
 LOW, HIGH = Fraction(1, 2), Fraction(2)
-FIELD = "etr_inv"
+FIELD = FORMULA_FIELD
 Kind = Literal["one", "add", "inv"]
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FORMS: list[tuple[Kind, re.Pattern[str]]] = [

@@ -15,15 +15,9 @@ import argparse
 import json
 
 from etr_nn import instance as instances
-from etr_nn.errors import InputError
+from etr_nn import supervise
 from etr_nn.files import check_output
 from etr_nn.exact import Number, RealAlgebraic
-
-
-def _timeout(args: argparse.Namespace) -> float | None:
-    if args.timeout is not None and args.timeout <= 0:
-        raise InputError("--timeout: must be positive")
-    return args.timeout
 
 
 def describe(value: Number) -> str:
@@ -38,7 +32,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from etr_nn.optimize import optimize
 
     instance = instances.load(args.file)
-    timeout = _timeout(args)
+    timeout = args.timeout
     if args.output:
         check_output(args.output, [args.file])
     result = optimize(instance, timeout)
@@ -65,7 +59,7 @@ def cmd_rationality(args: argparse.Namespace) -> int:
     from etr_nn.optimize.rationality import rationality
 
     instance = instances.load(args.file)
-    answer = rationality(instance, _timeout(args), args.optimum, attached(args.file))
+    answer = rationality(instance, args.timeout, args.optimum, attached(args.file))
     what = "optimal network" if args.optimum else "fit"
     headline = {"rational": f"rational {what}", "no rational fit": f"no rational {what}",
                 "no fit": f"no {what} at all", "unknown": "unknown"}[answer.status]
@@ -89,7 +83,7 @@ def cmd_rationality(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("optimize", help="the exact minimum training loss over all real weights")
     p.add_argument("file")
-    p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
     p.add_argument("--output", help="write the optimal solution JSON here (with the field \"optimum\")")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
     p.set_defaults(run=cmd_optimize)
@@ -97,7 +91,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = commands.add_parser("rationality", help="is there a rational fit (or rational optimal network)?")
     p.add_argument("file")
     p.add_argument("--optimum", action="store_true", help="ask about optimal networks instead of max_error")
-    p.add_argument("--timeout", type=float, default=None, help="seconds; past it the answer is unknown")
+    p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=cmd_rationality)
 
