@@ -29,3 +29,6 @@ MAX_WEIGHTS = 100_000
 
 #: Bits of a numerator or denominator with MAX_DIGITS decimal digits.
 MAX_BITS = int(MAX_DIGITS * 3.3219280948873626) + 1
+
+#: Megabytes Z3 may allocate (every solver in the process together); past it a check is unknown.
+Z3_MEGABYTES = 4096

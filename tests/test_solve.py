@@ -237,3 +237,21 @@ def test_every_command_keeps_its_time_limit(encodings: Path, command: list[str],
     if "--json" in command:
         assert json.loads(process.stdout)["status"] == "unknown"
     assert not _processes_with(marker) and not process.stderr
+
+
+def test_z3_memory_is_capped() -> None:
+    """Past its memory cap a Z3 check answers unknown ("out of memory") instead of growing:
+    the direct encoding of noisy two-output data with a loss bound grows by gigabytes."""
+    from etr_nn.limits import Z3_MEGABYTES
+    from etr_nn.z3lib import z3 as configured
+
+    assert configured.get_param("memory_max_size") == str(Z3_MEGABYTES)
+    noisy = instances.loads(json.dumps({
+        "network": {"inputs": 1, "hidden": 2, "outputs": 2}, "max_error": "1/2",
+        "data": [{"x": [x], "y": y} for x, y in enumerate([[0, 1], [2, -1], [-1, 0], [1, 2], [-2, 1], [0, -2]])]}))
+    configured.set_param("memory_max_size", 60)
+    try:
+        answer = solve(noisy, timeout=60)
+    finally:
+        configured.set_param("memory_max_size", Z3_MEGABYTES)
+    assert answer.status == "unknown" and "out of memory" in answer.rests_on

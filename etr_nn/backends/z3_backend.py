@@ -7,7 +7,7 @@ the caller re-checks every model independently (etr_nn.certify).
 from __future__ import annotations
 
 import flint
-import z3
+from etr_nn.z3lib import z3
 
 from etr_nn.backends.base import Answer
 from etr_nn.exact import from_z3

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import z3
+from etr_nn.z3lib import z3
 
 from etr_nn.discrete.common import Deadline, Outcome, Scaled
 from etr_nn.network import Network

@@ -115,7 +115,7 @@ def _with_multiplicity(coeffs: list[Fraction]) -> list[tuple[Number, int]]:
 def from_z3(value: Any) -> Number:
     """Exact number from a Z3 model value (integer, rational or algebraic:
     the ``index()``-th, 1-based, ascending real root of ``poly()``)."""
-    import z3
+    from etr_nn.z3lib import z3
 
     if z3.is_int_value(value):
         return Fraction(value.as_long())

@@ -112,7 +112,7 @@ def load(path: str | Path) -> Formula:
 
 def decide(formula: Formula, timeout: float | None = None) -> tuple[str, dict[str, Number] | None]:
     """("sat", exact values re-checked), ("unsat", None) or ("unknown", None)."""
-    import z3
+    from etr_nn.z3lib import z3
 
     x = {n: z3.Real(n) for n in formula.variables}
     solver = z3.SolverFor("QF_NRA")

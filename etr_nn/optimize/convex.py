@@ -22,7 +22,7 @@ import time
 from fractions import Fraction
 from itertools import combinations_with_replacement
 
-import z3
+from etr_nn.z3lib import z3
 
 from etr_nn.exact import from_z3
 from etr_nn.instance import Instance

@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 import flint
-import z3
+from etr_nn.z3lib import z3
 
 from etr_nn import backends
 from etr_nn.certify import certify

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-import z3  # noqa: E402
+from etr_nn.z3lib import z3  # noqa: E402
 
 from etr_nn import backends
 from etr_nn.certify import certify

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-import z3
+from etr_nn.z3lib import z3
 
 from etr_nn.exact import from_z3
 from etr_nn.search.patterns import Row
