@@ -80,6 +80,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     instance = instances.load(args.file)
     if refutation.is_certificate(args.solution):
         return verify_refutation(instance, args)
+    from etr_nn.gadgets import proof  # a claim proof (`gadget check --certificate`)
+    if proof.is_proof(args.solution):
+        return proof.run_verify(instance, args.file, args.solution)
     claimed = solutions.load(args.solution)
     if claimed.status != "sat" or claimed.network is None:
         print(f"{args.solution}: status {claimed.status!r} carries no network to verify")
@@ -156,8 +159,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     p.set_defaults(run=cmd_solve)
 
-    p = commands.add_parser("verify", help="check a solution file (or a refutation certificate) against an "
-                            "instance, exactly")
+    p = commands.add_parser("verify", help="check a solution file (or a refutation certificate, or a claim "
+                            "proof) against an instance, exactly")
     p.add_argument("file")
     p.add_argument("solution")
     p.set_defaults(run=cmd_verify)
