@@ -76,8 +76,7 @@ from etr_nn.instance import Instance
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.kinks import Covering
 from etr_nn.search.lp import check_motzkin, motzkin, rational, to_z3
-from etr_nn.search.patterns import (Layout, Points, Row, Sign, Trie, children, pattern_rows, point_rows,
-                                    sign_choices)
+from etr_nn.search.patterns import Layout, Points, Row, Sign, Trie, children, point_rows, sign_choices
 from etr_nn.search.rankone import RankOne
 
 FORMAT = "etr-nn/claim-proof/1"
@@ -127,6 +126,7 @@ class Setting:
     index: dict[tuple[Fraction, ...], int]  # claim point → point index
     layout: Layout
     linear_output: int | None  # a linear claim over this one output: ¬claim joins its rows
+    memo: dict[Any, list[Row]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, instance: Instance, claim: Claim) -> Setting:
@@ -143,6 +143,14 @@ class Setting:
     def cut(self, order: tuple[int, ...]) -> int:
         """The depth index at which every claim point is decided."""
         return max(order.index(p) for p in self.index.values())
+
+    def point_rows(self, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...], o: int) -> list[Row]:
+        """etr_nn.search.patterns.point_rows for output o (memoised: proofs ask for the same often)."""
+        key = (tuple(s[o] for s in signs), p, bits, o)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = point_rows(self.points, self.layout, signs, p, bits, (o,))
+        return hit
 
     def claim_rows(self, order: tuple[int, ...], prefixes: Prefixes) -> list[Row]:
         """¬claim as rows, one per case (ℓ ≠ 0: ℓ > 0 and ℓ < 0), for a linear claim over one
@@ -172,7 +180,9 @@ class Setting:
     def systems(self, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes,
                 o: int) -> list[list[Row]]:
         """The row systems a Farkas entry for output o must refute: one, or one per case of ¬claim."""
-        rows = pattern_rows(self.points, signs, order, prefixes, (o,))
+        rows = []
+        for t in range(len(prefixes[0])):
+            rows += self.point_rows(signs, order[t], tuple(b[t] for b in prefixes), o)
         if o == self.linear_output and len(prefixes[0]) > self.cut(order):
             return [rows + [row] for row in self.claim_rows(order, prefixes)]
         return [rows]

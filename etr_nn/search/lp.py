@@ -14,6 +14,7 @@ infeasible iff there are y with y_r ≥ 0 on the ≥ and > rows, Σ_r y_r·a_r =
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Sequence
 
@@ -85,23 +86,87 @@ def check_farkas(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
 
 def motzkin(rows: Sequence[Row]) -> list[Fraction] | None:
     """Multipliers proving rows with =, ≥ and > infeasible (module docstring), normalised to
-    Σ y_r·b_r + Σ_{r strict} y_r = 1 with Σ y_r·b_r ≥ 0; None when the rows are feasible."""
-    y = [z3.Real(f"y{r}") for r in range(len(rows))]
-    solver = z3.SolverFor("QF_LRA")
-    columns: dict[int, list[z3.ArithRef]] = {}
+    Σ y_r·b_r + Σ_{r strict} y_r = 1 with Σ y_r·b_r ≥ 0; None when the rows are feasible.
+    The LP goes to Z3 as SMT-LIB text, and its model comes back as text (through the Python
+    API, term by term, it costs ten times more)."""
+    lines = [f"(declare-fun y{r} () Real)" for r in range(len(rows))]
+    lines += [f"(assert (>= y{r} 0))" for r, row in enumerate(rows) if row.rel != "="]
+    columns: dict[int, list[str]] = {}
+    bound = []
     for r, row in enumerate(rows):
-        if row.rel != "=":
-            solver.add(y[r] >= 0)
-        for v, a in row.coeffs:
-            columns.setdefault(v, []).append(rational(a) * y[r])
-    solver.add(*[z3.Sum(*terms) == 0 for terms in columns.values()])
-    bound = z3.Sum(*[rational(row.rhs) * y[r] for r, row in enumerate(rows) if row.rhs] or [z3.RealVal(0)])
-    strict = [y[r] for r, row in enumerate(rows) if row.rel == ">"]
-    solver.add(bound >= 0, z3.Sum(bound, *strict) == 1)
+        coeffs, rhs = _texts(row)
+        for v, a in coeffs:
+            columns.setdefault(v, []).append(f"(* {a} y{r})")
+        if rhs is not None:
+            bound.append(f"(* {rhs} y{r})")
+    lines += [f"(assert (= (+ 0 {' '.join(terms)}) 0))" for terms in columns.values()]
+    total = " ".join(bound)
+    strict = " ".join(f"y{r}" for r, row in enumerate(rows) if row.rel == ">")
+    lines += [f"(assert (>= (+ 0 {total}) 0))", f"(assert (= (+ 0 {total} {strict}) 1))"]
+    solver = z3.SolverFor("QF_LRA")
+    solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
         return None
-    model = solver.model()
-    return [from_z3(model.eval(v, model_completion=True)) for v in y]  # type: ignore[misc]
+    return _model_values(solver.model().sexpr(), len(rows))
+
+
+_TEXTS: dict[int, tuple[Row, list[tuple[int, str]], str | None]] = {}
+
+
+def _texts(row: Row) -> tuple[list[tuple[int, str]], str | None]:
+    """The row's nonzero coefficients and right-hand side (None if 0) as SMT-LIB terms; kept per
+    row object (callers pass the same rows again and again; the entry holds the row, so its id
+    stays its own)."""
+    hit = _TEXTS.get(id(row))
+    if hit is None or hit[0] is not row:
+        if len(_TEXTS) > 200_000:
+            _TEXTS.clear()
+        hit = _TEXTS[id(row)] = (row, [(v, _smt(a)) for v, a in row.coeffs if a], _smt(row.rhs) if row.rhs else None)
+    return hit[1], hit[2]
+
+
+_SEXPR = re.compile(r"[()]|[^\s()]+")
+
+
+def _model_values(text: str, size: int) -> list[Fraction]:
+    """The values of y0 … y{size−1} in a Z3 model printed as SMT-LIB (absent ones are 0)."""
+    y = [Fraction(0)] * size
+    for chunk in text.split("(define-fun ")[1:]:  # "yR () Real VALUE)"
+        name, _, rest = chunk.partition(" () Real")
+        value = rest.strip()[:-1].strip()
+        if value != "0.0":
+            y[int(name[1:])] = _term(_SEXPR.findall(value), 0)[0]
+    return y
+
+
+def _term(tokens: list[str], i: int) -> tuple[Fraction, int]:
+    """A rational term (numerals, -, /, +, *) starting at tokens[i], and the index after it."""
+    if tokens[i] != "(":
+        return Fraction(tokens[i]), i + 1
+    op, i = tokens[i + 1], i + 2
+    args = []
+    while tokens[i] != ")":
+        value, i = _term(tokens, i)
+        args.append(value)
+    if op == "-":
+        result = -args[0] if len(args) == 1 else args[0] - sum(args[1:])
+    elif op == "/":
+        result = args[0] / args[1]
+    elif op == "+":
+        result = sum(args, Fraction(0))
+    elif op == "*":
+        result = Fraction(1)
+        for a in args:
+            result *= a
+    else:
+        raise ValueError(f"unexpected operator {op!r} in a Z3 model")
+    return result, i + 1
+
+
+def _smt(value: Fraction) -> str:
+    """A rational as an SMT-LIB real term."""
+    text = f"{abs(value.numerator)}.0" if value.denominator == 1 else f"(/ {abs(value.numerator)}.0 {value.denominator}.0)"
+    return f"(- {text})" if value < 0 else text
 
 
 def check_motzkin(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
