@@ -336,6 +336,13 @@ def test_certificate_usage_errors(claims: list[str], tmp_path: Path, capsys: pyt
     assert "--certificate" in capsys.readouterr().err and not cert.exists()
 
 
+def test_certificate_not_written_over_the_instance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inst = _instance(tmp_path, TWO, TWO_DATA)
+    before = inst.read_text()
+    assert main(["gadget", "check", str(inst), "--claim", "f1(5) = 3", "--certificate", str(inst)]) == 2
+    assert "is the instance file" in capsys.readouterr().err and inst.read_text() == before
+
+
 def test_no_recording_without_certificate() -> None:
     """The search records nothing (and computes no multipliers) unless a proof is asked for."""
     instance = instances.loads(json.dumps({"format": "etr-nn/instance/1", "name": "two", "network": TWO,

@@ -52,7 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for c in claims:
         checker.check_against(c, s.inputs, s.hidden, s.outputs)
     if args.certificate is not None:
-        _certificate_usage(instance, claims)
+        _certificate_usage(instance, claims, args.certificate, args.instance)
     report = checker.check(instance, claims, timeout=args.timeout, proof=args.certificate is not None)
     for r in report.results:
         print(f"{r.verdict.upper()}: {r.claim.text}  ({r.seconds:.2f} s; {r.reason})")
@@ -72,10 +72,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.proved else 1
 
 
-def _certificate_usage(instance: Any, claims: list[Any]) -> None:
-    """InputError unless --certificate can be honoured: one claim, one the pattern search proves."""
+def _certificate_usage(instance: Any, claims: list[Any], path: str, instance_path: str) -> None:
+    """InputError unless --certificate can be honoured: one claim, one the pattern search proves,
+    and not written over the instance."""
     from etr_nn.gadgets.proof import eligible
 
+    if Path(path).resolve() == Path(instance_path).resolve():
+        raise InputError(f"--certificate: {path} is the instance file")
     if len(claims) != 1:
         raise InputError("--certificate: one --claim per certificate (run `gadget check` once per claim)")
     why = eligible(instance, claims[0])

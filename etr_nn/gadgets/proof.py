@@ -12,7 +12,8 @@ The file (JSON)::
     {"format": "etr-nn/claim-proof/1",
      "claim": "f1(5) = 3",                       # the claim text, parsed again by the verifier
      "instance": {"name": "ex", "sha256": "…"},  # fingerprint of the instance's content (not its name)
-     "reduction": {...},                         # for information only: the verifier re-derives it
+     "reduction": {"outputs": [0, 1], "p0": ["0"], "G": [["1"]],
+                   "points": [["0"], ..., ["5"]], "data_points": 6},  # information only: re-derived
      "order": [2, 0, 1, ...],                    # the order the points are decided in
      "rule": "...",                              # the enumeration rule, in words
      "tasks": [{"signs": [[-1, -1], [-1, 1]], "tree": ".kk.f.rr..n"}, ...],
