@@ -69,6 +69,11 @@ def test_motzkin_needs_a_positive_multiplier_on_a_strict_row() -> None:
     # Σ y·b < 0 is never a proof; a negative multiplier on an inequality neither
     assert check_motzkin([Row(((X, Fraction(1)),), ">", Fraction(1))], [Fraction(0)]) is not None
     assert "negative multiplier" in (check_motzkin(strict, [Fraction(-1), Fraction(-1)]) or "")
+    # rows without unknowns: 0 > 0, 0 ≥ 1, 0 = 1 are refuted on their own; 0 = 0, 0 > −1 are not
+    for rel, rhs, refuted in [(">", 0, True), (">=", 1, True), ("=", 1, True), ("=", 0, False), (">", -1, False)]:
+        row = [Row((), rel, Fraction(rhs))]  # type: ignore[arg-type]
+        y = motzkin(row)
+        assert (y is not None) == refuted and (y is None or check_motzkin(row, y) is None)
     # plain Farkas still works: x ≥ 1 ∧ −x ≥ 0
     farkas = [Row(((X, Fraction(1)),), ">=", Fraction(1)), Row(((X, Fraction(-1)),), ">=", Fraction(0))]
     y = motzkin(farkas)
