@@ -403,7 +403,7 @@ def verify(instance: Instance, path: str | Path, leaf_seconds: float = LEAF_SECO
 
 
 def _label(signs: tuple[Sign, ...], prefixes: Prefixes) -> str:
-    return f"signs {[list(s) for s in signs]}, bits {['' .join(map(str, b)) for b in prefixes]}"
+    return f"signs {[list(s) for s in signs]}, bits {[''.join(map(str, b)) for b in prefixes]}"
 
 
 class _Walk:
