@@ -177,6 +177,8 @@ def check_motzkin(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
     bound = Fraction(0)
     strict = False
     for row, yr in zip(rows, y):
+        if not yr:
+            continue  # most multipliers are 0 (a vertex of the LP)
         if row.rel != "=" and yr < 0:
             return "a negative multiplier on an inequality"
         strict = strict or (row.rel == ">" and yr > 0)
