@@ -60,8 +60,9 @@ Cost (CPU seconds, one process, on a loaded 2-core machine): recording is free b
 Farkas entries, one exact LP each (twice for ¬(=)), about 4 ms apiece (Z3, the LP as text).
 Library gadgets, check with proof / without / verify: variable 0.1–0.2 s / < 0.1 s / < 0.1 s
 (2–8 KB); link (X·Y = 1) 1.7 s / 1.4 s / 0.7 s (15 KB; 72 full patterns re-decided by Z3);
-copy 12 s / 1 s / 3 s (380 KB; 1,607 Farkas entries); addition: ~167,000 Farkas entries, see
-the slow test `tests/test_claim_proofs.py::test_plane_gadget_relations_round_trip`.
+copy 12 s / 1 s / 3 s (380 KB; 1,607 Farkas entries). addition (6 ReLUs, ~167,000 partial
+patterns refuted by the simplex, each a Farkas entry with two cases): not finished after 47
+CPU minutes and 1.9 GB of memory (155 s without proof); its round trip is a slow test.
 """
 
 from __future__ import annotations
