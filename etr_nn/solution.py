@@ -56,7 +56,11 @@ class Solution:
 
 def load(path: str | Path) -> Solution:
     """Read a solution file; every problem raises InputError naming the file and field."""
-    doc = load_json(path, "solution file")
+    return from_document(load_json(path, "solution file"), str(path))
+
+
+def from_document(doc: Any, path: str) -> Solution:
+    """A solution from its parsed JSON; every problem raises InputError naming `path` and the field."""
     if not isinstance(doc, dict) or doc.get("format", FORMAT) != FORMAT:
         raise InputError(f"{path}: not an {FORMAT} document")
     status = doc.get("status")

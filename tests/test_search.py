@@ -145,17 +145,46 @@ def test_farkas_certificates_verify_and_corruption_is_rejected(tmp_path) -> None
     path = tmp_path / "xor.cert"
     solution = search(inst, workers=1, certificate=path)
     assert solution.status == "unsat"
-    problems, linear, nonlinear = certificate.check(inst, path)
-    assert problems == [] and linear > 0 and nonlinear == 0
     doc = json.loads(path.read_text())
+    problems, linear, nonlinear = certificate.check(inst, doc, "xor.cert")
+    assert problems == [] and linear > 0 and nonlinear == 0
     entry = next(e for e in doc["refuted"] if any(F(v) for v in e["farkas"]))
     t = next(t for t, v in enumerate(entry["farkas"]) if F(v))
     entry["farkas"][t] = str(-2 * F(entry["farkas"][t]) - 1)
-    path.write_text(json.dumps(doc))
-    assert certificate.check(inst, path)[0]
+    assert certificate.check(inst, doc, "xor.cert")[0]
     doc["refuted"].remove(entry)
-    path.write_text(json.dumps(doc))
-    assert any("neither refuted nor decided" in p for p in certificate.check(inst, path)[0])
+    assert any("neither refuted nor decided" in p or "do not cover" in p
+               for p in certificate.check(inst, doc, "xor.cert")[0])
+
+
+def _forged(inst: Instance) -> dict:
+    """A certificate that declares every full pattern refuted by "the nonlinear backend"."""
+    from etr_nn.search.patterns import Trie, children, point_order, sign_choices
+
+    order = point_order(inst)
+    trie, leaves = Trie(inst.points, order), []
+    for signs in sign_choices(inst.shape.hidden, inst.shape.outputs):
+        stack = [tuple(() for _ in signs)]
+        while stack:
+            prefixes = stack.pop()
+            if len(prefixes[0]) == inst.n:
+                leaves.append({"signs": [list(s) for s in signs], "bits": ["".join(map(str, b)) for b in prefixes],
+                               "decided_by": "nonlinear backend: cad+z3 (unsat)"})
+            else:
+                stack += [tuple(p + (b,) for p, b in zip(prefixes, bits)) for bits in children(signs, prefixes, trie)]
+    return certificate.build(inst, order, [], leaves)
+
+
+def test_forged_nonlinear_refutations_are_re_decided_and_rejected() -> None:
+    """Every full pattern declared "nonlinear" with no proof: one output is refused outright (its
+    full patterns are linear: Farkas is required); two outputs are re-decided by Z3, and a sat
+    instance's own pattern comes out sat."""
+    one = instance(*XOR, hidden=2)  # sat
+    problems = certificate.check(one, _forged(one), "forged")[0]
+    assert problems and all("needs a Farkas certificate" in p for p in problems)
+    two, _ = planted(Shape(1, 2, 2), 5, seed=3)
+    problems = certificate.check(two, _forged(two), "forged")[0]
+    assert any("re-decides it sat" in p for p in problems)
 
 
 def test_farkas_on_a_small_system() -> None:

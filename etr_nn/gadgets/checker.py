@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import flint
 
@@ -57,6 +57,7 @@ class ClaimResult:
     counterexample: Network | None = None
     value: Number | None = None  # lhs − rhs on the counterexample
     seconds: float = 0.0
+    proof: dict[str, Any] | None = None  # "proved" by the pattern search with proof=True: etr_nn.gadgets.proof
 
 
 @dataclass
@@ -110,7 +111,7 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
 
 
 def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
-                timeout: float | None = None) -> ClaimResult:
+                timeout: float | None = None, proof: bool = False) -> ClaimResult:
     """Prove the claim for every zero-error fit, or refute it with a certified network.
 
     A claim over outputs only, on a zero-error instance with real weights, is checked
@@ -122,7 +123,7 @@ def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
     if not claim.symbols() and claim.holds(lambda symbol: Fraction(0)):
         return ClaimResult(claim, "proved", "a true relation between constants", seconds=time.monotonic() - start)
     if not claim.mentions_weights and instance.max_error == 0 and instance.weights is None:
-        return _by_patterns(instance, claim, backend, timeout, start)
+        return _by_patterns(instance, claim, backend, timeout, start, proof)
     engine = backends.get(backend)
     (case,) = encode(instance, normalise=False)
     answer = engine.check(negated_system(instance, case, claim), timeout)
@@ -150,8 +151,8 @@ def _refuted(instance: Instance, claim: Claim, network: Network, reason: str, st
 
 
 def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float | None,
-                 start: float) -> ClaimResult:
-    tally = patterns.check(instance, claim, timeout, backend)
+                 start: float, proof: bool = False) -> ClaimResult:
+    tally = patterns.check(instance, claim, timeout, backend, proof=proof)
     r = tally.reduction
     where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
              f"{len(r.G)} input coordinate(s) (affine hull of data and probes)")
@@ -169,7 +170,7 @@ def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float 
     if tally.open:
         return ClaimResult(claim, "unknown", f"{counts}; open: " + "; ".join(tally.open[:3]), seconds=seconds)
     return ClaimResult(claim, "proved", f"every activation pattern of data and probes refuted over {tally.tasks} "
-                       f"output orthant choices on {where}: {counts}", seconds=seconds)
+                       f"output orthant choices on {where}: {counts}", seconds=seconds, proof=tally.proof)
 
 
 def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = None,
@@ -219,14 +220,15 @@ def held_fits(instance: Instance, found: Sequence[Network | None], seconds: floa
 
 
 def check(instance: Instance, claims: list[Claim], backend: str = "z3", timeout: float | None = None,
-          fits: bool = True) -> Report:
+          fits: bool = True, proof: bool = False) -> Report:
     """Check every claim (each with the full timeout); with fits=True also decide whether any fit
-    exists. Every "proved" passes the last gate (`gated`) against the certified fits held: fits
-    from the float guide (found without the search), the witness that fits exist, and the
-    counterexamples to the other claims."""
+    exists; with proof=True each claim the pattern search proves carries its proof
+    (etr_nn.gadgets.proof). Every "proved" passes the last gate (`gated`) against the certified
+    fits held: fits from the float guide (found without the search), the witness that fits
+    exist, and the counterexamples to the other claims."""
     held = held_fits(instance, [])
     witness = fits_exist(instance, backend, timeout, held) if fits else None
-    results = [check_claim(instance, c, backend, timeout) for c in claims]
+    results = [check_claim(instance, c, backend, timeout, proof) for c in claims]
     held += [n for n in [witness.network if witness else None] + [r.counterexample for r in results]
              if n is not None and n not in held]
     return Report([gated(r, held) for r in results], witness)

@@ -1,7 +1,9 @@
 """Command-line subcommands for gadgets and the reduction (registered by etr_nn.cli):
 
-  etr-nn gadget check INSTANCE --claim "CLAIM" [--claim ...] [--timeout S]
-      exit 0 every claim proved, 1 one refuted or unknown, 2 bad input
+  etr-nn gadget check INSTANCE --claim "CLAIM" [--claim ...] [--timeout S] [--certificate CERT]
+      exit 0 every claim proved, 1 one refuted or unknown, 2 bad input; with --certificate (one
+      --claim only: several are refused, exit 2) a proof the pattern search proved is written to
+      CERT (etr_nn.gadgets.proof), for `etr-nn verify INSTANCE CERT`
   etr-nn reduce FORMULA -o INSTANCE
   etr-nn lift FORMULA INSTANCE -o SOLUTION [--values x=1/2,y=sqrt(2)/2]
       exit 0 written (certified), 1 the formula has no solution (or undecided), 2 bad input
@@ -50,7 +52,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     s = instance.shape
     for c in claims:
         checker.check_against(c, s.inputs, s.hidden, s.outputs)
-    report = checker.check(instance, claims, timeout=args.timeout)
+    if args.certificate is not None:
+        _certificate_usage(instance, claims, args.certificate, args.instance)
+    report = checker.check(instance, claims, timeout=args.timeout, proof=args.certificate is not None)
     for r in report.results:
         print(f"{r.verdict.upper()}: {r.claim.text}  ({r.seconds:.2f} s; {r.reason})")
         if r.counterexample is not None:
@@ -58,6 +62,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print("  counterexample: a zero-error fit (certified exactly) violating the claim:")
             print("\n".join("  " + line for line in _format_network(r.counterexample)))
             print(f"  on it, lhs − rhs = {r.value} ≈ {approx_str(r.value, 12)}")
+        if args.certificate is not None:
+            _write_proof(r, args.certificate)
     fits = report.fits
     if fits is not None:
         print(f"fits exist: {fits.status} ({fits.rests_on})")
@@ -79,6 +85,31 @@ def check_stopped(args: argparse.Namespace) -> int:
     for claim in args.claim:
         print(f"UNKNOWN: {claim}  (time limit of {args.timeout:g} s per claim reached: the check was stopped)")
     return 1
+
+
+def _certificate_usage(instance: Any, claims: list[Any], path: str, instance_path: str) -> None:
+    """InputError unless --certificate can be honoured: one claim, one the pattern search proves,
+    and not written over the instance."""
+    from etr_nn.gadgets.proof import eligible
+
+    check_output(path, [instance_path])
+    if len(claims) != 1:
+        raise InputError("--certificate: one --claim per certificate (run `gadget check` once per claim)")
+    why = eligible(instance, claims[0])
+    if why is not None:
+        raise InputError(f"--certificate: no proof can be written: {why}")
+
+
+def _write_proof(result: Any, path: str) -> None:
+    from etr_nn.gadgets.proof import write
+
+    if result.verdict != "proved" or result.proof is None:
+        print(f"no certificate written: the claim is {result.verdict}, not proved")
+        return
+    write(result.proof, path)
+    c = result.proof["counts"]
+    print(f"proof written to {path} ({sum(c.values())} refuted patterns: {c['farkas']} Farkas, {c['kinks']} kink "
+          f"covering, {c['rank_one']} rank-one, {c['nonlinear']} full); check it with `etr-nn verify`")
 
 
 def cmd_reduce(args: argparse.Namespace) -> int:
@@ -183,6 +214,8 @@ def register(commands: Any) -> None:
     q.add_argument("instance")
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
     q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim")
+    q.add_argument("--certificate", metavar="CERT", help="write a checkable proof of the (one) claim here "
+                   "when the pattern search proves it (for `etr-nn verify INSTANCE CERT`)")
     q.set_defaults(run=cmd_check, limit=check_limit, stopped=check_stopped)
 
     p = commands.add_parser("reduce", help="the training instance of an ETR-INV formula")

@@ -74,6 +74,7 @@ class Tally:
     tasks: int = 0
     linear: bool = False  # ¬claim went into the simplex (a linear claim over one output)
     reduction: Reduction | None = None
+    proof: dict[str, Any] | None = None  # with check(..., proof=True) and every pattern refuted: etr_nn.gadgets.proof
 
 
 def evaluate(claim: Claim, value: Callable[[Symbol], Any], const: Callable[[Fraction], Any]) -> Any:
@@ -114,6 +115,7 @@ class ClaimSearch(Search):
         self.tally = Tally()
         self.current: list[tuple[int, ...]] = []
         self.covering = Covering(points, data.labels, order)
+        self.recorder: Any = None  # an etr_nn.gadgets.proof.Recorder when a proof is asked for
 
     def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
         self.current = path
@@ -152,8 +154,13 @@ class ClaimSearch(Search):
             o = self.covering.feasible(self.signs, prefixes)
             if o is not None:
                 self.tally.kink_refuted += 1
+                if self.recorder is not None:
+                    self.recorder.note("kinks", o, prefixes)
                 return "kinks", o
-        return super()._status(prefixes, path)
+        status, o = super()._status(prefixes, path)
+        if self.recorder is not None:
+            self.recorder.note(status, o, prefixes)
+        return status, o
 
     def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.tally.lp_refuted += 1
@@ -295,16 +302,23 @@ def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
 
 
 def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
-          ordering: Ordering | None = None) -> Tally:
-    """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants."""
+          ordering: Ordering | None = None, proof: bool = False) -> Tally:
+    """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
+    `proof`, record a checkable proof (etr_nn.gadgets.proof; Farkas multipliers cost an LP each)
+    and put it in the tally when every pattern is refuted."""
     r = reduction(instance, claim)
     data, renamed = r.instance(instance), r.claim(claim)
     deadline = None if timeout is None else time.time() + timeout
     search = ClaimSearch(data, renamed, deadline, nonlinear, ordering)
+    if proof:
+        from etr_nn.gadgets.proof import Recorder, Setting
+        search.recorder = Recorder(Setting.of(instance, claim), search.order)
     tasks: list[tuple[Sign, ...]] = sign_choices(data.shape.hidden, data.shape.outputs)
     search.tally.tasks, search.tally.reduction = len(tasks), r
     search.tally.linear = search.linear_output is not None
     for task in tasks:
+        if search.recorder is not None:
+            search.recorder.begin(task)
         outcome = search.run(task)
         search.tally.open += outcome.open  # the engine's own open ends (time limit, simplex unknown)
         if "time limit reached" in outcome.open:
@@ -312,4 +326,7 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
         if search.tally.counterexample is not None:
             search.tally.counterexample = r.network(instance, search.tally.counterexample)
             break
-    return search.tally
+    t = search.tally
+    if search.recorder is not None and t.counterexample is None and not t.open and not search.recorder.problems:
+        t.proof = search.recorder.document(instance, claim)
+    return t

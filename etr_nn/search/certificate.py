@@ -5,11 +5,14 @@ Format "etr-nn/refutation/1" (JSON): the instance name, the point order, and
   first points of the order, "output": o, "farkas": multipliers, one per row of
   etr_nn.search.patterns.pattern_rows for output o} whose linear system is infeasible;
 - "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: cad+z3 (…)"}
-  whose rank-one system a nonlinear backend refuted (trusted, not re-checked here);
+  whose rank-one system a nonlinear backend refuted; there is no certificate to read for
+  them, so `check` re-decides each one itself (Z3 on `leaf_constraints`, unsat required)
+  and refuses them with one output, where a full pattern is linear and needs Farkas;
 - "rule": the enumeration rule (patterns.py) that makes these patterns exhaustive.
 `check` re-derives the search tree from the rule (dichotomies recomputed exactly), checks
-that every branch ends in a listed pattern, and re-checks every Farkas certificate in
-rational arithmetic.
+that every branch ends in a listed pattern (the walk is bounded by the entries: a
+certificate that leaves a subtree uncovered is rejected, not explored), and re-checks
+every Farkas certificate in rational arithmetic.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from etr_nn.errors import InputError
 from etr_nn.exact import parse_rational
 from etr_nn.files import load_json
 from etr_nn.instance import Instance
-from etr_nn.search.lp import check_farkas
-from etr_nn.search.patterns import Points, Sign, Trie, children, pattern_rows, sign_choices
+from etr_nn.search.lp import check_farkas, to_z3
+from etr_nn.search.patterns import Layout, Points, Sign, Trie, children, pattern_rows, point_rows, sign_choices
+from etr_nn.z3lib import z3
 
 FORMAT = "etr-nn/refutation/1"
 RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants of the output columns); points decided in 'order'; "
@@ -32,6 +36,8 @@ RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants o
         "non-decreasing in j (lexicographic)")
 
 Key = tuple[tuple[Sign, ...], tuple[str, ...]]
+Prefixes = tuple[tuple[int, ...], ...]
+LEAF_SECONDS = 120.0  # Z3's time for re-deciding one full pattern
 
 
 def build(instance: Instance, order: tuple[int, ...], refuted: list[dict[str, Any]],
@@ -49,29 +55,34 @@ def is_certificate(path: str | Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") == FORMAT
 
 
-def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
-    """Problems with the certificate (empty: valid), #Farkas certificates, #nonlinear leaves."""
-    doc = load_json(path, "certificate")
+def check(instance: Instance, doc: Any, source: str, leaf_seconds: float = LEAF_SECONDS) -> tuple[list[str], int, int]:
+    """Problems with the certificate `doc` read from `source` (empty: valid), #Farkas
+    certificates, #full patterns re-decided."""
     try:
         order = tuple(_integer(p) for p in doc["order"])
         refuted = {_key(entry): (_integer(entry["output"]), [_rational(v) for v in entry["farkas"]])
                    for entry in doc["refuted"]}
         nonlinear = {_key(entry) for entry in doc["nonlinear"]}
         hidden = _integer(doc.get("hidden", instance.shape.hidden))
-    except (KeyError, TypeError, ValueError) as error:
-        raise InputError(f"{path}: not a readable {FORMAT} certificate ({error})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise InputError(f"{source}: not a readable {FORMAT} certificate ({error})") from None
     if sorted(order) != list(range(instance.n)):
-        return [f"{path}: order is not a permutation of the {instance.n} points"], 0, 0
+        return [f"{source}: order is not a permutation of the {instance.n} points"], 0, 0
     if hidden != instance.shape.hidden:
-        return [f"{path}: certificate for {hidden} hidden neurons, the instance has {instance.shape.hidden}"], 0, 0
+        return [f"{source}: certificate for {hidden} hidden neurons, the instance has {instance.shape.hidden}"], 0, 0
     problems: list[str] = []
     trie = Trie(instance.points, order)
     points = Points.of(instance)
+    layout = Layout(instance.shape.inputs, instance.shape.hidden, instance.shape.outputs)
     used_farkas: set[Key] = set()
     used_nonlinear: set[Key] = set()
+    budget = (len(refuted) + len(nonlinear) + 1) * (instance.n + 1)  # nodes of a tree with these leaves
     for signs in sign_choices(instance.shape.hidden, instance.shape.outputs):
-        stack: list[tuple[tuple[int, ...], ...]] = [tuple(() for _ in signs)]
-        while stack:
+        stack: list[Prefixes] = [tuple(() for _ in signs)]
+        while stack and len(problems) <= 20:
+            budget -= 1
+            if budget < 0:
+                return problems + [f"{source}: the listed patterns do not cover the search tree"], 0, 0
             prefixes = stack.pop()
             key = (signs, tuple("".join(map(str, b)) for b in prefixes))
             if key in refuted:
@@ -85,15 +96,45 @@ def check(instance: Instance, path: str | Path) -> tuple[list[str], int, int]:
                     problems.append(f"pattern {key}: {problem}")
                 continue
             if len(prefixes[0]) == instance.n:
-                if key in nonlinear:
-                    used_nonlinear.add(key)
-                else:
+                if key not in nonlinear:
                     problems.append(f"full pattern {key} is neither refuted nor decided")
+                elif instance.shape.outputs == 1:
+                    problems.append(f"full pattern {key}: with one output it is linear and needs a Farkas certificate")
+                elif (answer := decide(leaf_constraints(points, layout, order, signs, prefixes)[0], leaf_seconds)) != "unsat":
+                    problems.append(f"full pattern {key} listed as refuted: Z3 re-decides it {answer}")
+                else:
+                    used_nonlinear.add(key)
                 continue
             stack += [tuple(p + (b,) for p, b in zip(prefixes, bits)) for bits in children(signs, prefixes, trie)]
-        if len(problems) > 20:
-            break
     return problems, len(used_farkas), len(used_nonlinear)
+
+
+def leaf_constraints(points: Points, layout: Layout, order: tuple[int, ...], signs: tuple[Sign, ...],
+                     prefixes: Prefixes) -> tuple[list[z3.BoolRef], list[z3.ArithRef]]:
+    """A full pattern's exact system over the unknowns z = (u, c) of `layout` (fact 4): every
+    output's rows and rank one — each neuron's 2×2 minors of (u_jo_t)_{o,t} vanish, so
+    u_jo = A[o, j]·v_j. Its solutions are the fits with this (closed) pattern; with the
+    unknowns z."""
+    L = layout
+    z = [z3.Real(f"z{v}") for v in range(L.size)]
+    parts = []
+    for t, p in enumerate(order):
+        parts += [to_z3(row, z) for row in point_rows(points, L, signs, p, tuple(b[t] for b in prefixes))]
+    for j in range(L.k):
+        for o in range(L.m):
+            for o2 in range(o + 1, L.m):
+                for t in range(L.d + 1):
+                    for t2 in range(t + 1, L.d + 1):
+                        parts.append(z[L.u(j, o, t)] * z[L.u(j, o2, t2)] - z[L.u(j, o, t2)] * z[L.u(j, o2, t)] == 0)
+    return parts, z
+
+
+def decide(parts: list[z3.BoolRef], seconds: float) -> str:
+    """Z3 on the constraints: "sat", "unsat" or "unknown" (past `seconds`)."""
+    solver = z3.Solver()
+    solver.set("timeout", max(1, int(seconds * 1000)))
+    solver.add(*parts)
+    return str(solver.check())
 
 
 def _key(entry: dict[str, Any]) -> Key:

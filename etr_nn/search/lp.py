@@ -4,10 +4,17 @@ A system of rows a_r·z (= or ≥) b_r is infeasible iff (Farkas) there are mult
 with y_r ≥ 0 on the ≥ rows, Σ_r y_r·a_r = 0 and Σ_r y_r·b_r > 0: any solution z would
 give 0 = Σ y_r a_r·z ≥ Σ y_r b_r > 0. `farkas` finds such y exactly (as an LP, solved by
 Z3 in rationals); `check_farkas` re-checks it in plain rational arithmetic.
+
+With strict rows a_r·z > b_r as well (Motzkin's transposition theorem) the system is
+infeasible iff there are y with y_r ≥ 0 on the ≥ and > rows, Σ_r y_r·a_r = 0 and either
+Σ_r y_r·b_r > 0, or Σ_r y_r·b_r = 0 and y_r > 0 on some strict row: a solution z would give
+0 = Σ y_r a_r·z ≥ Σ y_r b_r, strictly when a strict row has y_r > 0. `motzkin` and
+`check_motzkin` find and re-check such y.
 """
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Sequence
 
@@ -24,7 +31,9 @@ def rational(value: Fraction) -> z3.RatNumRef:
 def to_z3(row: Row, variables: Sequence[z3.ArithRef]) -> z3.BoolRef:
     terms = [variables[v] if a == 1 else rational(a) * variables[v] for v, a in row.coeffs]
     left = z3.Sum(*terms) if len(terms) > 1 else terms[0] if terms else z3.RealVal(0)
-    return left == rational(row.rhs) if row.rel == "=" else left >= rational(row.rhs)
+    if row.rel == "=":
+        return left == rational(row.rhs)
+    return left > rational(row.rhs) if row.rel == ">" else left >= rational(row.rhs)
 
 
 def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
@@ -72,4 +81,113 @@ def check_farkas(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
         return "the combination of the rows is not identically zero"
     if bound <= 0:
         return "the combination of the right-hand sides is not positive"
+    return None
+
+
+def motzkin(rows: Sequence[Row]) -> list[Fraction] | None:
+    """Multipliers proving rows with =, ≥ and > infeasible (module docstring), normalised to
+    Σ y_r·b_r + Σ_{r strict} y_r = 1 with Σ y_r·b_r ≥ 0; None when the rows are feasible.
+    The LP goes to Z3 as SMT-LIB text, and its model comes back as text (through the Python
+    API, term by term, it costs ten times more)."""
+    lines = [f"(declare-fun y{r} () Real)" for r in range(len(rows))]
+    lines += [f"(assert (>= y{r} 0))" for r, row in enumerate(rows) if row.rel != "="]
+    columns: dict[int, list[str]] = {}
+    bound = []
+    for r, row in enumerate(rows):
+        coeffs, rhs = _texts(row)
+        for v, a in coeffs:
+            columns.setdefault(v, []).append(f"(* {a} y{r})")
+        if rhs is not None:
+            bound.append(f"(* {rhs} y{r})")
+    lines += [f"(assert (= (+ 0 {' '.join(terms)}) 0))" for terms in columns.values()]
+    total = " ".join(bound)
+    strict = " ".join(f"y{r}" for r, row in enumerate(rows) if row.rel == ">")
+    lines += [f"(assert (>= (+ 0 {total}) 0))", f"(assert (= (+ 0 {total} {strict}) 1))"]
+    solver = z3.SolverFor("QF_LRA")
+    solver.from_string("\n".join(lines))
+    if solver.check() != z3.sat:
+        return None
+    return _model_values(solver.model().sexpr(), len(rows))
+
+
+_TEXTS: dict[int, tuple[Row, list[tuple[int, str]], str | None]] = {}
+
+
+def _texts(row: Row) -> tuple[list[tuple[int, str]], str | None]:
+    """The row's nonzero coefficients and right-hand side (None if 0) as SMT-LIB terms; kept per
+    row object (callers pass the same rows again and again; the entry holds the row, so its id
+    stays its own)."""
+    hit = _TEXTS.get(id(row))
+    if hit is None or hit[0] is not row:
+        if len(_TEXTS) > 200_000:
+            _TEXTS.clear()
+        hit = _TEXTS[id(row)] = (row, [(v, _smt(a)) for v, a in row.coeffs if a], _smt(row.rhs) if row.rhs else None)
+    return hit[1], hit[2]
+
+
+_SEXPR = re.compile(r"[()]|[^\s()]+")
+
+
+def _model_values(text: str, size: int) -> list[Fraction]:
+    """The values of y0 … y{size−1} in a Z3 model printed as SMT-LIB (absent ones are 0)."""
+    y = [Fraction(0)] * size
+    for chunk in text.split("(define-fun ")[1:]:  # "yR () Real VALUE)"
+        name, _, rest = chunk.partition(" () Real")
+        value = rest.strip()[:-1].strip()
+        if value != "0.0":
+            y[int(name[1:])] = _term(_SEXPR.findall(value), 0)[0]
+    return y
+
+
+def _term(tokens: list[str], i: int) -> tuple[Fraction, int]:
+    """A rational term (numerals, -, /, +, *) starting at tokens[i], and the index after it."""
+    if tokens[i] != "(":
+        return Fraction(tokens[i]), i + 1
+    op, i = tokens[i + 1], i + 2
+    args = []
+    while tokens[i] != ")":
+        value, i = _term(tokens, i)
+        args.append(value)
+    if op == "-":
+        result = -args[0] if len(args) == 1 else args[0] - sum(args[1:])
+    elif op == "/":
+        result = args[0] / args[1]
+    elif op == "+":
+        result = sum(args, Fraction(0))
+    elif op == "*":
+        result = Fraction(1)
+        for a in args:
+            result *= a
+    else:
+        raise ValueError(f"unexpected operator {op!r} in a Z3 model")
+    return result, i + 1
+
+
+def _smt(value: Fraction) -> str:
+    """A rational as an SMT-LIB real term."""
+    text = f"{abs(value.numerator)}.0" if value.denominator == 1 else f"(/ {abs(value.numerator)}.0 {value.denominator}.0)"
+    return f"(- {text})" if value < 0 else text
+
+
+def check_motzkin(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
+    """None if y proves the rows (=, ≥, >) infeasible, else what is wrong with it (exact)."""
+    if len(y) != len(rows):
+        return f"{len(y)} multipliers for {len(rows)} rows"
+    total: dict[int, Fraction] = {}
+    bound = Fraction(0)
+    strict = False
+    for row, yr in zip(rows, y):
+        if not yr:
+            continue  # most multipliers are 0 (a vertex of the LP)
+        if row.rel != "=" and yr < 0:
+            return "a negative multiplier on an inequality"
+        strict = strict or (row.rel == ">" and yr > 0)
+        for v, a in row.coeffs:
+            total[v] = total.get(v, Fraction(0)) + yr * a
+        bound += yr * row.rhs
+    if any(total.values()):
+        return "the combination of the rows is not identically zero"
+    if bound < 0 or (bound == 0 and not strict):
+        return ("the combination of the right-hand sides is negative" if bound < 0 else
+                "the combination of the right-hand sides is 0 and no strict row has a positive multiplier")
     return None

@@ -56,10 +56,11 @@ class Points:
 
 @dataclass(frozen=True)
 class Row:
-    """Σ coeffs[v]·z_v (= or ≥) rhs over the unknowns z of `Layout`."""
+    """Σ coeffs[v]·z_v (=, ≥ or >) rhs over the unknowns z of `Layout` (a pattern's rows are
+    = and ≥; a negated claim can add a strict one, etr_nn.gadgets.proof)."""
 
     coeffs: tuple[tuple[int, Fraction], ...]
-    rel: Literal["=", ">="]
+    rel: Literal["=", ">=", ">"]
     rhs: Fraction
 
 
