@@ -36,10 +36,10 @@ from etr_nn.certify import certify
 from etr_nn.encode.direct import Case, encode
 from etr_nn.exact import Number, to_fmpq
 from etr_nn.gadgets import patterns
-from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, check_against, lookup_in
+from etr_nn.gadgets.claims import Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.poly import And, Atom, Formula, Or, System, rebase
+from etr_nn.poly import NEGATION, And, Atom, Formula, Or, System, rebase
 from etr_nn.solution import Solution
 
 Verdict = Literal["proved", "refuted", "unknown"]

@@ -43,10 +43,10 @@ from etr_nn.z3lib import z3
 from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.exact import from_z3
-from etr_nn.gadgets.claims import NEGATION, Claim, Symbol, lookup_in
+from etr_nn.gadgets.claims import Claim, Symbol, lookup_in
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
-from etr_nn.poly import And, Atom, System
+from etr_nn.poly import HOLDS, NEGATION, And, Atom, System
 from etr_nn.search.dichotomies import basis, lifted
 from etr_nn.search.engine import LEAF_SECONDS, OutOfTime, Search
 from etr_nn.search.kinks import Covering
@@ -57,8 +57,6 @@ Prefixes = tuple[tuple[int, ...], ...]
 #: (points: data then probes, number of data points, claim point indices) → the order the
 #: search decides the points in (a permutation); default: claim points, then lexicographic.
 Ordering = Callable[[list[tuple[Fraction, ...]], int, tuple[int, ...]], tuple[int, ...]]
-_Z3_REL: dict[str, Callable[[Any], Any]] = {"=": lambda e: e == 0, "!=": lambda e: e != 0, "<": lambda e: e < 0,
-                                             "<=": lambda e: e <= 0, ">": lambda e: e > 0, ">=": lambda e: e >= 0}
 
 
 @dataclass
@@ -132,7 +130,7 @@ class ClaimSearch(Search):
             parts = [z3.And(*[to_z3(r, self.vars) for r in rows])]
             if claim_bits is not None:
                 bits_at = {self.order[s]: b for s, b in enumerate(claim_bits)}
-                parts.append(_Z3_REL[NEGATION[self.claim.rel]](self._linear_claim(bits_at)))
+                parts.append(HOLDS[NEGATION[self.claim.rel]](self._linear_claim(bits_at)))
             self.cache[key] = z3.And(*parts)
         return self.cache[key]
 
