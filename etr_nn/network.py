@@ -60,6 +60,17 @@ class Network:
         h = self.hidden(x)
         return tuple(dot(a, h) + co for a, co in zip(self.A, self.c))
 
+    def _repr_latex_(self) -> str:
+        """Jupyter's display: W, b, A, c as exact matrices (radicals where known)."""
+        from etr_nn.exact import to_latex
+
+        def matrix(rows: Sequence[Sequence[Number]]) -> str:
+            return r"\begin{pmatrix}" + r" \\ ".join(" & ".join(to_latex(v) for v in row) for row in rows) \
+                + r"\end{pmatrix}"
+        parts = [f"W = {matrix(self.W)}", f"b = {matrix([[v] for v in self.b])}",
+                 f"A = {matrix(self.A)}", f"c = {matrix([[v] for v in self.c])}"]
+        return "$" + r",\quad ".join(parts) + "$"
+
     def is_rational(self) -> bool:
         return all(isinstance(v, Fraction) for v in self.weights())
 

@@ -46,6 +46,19 @@ class Solution:
         doc.update(self.details)
         return doc
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter's display: the answer, what it rests on, and the exact weights."""
+        from etr_nn.exact import to_latex
+
+        lines = [f"**{self.instance}**: {self.status}" + (f" ({self.backend}, {self.seconds:.2f} s)" if self.backend else "")]
+        if self.network is not None:
+            lines.append("$$" + self.network._repr_latex_().strip("$") + "$$")
+        if self.error is not None:
+            lines.append(f"loss = ${to_latex(self.error)}$" + (", verified exactly" if self.verified else ""))
+        if self.rests_on:
+            lines.append(f"rests on: {self.rests_on}")
+        return "\n\n".join(lines)
+
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1)
 

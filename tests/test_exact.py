@@ -117,7 +117,8 @@ def test_json_round_trip():
 def test_sympy_conversions():
     for x in [Fraction(-7, 2), SQRT2, -SQRT2, SQRT2 + SQRT3, CBRT2]:
         assert from_sympy(to_sympy(x)) == x
-    assert to_sympy(-SQRT2) == sympy.CRootOf(t**2 - 2, 0)
+    assert to_sympy(-SQRT2) == -sympy.sqrt(2)  # a radical where the degree is 2
+    assert to_sympy(CBRT2) == sympy.CRootOf(t**3 - 2, 0)
     assert from_sympy(sympy.sqrt(2)) == SQRT2
     assert from_sympy(sympy.sqrt(2) + sympy.sqrt(3)) == SQRT2 + SQRT3
     assert from_sympy((1 + sympy.sqrt(5)) / 2) == PHI
@@ -237,3 +238,28 @@ def test_bisection_fallback_agrees(coeffs):
             assert len(ours) == len(fallback)
             for (a, b), (c, d) in zip(ours, fallback):
                 assert max(a, c) <= min(b, d) and f(max(a, c)) * f(min(b, d)) < 0
+
+
+def test_quadratic_irrationals_print_as_radicals_and_others_as_roots_with_intervals() -> None:
+    """Notebooks show √2/2 (checked exactly: the radical maps back to the same number), not
+    CRootOf; higher degrees show "root of … in [lo, hi] ≈ …" with short decimal ends."""
+    import sympy
+
+    from etr_nn.exact import parse_number, to_latex, to_sympy
+    from etr_nn.network import Network
+    from etr_nn.solution import Solution
+
+    half_sqrt2 = parse_number("sqrt(2)/2")
+    assert to_sympy(half_sqrt2) == sympy.sqrt(2) / 2
+    assert to_sympy(parse_number("root of t^2 - t - 1 in [1, 2]")) == (1 + sympy.sqrt(5)) / 2
+    assert to_sympy(parse_number("root of t^2 - t - 1 in [-1, 0]")) == (1 - sympy.sqrt(5)) / 2
+    assert half_sqrt2._repr_latex_() == r"$\frac{\sqrt{2}}{2}$"
+    cubic = parse_number("root of 4*t^3 - 308*t^2 + 7603*t - 60093 in [17, 18]")
+    assert isinstance(to_sympy(cubic), sympy.CRootOf)
+    assert to_latex(cubic) == (r"\text{root of } 4 t^{3} - 308 t^{2} + 7603 t - 60093 \text{ in } [17, 18]"
+                               r" \approx 17.3593377")
+    assert to_latex(Fraction(-7, 2)) == r"- \frac{7}{2}"
+    network = Network.build([[half_sqrt2]], [1], [[cubic]], ["1/3"])
+    assert r"\frac{\sqrt{2}}{2}" in network._repr_latex_() and "pmatrix" in network._repr_latex_()
+    shown = Solution("n", "sat", network, Fraction(0), True, "z3", 0.1, "certified")._repr_markdown_()
+    assert "**n**: sat" in shown and "$$W = " in shown and "verified exactly" in shown

@@ -1,7 +1,7 @@
 """Exact real algebraic numbers: ``Number = Fraction | RealAlgebraic``."""
 
 from .algebraic import Number, RealAlgebraic, approx_str, from_fmpq, real_roots, sign, to_fmpq
-from .convert import from_json, from_sympy, from_z3, to_json, to_sympy
+from .convert import from_json, from_sympy, from_z3, to_json, to_latex, to_sympy
 from .parse import parse_number
 from .rational import parse_rational
 
@@ -19,5 +19,6 @@ __all__ = [
     "sign",
     "to_fmpq",
     "to_json",
+    "to_latex",
     "to_sympy",
 ]

@@ -283,13 +283,25 @@ class RealAlgebraic:
         """Decimal string correctly rounded to ``digits`` significant digits."""
         return approx_str(self, digits)
 
+    @property
+    def isolating_interval(self) -> tuple[Fraction, Fraction]:
+        """The coarse isolating interval (small ends) that printing and JSON show."""
+        lo, hi = isolate_coarse(self._coeffs)[self.index]
+        return from_fmpq(lo), from_fmpq(hi)
+
     def __str__(self) -> str:
-        a, b = isolate_coarse(self._coeffs)[self.index]
+        a, b = self.isolating_interval
         return f"root of {_poly_str(self._p)} in [{a}, {b}] ≈ {self.approx(9)}"
 
     def __repr__(self) -> str:
-        a, b = isolate_coarse(self._coeffs)[self.index]
+        a, b = self.isolating_interval
         return f"RealAlgebraic({list(self._coeffs)}, '{a}', '{b}')"
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's display: √2/2 rather than the minimal polynomial, where a radical is known."""
+        from etr_nn.exact.convert import to_latex
+
+        return f"${to_latex(self)}$"
 
     def _poly_y(self) -> fmpz_mpoly:
         return _CTX.from_dict({(0, i): c for i, c in enumerate(self._coeffs) if c})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -10,16 +11,15 @@ if TYPE_CHECKING:
 
 from etr_nn.limits import MAX_DEGREE
 
-from .algebraic import Number, RealAlgebraic, _integer_poly, _rational, from_fmpq, inverse, real_roots
+from .algebraic import Number, RealAlgebraic, _integer_poly, _rational, approx_str, from_fmpq, inverse, real_roots
 from .rational import check_poly
-from .roots import isolate_coarse
 
 
 def to_json(x: Number | int) -> str | dict[str, Any]:
     """``"p/q"`` (or ``"p"``) for rationals; for algebraic numbers
     ``{"root_of": [c0, ..., cd], "interval": ["lo", "hi"], "approx": "..."}``."""
     if isinstance(x, RealAlgebraic):
-        lo, hi = isolate_coarse(x.coeffs)[x.index]
+        lo, hi = x.isolating_interval
         return {"root_of": list(x.coeffs), "interval": [str(lo), str(hi)], "approx": x.approx()}
     return str(Fraction(x))
 
@@ -45,14 +45,42 @@ def from_json(v: Any) -> Number:
 
 
 def to_sympy(x: Number | int) -> sympy.Expr:
-    """``sympy.Rational`` or ``sympy.CRootOf(minimal polynomial, index)``."""
+    """``sympy.Rational``; a quadratic irrational as its radical (√2/2, the root of the minimal
+    polynomial that `from_sympy` maps back to x exactly); else ``sympy.CRootOf(minimal
+    polynomial, index)``."""
     import sympy  # imported on use: it costs half a second at start-up
 
     if isinstance(x, RealAlgebraic):
         t = sympy.Symbol("t")
-        return sympy.CRootOf(sympy.Poly(list(reversed(x.coeffs)), t), x.index)
+        poly = sympy.Poly(list(reversed(x.coeffs)), t)
+        if x.degree == 2:
+            radical = next((r for r in sympy.roots(poly) if from_sympy(r) == x), None)
+            if radical is not None:
+                return radical
+        return sympy.CRootOf(poly, x.index)
     x = Fraction(x)
     return sympy.Rational(x.numerator, x.denominator)
+
+
+def to_latex(x: Number | int) -> str:
+    """LaTeX of an exact number: a fraction, a radical (degree 2), else
+    "root of p(t) in [lo, hi] ≈ v" with the isolating interval's ends as decimals."""
+    import sympy
+
+    if not isinstance(x, RealAlgebraic) or x.degree == 2:
+        return str(sympy.latex(to_sympy(x)))
+    t = sympy.Symbol("t")
+    poly = sympy.latex(sympy.Poly(list(reversed(x.coeffs)), t).as_expr())
+    lo, hi = x.isolating_interval
+    return (rf"\text{{root of }} {poly} \text{{ in }} [{_decimal(lo)}, {_decimal(hi)}]"
+            rf" \approx {approx_str(x, 9)}")
+
+
+def _decimal(x: Fraction) -> str:
+    """x as a decimal: exact for the small dyadic ends of isolating intervals, else 6 digits."""
+    if x.denominator & (x.denominator - 1) == 0 and x.denominator <= 2**20:
+        return format((Decimal(x.numerator) / x.denominator).normalize(), "f")
+    return approx_str(x, 6)
 
 
 def _nth_root(b: Number, n: int) -> Number:
