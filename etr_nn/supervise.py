@@ -106,12 +106,12 @@ def _run_child(work: Callable[[], int]) -> NoReturn:
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    def quit(signum: int, frame: object) -> NoReturn:
+    def stop(signum: int, frame: object) -> NoReturn:
         _end_workers()
         discard_temporaries()
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, quit)
+    signal.signal(signal.SIGTERM, stop)
     try:
         code = work()
     except SystemExit as exit:

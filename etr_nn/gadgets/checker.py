@@ -40,9 +40,10 @@ from etr_nn.gadgets.claims import Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.poly import NEGATION, And, Atom, Formula, Or, System, rebase
-from etr_nn.solution import Solution
+from etr_nn.solution import Solution, Status
 
 Verdict = Literal["proved", "refuted", "unknown"]
+FITS_STATUS: dict[Verdict, Status] = {"refuted": "sat", "proved": "unsat", "unknown": "unknown"}  # claim 0 = 1
 GUIDE_SEEDS = 3  # float-guide runs that add fits for the last gate (`held_fits`)
 GUIDE_SECONDS = 0.5  # each
 
@@ -179,7 +180,7 @@ def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = 
     and proved exactly when there is none (then no fit in `held` may exist: `gated`)."""
     searched = check_claim(instance, Claim("0 = 1", {(): Fraction(-1)}, "="), backend, timeout)
     r = gated(searched, held)
-    status = {"refuted": "sat", "proved": "unsat", "unknown": "unknown"}[r.verdict]
+    status = FITS_STATUS[r.verdict]
     network = r.counterexample or (held[0] if held and status == "unknown" else None)
     if r.counterexample or (network and r is searched):
         rests_on = "a certified zero-error fit was found"

@@ -336,9 +336,10 @@ def rank_one_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, .
              for j in range(k)]
         parts += [Atom(z[j] if prefixes[j][t] else -z[j], ">=") for j in range(k)]
         y = points.label(p)
-        for o in range(m) if y is not None else ():
-            total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
-            parts.append(Atom(total - const(y[o]), "="))
+        if y is not None:
+            for o in range(m):
+                total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
+                parts.append(Atom(total - const(y[o]), "="))
 
     def decode(point: dict[str, Number]) -> Network:
         value = lambda name: point.get(name, Fraction(0))  # noqa: E731

@@ -145,10 +145,11 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
-    for o in outputs if y is not None else ():
-        coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
-                  for t in range(layout.d + 1) if x[t]]
-        rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", y[o]))
+    if y is not None:
+        for o in outputs:
+            coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
+                      for t in range(layout.d + 1) if x[t]]
+            rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", y[o]))
     for j in range(layout.k):
         for o in outputs:
             s = signs[j][o] if bits[j] else -signs[j][o]
