@@ -17,7 +17,7 @@ from etr_nn.cli import main
 from etr_nn.gadgets import patterns, proof
 from etr_nn.gadgets.claims import parse_claim
 from etr_nn.gadgets.library import GADGETS
-from etr_nn.search.lp import check_motzkin, feasible_point, motzkin, to_z3
+from etr_nn.search.lp import check_farkas, farkas, feasible_point, to_z3
 from etr_nn.search.patterns import Row
 
 import z3
@@ -57,42 +57,42 @@ def _verify(inst: Path, cert: Path, capsys: pytest.CaptureFixture[str]) -> tuple
 X = 0  # one unknown z0
 
 
-def test_motzkin_needs_a_positive_multiplier_on_a_strict_row() -> None:
+def test_farkas_needs_a_positive_multiplier_on_a_strict_row() -> None:
     # x ≥ 0 ∧ −x > 0 is infeasible only because the second row is strict
     strict = [Row(((X, Fraction(1)),), ">=", Fraction(0)), Row(((X, Fraction(-1)),), ">", Fraction(0))]
-    y = motzkin(strict)
-    assert y is not None and check_motzkin(strict, y) is None and y[1] > 0
-    assert check_motzkin(strict, [Fraction(1), Fraction(0)]) is not None  # combination not zero
+    y = farkas(strict)
+    assert y is not None and check_farkas(strict, y) is None and y[1] > 0
+    assert check_farkas(strict, [Fraction(1), Fraction(0)]) is not None  # combination not zero
     closed = [strict[0], Row(((X, Fraction(-1)),), ">=", Fraction(0))]  # x = 0 solves it
-    assert motzkin(closed) is None
-    assert "no strict row" in (check_motzkin(closed, [Fraction(1), Fraction(1)]) or "")
+    assert farkas(closed) is None
+    assert "no strict row" in (check_farkas(closed, [Fraction(1), Fraction(1)]) or "")
     # Σ y·b < 0 is never a proof; a negative multiplier on an inequality neither
-    assert check_motzkin([Row(((X, Fraction(1)),), ">", Fraction(1))], [Fraction(0)]) is not None
-    assert "negative multiplier" in (check_motzkin(strict, [Fraction(-1), Fraction(-1)]) or "")
+    assert check_farkas([Row(((X, Fraction(1)),), ">", Fraction(1))], [Fraction(0)]) is not None
+    assert "negative multiplier" in (check_farkas(strict, [Fraction(-1), Fraction(-1)]) or "")
     # rows without unknowns: 0 > 0, 0 ≥ 1, 0 = 1 are refuted on their own; 0 = 0, 0 > −1 are not
     for rel, rhs, refuted in [(">", 0, True), (">=", 1, True), ("=", 1, True), ("=", 0, False), (">", -1, False)]:
         row = [Row((), rel, Fraction(rhs))]  # type: ignore[arg-type]
-        y = motzkin(row)
-        assert (y is not None) == refuted and (y is None or check_motzkin(row, y) is None)
+        y = farkas(row)
+        assert (y is not None) == refuted and (y is None or check_farkas(row, y) is None)
     # plain Farkas still works: x ≥ 1 ∧ −x ≥ 0
-    farkas = [Row(((X, Fraction(1)),), ">=", Fraction(1)), Row(((X, Fraction(-1)),), ">=", Fraction(0))]
-    y = motzkin(farkas)
-    assert y is not None and check_motzkin(farkas, y) is None
+    plain = [Row(((X, Fraction(1)),), ">=", Fraction(1)), Row(((X, Fraction(-1)),), ">=", Fraction(0))]
+    y = farkas(plain)
+    assert y is not None and check_farkas(plain, y) is None
 
 
 @given(st.lists(st.tuples(st.integers(-2, 2), st.integers(-2, 2), st.integers(-2, 2), st.sampled_from(["=", ">=", ">"])),
                 min_size=1, max_size=5))
-def test_motzkin_decides_exactly_what_the_simplex_decides(rows_: list[tuple[int, int, int, str]]) -> None:
+def test_farkas_decides_exactly_what_the_simplex_decides(rows_: list[tuple[int, int, int, str]]) -> None:
     rows = [Row(tuple((v, Fraction(a)) for v, a in ((0, a0), (1, a1)) if a), rel, Fraction(b))  # type: ignore[arg-type]
             for a0, a1, b, rel in rows_]
     solver = z3.SolverFor("QF_LRA")
     zs = [z3.Real("z0"), z3.Real("z1")]
     solver.add(*[to_z3(r, zs) for r in rows])
     feasible = solver.check() == z3.sat
-    y = motzkin(rows)
+    y = farkas(rows)
     assert (y is None) == feasible
     if y is not None:
-        assert check_motzkin(rows, y) is None
+        assert check_farkas(rows, y) is None
     if not any(r.rel == ">" for r in rows):
         assert (feasible_point(rows, 2) is not None) == feasible
 

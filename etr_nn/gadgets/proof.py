@@ -43,7 +43,7 @@ etr_nn.search.patterns.Layout), followed, when the claim is linear over output o
 every claim point is decided, by one row for ¬claim: with ℓ = lhs − rhs (linear in the
 unknowns once the claim points' bits are fixed), ¬claim is ℓ ⋈ 0 with ⋈ the negated
 relation; ℓ ≥ 0 and ℓ ≤ 0 are ≥ rows, ℓ = 0 an = row, ℓ > 0 and ℓ < 0 strict rows (Motzkin
-form, etr_nn.search.lp.check_motzkin), and ℓ ≠ 0 is two cases, ℓ > 0 and ℓ < 0, each with
+form, etr_nn.search.lp.check_farkas), and ℓ ≠ 0 is two cases, ℓ > 0 and ℓ < 0, each with
 its own vector. Without a ¬claim row there is one vector (plain Farkas).
 
 The verifier re-derives the reduction from the instance and the claim text (and checks it:
@@ -87,7 +87,7 @@ from etr_nn.poly import HOLDS, NEGATION
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.kinks import Covering
 from etr_nn.search.certificate import LEAF_SECONDS, decide, leaf_constraints
-from etr_nn.search.lp import check_motzkin, motzkin, rational
+from etr_nn.search.lp import check_farkas, farkas, rational
 from etr_nn.search.patterns import Layout, Points, Row, Sign, Trie, children, point_rows, sign_choices
 from etr_nn.search.rankone import RankOne
 
@@ -235,7 +235,7 @@ class Recorder:
             self.counts["farkas"] += 1
             vectors = []
             for rows in self.setting.systems(self.order, self.signs, prefixes, o):
-                y = motzkin(rows)
+                y = farkas(rows)
                 if y is None:  # cannot happen for an infeasible system (Motzkin's theorem)
                     self.problems.append(f"no Farkas multipliers for signs {self.signs}, bits {prefixes}")
                     y = []
@@ -468,7 +468,7 @@ class _Walk:
         for case, (rows, y) in enumerate(zip(systems, vectors)):
             if any(not 0 <= r < len(rows) for r in y):
                 return f"a multiplier for a row that does not exist (there are {len(rows)})"
-            problem = check_motzkin(rows, [y.get(r, Fraction(0)) for r in range(len(rows))])
+            problem = check_farkas(rows, [y.get(r, Fraction(0)) for r in range(len(rows))])
             if problem:
                 return f"Farkas entry {self.next_farkas - 1}" + (f", case {case + 1}" if len(systems) > 1 else "") \
                     + f": {problem}"

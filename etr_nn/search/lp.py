@@ -2,14 +2,14 @@
 
 A system of rows a_r·z (= or ≥) b_r is infeasible iff (Farkas) there are multipliers y
 with y_r ≥ 0 on the ≥ rows, Σ_r y_r·a_r = 0 and Σ_r y_r·b_r > 0: any solution z would
-give 0 = Σ y_r a_r·z ≥ Σ y_r b_r > 0. `farkas` finds such y exactly (as an LP, solved by
-Z3 in rationals); `check_farkas` re-checks it in plain rational arithmetic.
+give 0 = Σ y_r a_r·z ≥ Σ y_r b_r > 0.
 
 With strict rows a_r·z > b_r as well (Motzkin's transposition theorem) the system is
 infeasible iff there are y with y_r ≥ 0 on the ≥ and > rows, Σ_r y_r·a_r = 0 and either
 Σ_r y_r·b_r > 0, or Σ_r y_r·b_r = 0 and y_r > 0 on some strict row: a solution z would give
-0 = Σ y_r a_r·z ≥ Σ y_r b_r, strictly when a strict row has y_r > 0. `motzkin` and
-`check_motzkin` find and re-check such y.
+0 = Σ y_r a_r·z ≥ Σ y_r b_r, strictly when a strict row has y_r > 0. Without strict rows
+this is Farkas' condition. `farkas` finds such y exactly (an LP solved by Z3 in rationals);
+`check_farkas` re-checks it in plain rational arithmetic.
 """
 
 from __future__ import annotations
@@ -48,43 +48,6 @@ def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
 
 
 def farkas(rows: Sequence[Row]) -> list[Fraction] | None:
-    """Multipliers proving the rows infeasible (normalised to Σ y_r b_r = 1), or None."""
-    y = [z3.Real(f"y{r}") for r in range(len(rows))]
-    solver = z3.SolverFor("QF_LRA")
-    columns: dict[int, list[z3.ArithRef]] = {}
-    for r, row in enumerate(rows):
-        if row.rel == ">=":
-            solver.add(y[r] >= 0)
-        for v, a in row.coeffs:
-            columns.setdefault(v, []).append(rational(a) * y[r])
-    solver.add(*[z3.Sum(*terms) == 0 for terms in columns.values()])
-    solver.add(z3.Sum(*[rational(row.rhs) * y[r] for r, row in enumerate(rows) if row.rhs] or [z3.RealVal(0)]) == 1)
-    if solver.check() != z3.sat:
-        return None
-    model = solver.model()
-    return [from_z3(model.eval(v, model_completion=True)) for v in y]  # type: ignore[misc]
-
-
-def check_farkas(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
-    """None if y proves the rows infeasible, else what is wrong with it (exact arithmetic)."""
-    if len(y) != len(rows):
-        return f"{len(y)} multipliers for {len(rows)} rows"
-    total: dict[int, Fraction] = {}
-    bound = Fraction(0)
-    for row, yr in zip(rows, y):
-        if row.rel == ">=" and yr < 0:
-            return "a negative multiplier on an inequality"
-        for v, a in row.coeffs:
-            total[v] = total.get(v, Fraction(0)) + yr * a
-        bound += yr * row.rhs
-    if any(total.values()):
-        return "the combination of the rows is not identically zero"
-    if bound <= 0:
-        return "the combination of the right-hand sides is not positive"
-    return None
-
-
-def motzkin(rows: Sequence[Row]) -> list[Fraction] | None:
     """Multipliers proving rows with =, ≥ and > infeasible (module docstring), normalised to
     Σ y_r·b_r + Σ_{r strict} y_r = 1 with Σ y_r·b_r ≥ 0; None when the rows are feasible.
     The LP goes to Z3 as SMT-LIB text, and its model comes back as text (through the Python
@@ -169,7 +132,7 @@ def _smt(value: Fraction) -> str:
     return f"(- {text})" if value < 0 else text
 
 
-def check_motzkin(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
+def check_farkas(rows: Sequence[Row], y: Sequence[Fraction]) -> str | None:
     """None if y proves the rows (=, ≥, >) infeasible, else what is wrong with it (exact)."""
     if len(y) != len(rows):
         return f"{len(y)} multipliers for {len(rows)} rows"
