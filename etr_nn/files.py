@@ -21,6 +21,7 @@ import stat
 import tempfile
 from collections.abc import Sequence
 from contextlib import suppress
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,26 @@ def _integer(text: str) -> int:
     if len(text.lstrip("-")) > MAX_DIGITS:
         raise ValueError(f"a number with more than {MAX_DIGITS} digits")
     return int(text)
+
+
+def json_integer(value: Any) -> int:
+    """An integer field of a parsed document: a JSON integer, or a string of digits (an object
+    key); TypeError for anything else."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= MAX_DIGITS:
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {json.dumps(value, default=str)[:40]}")
+    return value
+
+
+def json_rational(value: Any) -> Fraction:
+    """A rational field of a parsed document: a JSON number or a string "p/q" / "-1.25" (read by
+    etr_nn.exact.parse_rational, bounded); TypeError for anything else."""
+    if isinstance(value, str):
+        return parse_rational(value)
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        return Fraction(value)
+    raise TypeError(f"expected a rational, got {json.dumps(value, default=str)[:40]}")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

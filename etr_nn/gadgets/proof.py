@@ -79,7 +79,7 @@ import flint
 from etr_nn.z3lib import z3
 
 from etr_nn.errors import InputError
-from etr_nn.files import write_atomically
+from etr_nn.files import json_integer, json_rational, write_atomically
 from etr_nn.gadgets.claims import Claim, check_against, parse_claim
 from etr_nn.gadgets.patterns import Reduction, reduction
 from etr_nn.instance import Instance
@@ -301,18 +301,18 @@ def _read(doc: Any, path: str) -> _Doc:
             claim = parse_claim(text)
         except InputError as error:
             raise fail(str(error).splitlines()[0]) from None
-        order = tuple(_int(p) for p in _list(doc["order"]))
+        order = tuple(json_integer(p) for p in _list(doc["order"]))
         tasks = []
         for task in _list(doc["tasks"]):
-            signs = tuple(tuple(_int(v) for v in _list(s)) for s in _list(task["signs"]))
+            signs = tuple(tuple(json_integer(v) for v in _list(s)) for s in _list(task["signs"]))
             tree = task["tree"]
             if not isinstance(tree, str) or any(c not in TOKENS for c in tree):
                 raise fail(f'a task\'s "tree" must be a string over "{TOKENS}"')
             tasks.append((signs, tree))
         farkas = []
         for entry in _list(doc["farkas"]):
-            vectors = [{_int(r): _fraction(v) for r, v in _dict(y).items()} for y in _list(entry["y"])]
-            farkas.append((_int(entry["output"]), vectors))
+            vectors = [{json_integer(r): json_rational(v) for r, v in _dict(y).items()} for y in _list(entry["y"])]
+            farkas.append((json_integer(entry["output"]), vectors))
     except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
         raise fail(f"{type(error).__name__}: {error}") from None
     return _Doc(claim, sha, order, tasks, farkas)
@@ -328,18 +328,6 @@ def _dict(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"expected an object, found {type(value).__name__}")
     return value
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"expected an integer, found {value!r}")
-    return int(value)
-
-
-def _fraction(value: Any) -> Fraction:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a rational string, found {value!r}")
-    return Fraction(value)
 
 
 def verify(instance: Instance, document: Any, path: str, leaf_seconds: float = LEAF_SECONDS) -> Verdict:

@@ -17,14 +17,10 @@ every Farkas certificate in rational arithmetic.
 
 from __future__ import annotations
 
-import json
-from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from etr_nn.errors import InputError
-from etr_nn.exact import parse_rational
-from etr_nn.files import load_json
+from etr_nn.files import json_integer, json_rational
 from etr_nn.instance import Instance
 from etr_nn.search.lp import check_farkas, to_z3
 from etr_nn.search.patterns import Layout, Points, Sign, Trie, children, pattern_rows, point_rows, sign_choices
@@ -46,24 +42,15 @@ def build(instance: Instance, order: tuple[int, ...], refuted: list[dict[str, An
             "order": list(order), "rule": RULE, "refuted": refuted, "nonlinear": nonlinear}
 
 
-def is_certificate(path: str | Path) -> bool:
-    """Does the file look like a refutation certificate (rather than a solution)?"""
-    try:
-        doc = load_json(path, "certificate")
-    except InputError:
-        return False
-    return isinstance(doc, dict) and doc.get("format") == FORMAT
-
-
 def check(instance: Instance, doc: Any, source: str, leaf_seconds: float = LEAF_SECONDS) -> tuple[list[str], int, int]:
     """Problems with the certificate `doc` read from `source` (empty: valid), #Farkas
     certificates, #full patterns re-decided."""
     try:
-        order = tuple(_integer(p) for p in doc["order"])
-        refuted = {_key(entry): (_integer(entry["output"]), [_rational(v) for v in entry["farkas"]])
+        order = tuple(json_integer(p) for p in doc["order"])
+        refuted = {_key(entry): (json_integer(entry["output"]), [json_rational(v) for v in entry["farkas"]])
                    for entry in doc["refuted"]}
         nonlinear = {_key(entry) for entry in doc["nonlinear"]}
-        hidden = _integer(doc.get("hidden", instance.shape.hidden))
+        hidden = json_integer(doc.get("hidden", instance.shape.hidden))
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise InputError(f"{source}: not a readable {FORMAT} certificate ({error})") from None
     if sorted(order) != list(range(instance.n)):
@@ -138,20 +125,4 @@ def decide(parts: list[z3.BoolRef], seconds: float) -> str:
 
 
 def _key(entry: dict[str, Any]) -> Key:
-    return tuple(tuple(_integer(v) for v in s) for s in entry["signs"]), tuple(str(b) for b in entry["bits"])
-
-
-def _integer(value: Any) -> int:
-    """A JSON integer (bounded by the reader); TypeError for anything else."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected an integer, got {json.dumps(value, default=str)[:40]}")
-    return value
-
-
-def _rational(value: Any) -> Fraction:
-    """A Farkas multiplier: a JSON number or a string "p/q", read by etr_nn.exact.parse_rational."""
-    if isinstance(value, str):
-        return parse_rational(value)
-    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
-        return Fraction(value)
-    raise TypeError(f"expected a rational, got {json.dumps(value, default=str)[:40]}")
+    return tuple(tuple(json_integer(v) for v in s) for s in entry["signs"]), tuple(str(b) for b in entry["bits"])
