@@ -8,9 +8,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, from_json, to_json
 from etr_nn.files import load_json, write_atomically
+from etr_nn.instance import Instance
 from etr_nn.network import Network
 
 FORMAT = "etr-nn/solution/1"
@@ -34,6 +36,19 @@ class Solution:
     seconds: float = 0.0
     rests_on: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def certified(cls, instance: Instance, network: Network, backend: str, seconds: float, rests_on: str,
+                  details: dict[str, Any] | None = None) -> Solution:
+        """The last gate of every "sat" answer: status "sat" only when `certify` (exact, sharing
+        nothing with the backend that found the network) accepts the network on every data point;
+        else "unknown", saying what failed."""
+        check = certify(instance, network)
+        if not check.valid:
+            return cls(instance.name, "unknown", backend=backend, seconds=seconds, details=details or {},
+                       rests_on=f"{rests_on}; its network failed the exact check ({'; '.join(check.problems)})")
+        return cls(instance.name, "sat", network, check.loss, True, backend, seconds,
+                   f"{rests_on}; certified exactly", details or {})
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": FORMAT, "instance": self.instance, "status": self.status}

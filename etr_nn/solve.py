@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 from etr_nn import backends, discrete, search
-from etr_nn.certify import certify
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance
 from etr_nn.solution import Solution
@@ -58,13 +57,11 @@ def _direct(instance: Instance, backend: str, timeout: float | None) -> Solution
             continue
         answer = engine.check(case.system, remaining)
         if answer.status == "sat":
-            network = case.network(answer.point)
-            check = certify(instance, network)
-            if check.valid:
-                return Solution(instance.name, "sat", network, check.loss, True, engine.name,
-                                time.monotonic() - start, f"{case.label}; {answer.reason}; certified exactly")
-            open_cases.append(f"{case.label}: {engine.name}'s model failed the exact check "
-                              f"({'; '.join(check.problems)})")
+            found = Solution.certified(instance, case.network(answer.point), engine.name,
+                                       time.monotonic() - start, f"{case.label}; {answer.reason}")
+            if found.status == "sat":
+                return found
+            open_cases.append(f"{engine.name}'s model: {found.rests_on}")
         elif answer.status == "unsat":
             refuted.append(f"{case.label}: {answer.reason}")
         else:

@@ -72,7 +72,7 @@ def test_catalogue_optimum(encodings: Path, entry: dict) -> None:
     if result.status == "optimal":
         assert result.network is not None and loss(inst, result.network) == result.value
     else:
-        assert result.network is None and result.solution().status == "unsat"
+        assert result.network is None and result.solution(inst).status == "unsat"
     answer = rationality(inst, 120, optimum=True)
     assert answer.status == entry["rationality_optimum"], answer.reasons
 

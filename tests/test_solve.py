@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etr_nn import instance as instances
-from etr_nn.certify import certify
+from etr_nn.certify import Check, certify
 from etr_nn.cli import main
 from etr_nn.generate import planted, random_points, sample
 from etr_nn.instance import Shape
@@ -255,3 +255,16 @@ def test_z3_memory_is_capped() -> None:
     finally:
         configured.set_param("memory_max_size", Z3_MEGABYTES)
     assert answer.status == "unknown" and "out of memory" in answer.rests_on
+
+
+@pytest.mark.parametrize("file, backend", [("planted-d1-k2-m1-n8-s1.json", "search"), ("relu.json", "z3"),
+                                           ("discrete-abs.json", "search")])
+def test_no_sat_answer_without_the_exact_check(encodings: Path, file: str, backend: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last gate (Solution.certified): with the exact check made to reject every network,
+    the pattern search, the direct encoding and the discrete search all answer unknown, never sat."""
+    inst = instances.load(encodings / file)
+    assert solve(inst, backend=backend, timeout=60).status == "sat"
+    monkeypatch.setattr("etr_nn.solution.certify", lambda instance, network: Check(None, ("rejected",)))
+    refused = solve(inst, backend=backend, timeout=60)
+    assert refused.status == "unknown" and refused.network is None and "rejected" in refused.rests_on

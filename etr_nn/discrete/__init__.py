@@ -29,7 +29,6 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from etr_nn.certify import certify
 from etr_nn.discrete import brute, dp, smt
 from etr_nn.discrete.common import Deadline, Outcome, Scaled
 from etr_nn.instance import Instance
@@ -86,10 +85,4 @@ def _solution(instance: Instance, outcome: Outcome, backend: str, seconds: float
         return Solution(instance.name, outcome.status, backend=backend, seconds=seconds,
                         rests_on=outcome.reason, details=details)
     assert outcome.network is not None
-    check = certify(instance, outcome.network)
-    if not check.valid:
-        return Solution(instance.name, "unknown", backend=backend, seconds=seconds, details=details,
-                        rests_on=f"{outcome.reason}; its network failed the exact check "
-                                 f"({'; '.join(check.problems)})")
-    return Solution(instance.name, "sat", outcome.network, check.loss, True, backend, seconds,
-                    f"{outcome.reason}; certified exactly", details)
+    return Solution.certified(instance, outcome.network, backend, seconds, outcome.reason, details)

@@ -186,8 +186,9 @@ def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = 
         rests_on = "a certified zero-error fit was found"
     else:  # no fit, undecided, or a proof of "no fit" contradicted by a fit held
         rests_on = r.reason.replace("fits ∧ ¬claim", "fits")
-    return Solution(instance.name, "sat" if network else status, network, Fraction(0) if network else None,
-                    network is not None, backend, r.seconds, rests_on)
+    if network is not None:
+        return Solution.certified(instance, network, backend, r.seconds, rests_on)
+    return Solution(instance.name, status, backend=backend, seconds=r.seconds, rests_on=rests_on)
 
 
 def gated(result: ClaimResult, fits: Sequence[Network]) -> ClaimResult:

@@ -167,14 +167,13 @@ def cmd_lift(args: argparse.Namespace) -> int:
             return 1
         values = found
     network = reduction.lift(formula, values)
-    check = certify(instance, network)
-    if not check.valid:
+    lifted = Solution.certified(instance, network, "etr-nn lift", 0.0, "lifted from a solution of the ETR-INV formula")
+    if lifted.status != "sat":
         print(f"the lifted network does not fit {args.instance} (is it the reduction of this formula?): "
-              + "; ".join(check.problems))
+              + lifted.rests_on)
         return 1
-    Solution(instance.name, "sat", network, check.loss, True, "etr-nn lift", 0.0,
-             "lifted from a solution of the ETR-INV formula; certified exactly").dump(args.output)
-    print(f"wrote {args.output}: {len(network.b)} ReLUs, certified exactly (loss {check.loss}); values: "
+    lifted.dump(args.output)
+    print(f"wrote {args.output}: {len(network.b)} ReLUs, certified exactly (loss {lifted.error}); values: "
           + ", ".join(f"{k} = {approx_str(v, 12)}" for k, v in values.items()))
     return 0
 

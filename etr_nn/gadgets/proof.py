@@ -87,7 +87,7 @@ from etr_nn.poly import HOLDS, NEGATION
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.kinks import Covering
 from etr_nn.search.certificate import LEAF_SECONDS, decide, leaf_constraints
-from etr_nn.search.lp import check_farkas, farkas, rational
+from etr_nn.search.lp import Multipliers, check_farkas, rational
 from etr_nn.search.patterns import Layout, Points, Row, Sign, Trie, children, point_rows, sign_choices
 from etr_nn.search.rankone import RankOne
 
@@ -212,6 +212,7 @@ class Recorder:
     farkas: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("farkas", "kinks", "rank_one", "nonlinear"), 0))
     problems: list[str] = field(default_factory=list)
+    multipliers: Multipliers = field(default_factory=Multipliers)
 
     def begin(self, signs: tuple[Sign, ...]) -> None:
         self.signs = signs
@@ -235,7 +236,7 @@ class Recorder:
             self.counts["farkas"] += 1
             vectors = []
             for rows in self.setting.systems(self.order, self.signs, prefixes, o):
-                y = farkas(rows)
+                y = self.multipliers(rows)
                 if y is None:  # cannot happen for an infeasible system (Motzkin's theorem)
                     self.problems.append(f"no Farkas multipliers for signs {self.signs}, bits {prefixes}")
                     y = []

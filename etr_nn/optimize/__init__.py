@@ -9,7 +9,7 @@
   (`etr_nn.optimize.hidden`); the CAD projects each piece's graph onto the loss axis, which
   gives its exact infimum (a real algebraic number) and whether it is attained.
 
-`optimize` returns an `Optimum`; `Optimum.solution()` is the solution format with the
+`optimize` returns an `Optimum`; `Optimum.solution(instance)` is the solution format with the
 field "optimum" (and "attained") added.
 """
 
@@ -43,14 +43,19 @@ class Optimum:
     rests_on: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    def solution(self) -> Solution:
-        """Solution format: status "sat" with the optimal network, "unsat" when the
-        infimum is not attained (no network reaches it), else "unknown"."""
-        status = {"optimal": "sat", "not attained": "unsat"}.get(self.status, "unknown")
+    def solution(self, instance: Instance) -> Solution:
+        """Solution format: status "sat" with the optimal network (certified against the instance
+        with max_error = the optimum), "unsat" when the infimum is not attained (no network
+        reaches it), else "unknown"."""
         details = {} if self.value is None else {"optimum": to_json(self.value),
                                                  "attained": self.status == "optimal"}
-        return Solution(self.instance, status, self.network, self.value if self.network else None,  # type: ignore[arg-type]
-                        self.network is not None, self.method, self.seconds, "; ".join(self.rests_on), details)
+        rests_on = "; ".join(self.rests_on)
+        if self.status == "optimal" and self.network is not None and self.value is not None:
+            return Solution.certified(replace(instance, max_error=self.value), self.network, self.method,
+                                      self.seconds, rests_on, details)
+        status = "unsat" if self.status == "not attained" else "unknown"
+        return Solution(self.instance, status, backend=self.method, seconds=self.seconds, rests_on=rests_on,
+                        details=details)
 
 
 def optimize(instance: Instance, timeout: float | None = None) -> Optimum:

@@ -36,7 +36,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args.output, [args.file])
     result = optimize(instance, timeout)
-    solution = result.solution()
+    solution = result.solution(instance)
     if args.output:
         solution.dump(args.output)
     if args.json:

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from etr_nn.certify import certify
 from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -119,12 +118,11 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
         if outcome.status == "sat" and outcome.network is not None:
-            check = certify(instance, outcome.network)
-            how = ("the activation pattern of a float fit (Levenberg–Marquardt), solved exactly and certified "
-                   "exactly" if outcome.guided else "an activation pattern whose exact solution was certified exactly")
-            return Solution(instance.name, "sat", outcome.network, check.loss, True, name, seconds,
-                            f"{how} ({explored} partial patterns explored)",
-                            {"search": stats | {"guided": outcome.guided}})
+            how = ("the activation pattern of a float fit (Levenberg–Marquardt), solved exactly"
+                   if outcome.guided else "an activation pattern, solved exactly")
+            return Solution.certified(instance, outcome.network, name, seconds,
+                                      f"{how} ({explored} partial patterns explored)",
+                                      {"search": stats | {"guided": outcome.guided}})
     open_parts = [text for o in outcomes for text in o.open]
     if unfinished or open_parts:
         why = (f"{unfinished} of {total} sign choices not finished (time limit)" if unfinished else "")

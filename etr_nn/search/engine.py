@@ -32,7 +32,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.search.dichotomies import lifted
-from etr_nn.search.lp import farkas, rational, to_z3
+from etr_nn.search.lp import Multipliers, rational, to_z3
 from etr_nn.search.rankone import RankOne
 from etr_nn.search.patterns import Layout, Point, Points, Sign, Trie, children, pattern_rows, point_rows
 
@@ -87,6 +87,7 @@ class Search:
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
         self.points = Points.of(instance, probes)
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
+        self.multipliers = Multipliers()
         self.next_side = time.time() + SIDE_PERIOD
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
@@ -199,7 +200,7 @@ class Search:
         if not self.certificates:
             return
         rows = pattern_rows(self.points, self.signs, self.order, prefixes, (o,))
-        y = farkas(rows)
+        y = self.multipliers(rows)
         if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
             self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
             return

@@ -9,7 +9,8 @@ infeasible iff there are y with y_r ≥ 0 on the ≥ and > rows, Σ_r y_r·a_r =
 Σ_r y_r·b_r > 0, or Σ_r y_r·b_r = 0 and y_r > 0 on some strict row: a solution z would give
 0 = Σ y_r a_r·z ≥ Σ y_r b_r, strictly when a strict row has y_r > 0. Without strict rows
 this is Farkas' condition. `farkas` finds such y exactly (an LP solved by Z3 in rationals);
-`check_farkas` re-checks it in plain rational arithmetic.
+`check_farkas` re-checks it in plain rational arithmetic; `Multipliers` finds them for a stream
+of systems, cheaper tries first, each confirmed by `check_farkas`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from typing import Sequence
+
+import flint
+import numpy as np
+from scipy.optimize import linprog
 
 from etr_nn.z3lib import z3
 
@@ -71,6 +76,75 @@ def farkas(rows: Sequence[Row]) -> list[Fraction] | None:
     if solver.check() != z3.sat:
         return None
     return _model_values(solver.model().sexpr(), len(rows))
+
+
+class Multipliers:
+    """Multipliers (as `farkas`) for a stream of infeasible systems, e.g. the refuted patterns of one
+    search, where neighbouring systems share rows and often a certificate. Cheapest first: a vector
+    that proved one of the last `keep` systems, reused when the rows on its support are the same
+    rows at the same places (check_farkas reads only those, so its verdict carries over); else a
+    vertex of the multiplier LP found in floating point (HiGHS), solved exactly on its support and
+    confirmed by `check_farkas` (floats only propose); else Z3's exact simplex (`farkas`)."""
+
+    def __init__(self, keep: int = 32) -> None:
+        self.keep = keep
+        self.recent: list[tuple[tuple[tuple[int, Row], ...], list[Fraction]]] = []  # support rows, y
+
+    def __call__(self, rows: Sequence[Row]) -> list[Fraction] | None:
+        n = len(rows)
+        for i, (support, y) in enumerate(self.recent):
+            if all(r < n and rows[r] == row for r, row in support):
+                self.recent.insert(0, self.recent.pop(i))
+                return y[:n] + [Fraction(0)] * (n - len(y))
+        found = _float_guided(rows)
+        if found is None or check_farkas(rows, found) is not None:
+            found = farkas(rows)
+        if found is not None:
+            self.recent.insert(0, (tuple((r, rows[r]) for r, v in enumerate(found) if v), found))
+            del self.recent[self.keep:]
+        return found
+
+
+def _float_guided(rows: Sequence[Row]) -> list[Fraction] | None:
+    """Exact multipliers on the support of a floating-point vertex of the multiplier LP
+    (columns Σ y_r·a_r = 0, Σ y_r·b_r + Σ_{strict} y_r = 1, Σ y_r·b_r ≥ 0, y ≥ 0 off the = rows),
+    or None; unchecked (the caller checks)."""
+    if not rows:
+        return None
+    n = len(rows)
+    size = 1 + max((v for row in rows for v, _ in row.coeffs), default=-1)
+    columns = np.zeros((size + 1, n))
+    for r, row in enumerate(rows):
+        for v, a in row.coeffs:
+            columns[v, r] = a.numerator / a.denominator
+        columns[size, r] = row.rhs.numerator / row.rhs.denominator + (row.rel == ">")
+    target = np.zeros(size + 1)
+    target[size] = 1.0
+    bound = -columns[size] + np.array([row.rel == ">" for row in rows], dtype=float)
+    result = linprog(np.zeros(n), A_ub=bound[None, :], b_ub=[0.0], A_eq=columns, b_eq=target,
+                     bounds=[(None, None) if row.rel == "=" else (0, None) for row in rows], method="highs-ds")
+    if result.status != 0:
+        return None
+    support = [r for r in range(n) if abs(result.x[r]) > 1e-9]
+    entries: list[list[flint.fmpq]] = [[] for _ in range(size + 1)]
+    for r in support:
+        column = [flint.fmpq(0)] * (size + 1)
+        for v, a in rows[r].coeffs:
+            column[v] = flint.fmpq(a.numerator, a.denominator)
+        column[size] = flint.fmpq(rows[r].rhs.numerator, rows[r].rhs.denominator) + (rows[r].rel == ">")
+        for i in range(size + 1):
+            entries[i].append(column[i])
+    for i in range(size + 1):
+        entries[i].append(flint.fmpq(i == size))
+    reduced, rank = flint.fmpq_mat(entries).rref()
+    y = [Fraction(0)] * n
+    for i in range(rank):
+        j = next(j for j in range(len(support) + 1) if reduced[i, j] != 0)
+        if j == len(support):
+            return None  # inconsistent on this support
+        value = reduced[i, len(support)]
+        y[support[j]] = Fraction(int(value.p), int(value.q))
+    return y
 
 
 _TEXTS: dict[int, tuple[Row, list[tuple[int, str]], str | None]] = {}
