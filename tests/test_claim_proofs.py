@@ -292,7 +292,7 @@ def test_full_patterns_are_re_decided(tmp_path: Path, capsys: pytest.CaptureFixt
     claim = parse_claim("f1(5) = 100")
     net = patterns.check(instance, claim).counterexample
     assert net is not None
-    setting = proof.Setting.of(instance, claim)
+    setting = patterns.Setting.of(instance, claim)
     coords = setting.points.coords
     signs = tuple(tuple(1 if net.A[o][j] >= 0 else -1 for o in range(2)) for j in range(2))
     prefixes = tuple(tuple(int(net.W[j][0] * x[0] + net.b[j] > 0) for x in coords) for j in range(2))

@@ -16,11 +16,12 @@ import pytest
 from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.encode.direct import encode
-from etr_nn.gadgets import checker, patterns
+from etr_nn.gadgets import checker
 from etr_nn.gadgets.checker import negated_system
 from etr_nn.gadgets.claims import Claim, lookup_in, parse_claim
 from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
+from etr_nn.search.engine import Search
 
 F = Fraction
 DIRECT_SECONDS = 10.0
@@ -101,7 +102,7 @@ def test_a_probe_between_data_points_is_not_pruned() -> None:
 def test_last_gate_turns_an_unsound_proof_into_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a search that refutes every pattern (an unsound rule), the false claim and "no fit
     exists" come out proved; the gate holds certified fits that contradict both."""
-    monkeypatch.setattr(patterns.ClaimSearch, "_status", lambda self, prefixes, path: ("unsat", 0))
+    monkeypatch.setattr(Search, "_decide", lambda self, prefixes, path: ("unsat", 0))
     assert checker.check_claim(PROBE, parse_claim("f1(5) = 100")).verdict == "proved"  # the broken search
     report = checker.check(PROBE, [parse_claim("f1(5) = 100")])
     (result,) = report.results

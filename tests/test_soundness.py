@@ -18,7 +18,6 @@ import random
 from fractions import Fraction
 
 import pytest
-import z3
 
 from etr_nn.certify import certify
 from etr_nn.gadgets import patterns
@@ -27,8 +26,7 @@ from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
-from etr_nn.search.lp import rational
-from etr_nn.search.patterns import children, sign_choices
+from etr_nn.search.patterns import children, point_rows, sign_choices
 
 F = Fraction
 SEEDS = range(60)
@@ -83,11 +81,14 @@ def restricted(r: patterns.Reduction, instance: Instance, claim: Claim, network:
 
 
 def walk(search: patterns.ClaimSearch, network: Network) -> None:
-    """Walk the network's own pattern down the search; no rule may refute it at any depth."""
-    L, coords = search.layout, search.points.coords
+    """Walk the network's own pattern down the search; no rule may refute it at any depth: its
+    point z = (u, c) satisfies every row and the ¬claim alternatives the search adds (exactly),
+    and neither the pruning rule (kink covering) nor the rank-one test refutes a prefix."""
+    setting, engine = search.setting, search.search
+    L, points = setting.layout, setting.points
     k, m = L.k, L.m
     v = [tuple(network.W[j]) + (network.b[j],) for j in range(k)]
-    h = [[sum((a * b for a, b in zip(v[j], tuple(coords[p]) + (F(1),))), F(0)) for p in search.order]
+    h = [[sum((a * b for a, b in zip(v[j], tuple(points.coords[p]) + (F(1),))), F(0)) for p in search.order]
          for j in range(k)]
     sigma = [tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(k)]
     bits = [tuple(int(value > 0) for value in h[j]) for j in range(k)]
@@ -101,23 +102,24 @@ def walk(search: patterns.ClaimSearch, network: Network) -> None:
                 z[L.u(new, o, t)] = network.A[o][j] * v[j][t]
     for o in range(m):
         z[L.c(o)] = network.c[o]
-    values = [(search.vars[i], rational(z[i])) for i in range(L.size)]
-    search.signs = signs
     prefixes: tuple[tuple[int, ...], ...] = tuple(() for _ in neurons)
     path: list[tuple[int, ...]] = []
+    hooks = engine.hooks
     for t, p in enumerate(search.order):
         step = tuple(bits[j][t] for j in neurons)
-        assert step in list(children(signs, prefixes, search.trie)), f"enumeration skips depth {t}"
+        assert step in list(children(signs, prefixes, engine.trie)), f"enumeration skips depth {t}"
         prefixes = tuple(prefix + (b,) for prefix, b in zip(prefixes, step))
         path.append(step)
-        search.current = path
         for o in range(m):
-            row = search._constraint(o, p, step)
-            assert z3.is_true(z3.simplify(z3.substitute(row, *values))), f"rows of depth {t}, output {o} fail"
-        if search.covering:
-            assert search.covering.feasible(signs, prefixes) is None, f"kink covering refutes depth {t}"
-        if search.rank_one is not None:
-            assert not search.rank_one.refutes(signs, prefixes), f"rank-one test refutes depth {t}"
+            assert all(row.holds(z) for row in point_rows(points, L, signs, p, step, (o,))), \
+                f"rows of depth {t}, output {o} fail"
+            alternatives = hooks.extra(o, t, path) if hooks.extra else None
+            assert not alternatives or any(all(row.holds(z) for row in rows) for rows in alternatives), \
+                f"¬claim at depth {t} fails"
+        if hooks.prune:
+            assert hooks.prune(signs, prefixes) is None, f"kink covering refutes depth {t}"
+        if engine.rank_one is not None:
+            assert not engine.rank_one.refutes(signs, prefixes), f"rank-one test refutes depth {t}"
 
 
 def check_seed(seed: int) -> None:
@@ -127,8 +129,9 @@ def check_seed(seed: int) -> None:
     fit = restricted(r, instance, claim, network)
     assert certify(data, fit).valid, "the reduction loses a fit"
     assert renamed.value(lookup_in(fit, {})) == claim.value(lookup_in(network, {}))
-    search = patterns.ClaimSearch(data, renamed, None)
-    assert sorted(search.order) == list(range(len(search.points.coords)))
+    setting = patterns.Setting.of(instance, claim)
+    search = patterns.ClaimSearch(setting, setting.order(), None)
+    assert sorted(search.order) == list(range(len(setting.points.coords)))
     walk(search, fit)
 
 
@@ -149,10 +152,10 @@ def test_the_planted_cases_exercise_every_rule() -> None:
     seen = {"hull": 0, "m2": 0, "covering": 0, "probe": 0}
     for seed in SEEDS:
         instance, _, claim = planted_case(seed)
-        r = patterns.reduction(instance, claim)
-        search = patterns.ClaimSearch(r.instance(instance), r.claim(claim), None)
-        seen["hull"] += len(r.G) < instance.shape.inputs
-        seen["m2"] += search.rank_one is not None
-        seen["covering"] += bool(search.covering)
-        seen["probe"] += len(search.points.coords) > instance.n
+        setting = patterns.Setting.of(instance, claim)
+        search = patterns.ClaimSearch(setting, setting.order(), None)
+        seen["hull"] += len(setting.reduction.G) < instance.shape.inputs
+        seen["m2"] += search.search.rank_one is not None
+        seen["covering"] += search.search.hooks.prune is not None
+        seen["probe"] += len(setting.points.coords) > instance.n
     assert all(count >= 5 for count in seen.values()), seen

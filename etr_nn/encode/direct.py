@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import flint
 
@@ -79,10 +79,18 @@ def encode(instance: Instance, normalise: bool = True) -> list[Case]:
     return [_case(instance, None, "all output weights free")]
 
 
+def relu(ctx: flint.fmpq_mpoly_ctx, x: Sequence[Fraction], j: int, h: flint.fmpq_mpoly) -> Formula:
+    """h = relu(z) for neuron j's pre-activation z = w_j·x + b_j at x, as the case split
+    (z ≥ 0 ∧ h = z) ∨ (z ≤ 0 ∧ h = 0), over the context's variables w_j_t, b_j."""
+    var = dict(zip(ctx.names(), ctx.gens()))
+    z = var[f"b_{j}"] + sum((var[f"w_{j}_{t}"] * to_fmpq(v) for t, v in enumerate(x)), ctx.from_dict({}))
+    return Or((And((Atom(z, ">="), Atom(h - z, "="))), And((Atom(z, "<="), Atom(h, "=")))))
+
+
 def _case(instance: Instance, signs: tuple[int, ...] | None, label: str, normalise: bool = True) -> Case:
     ctx = flint.fmpq_mpoly_ctx.get(tuple(variables(instance, signs is None)), "lex")
     var = dict(zip(ctx.names(), ctx.gens()))
-    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+    k, m = instance.shape.hidden, instance.shape.outputs
 
     def const(value: Fraction) -> flint.fmpq_mpoly:
         return ctx.constant(to_fmpq(value))
@@ -90,12 +98,7 @@ def _case(instance: Instance, signs: tuple[int, ...] | None, label: str, normali
     def a(o: int, j: int) -> flint.fmpq_mpoly:
         return const(Fraction(signs[j])) if signs else var[f"a_{o}_{j}"]
 
-    parts: list[Formula] = []
-    for i, x in enumerate(instance.points):
-        for j in range(k):
-            z = var[f"b_{j}"] + sum((var[f"w_{j}_{t}"] * const(x[t]) for t in range(d)), ctx.from_dict({}))
-            h = var[f"h_{i}_{j}"]
-            parts.append(Or((And((Atom(z, ">="), Atom(h - z, "="))), And((Atom(z, "<="), Atom(h, "="))))))
+    parts: list[Formula] = [relu(ctx, x, j, var[f"h_{i}_{j}"]) for i, x in enumerate(instance.points) for j in range(k)]
     squares = ctx.from_dict({})
     for i, y in enumerate(instance.labels):
         for o in range(m):

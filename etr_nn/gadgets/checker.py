@@ -33,13 +33,13 @@ import flint
 
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.encode.direct import Case, encode
+from etr_nn.encode.direct import Case, encode, relu
 from etr_nn.exact import Number, to_fmpq
 from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.poly import NEGATION, And, Atom, Formula, Or, System, rebase
+from etr_nn.poly import NEGATION, And, Atom, Formula, System, rebase
 from etr_nn.solution import Solution, Status
 
 Verdict = Literal["proved", "refuted", "unknown"]
@@ -73,7 +73,7 @@ class Report:
 
 def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     """fits (this case) ∧ probes ∧ ¬claim, over the case's variables and the probe variables."""
-    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+    k, m = instance.shape.hidden, instance.shape.outputs
     probes = claim.probes()
     old = case.system.names
     extra = [f"q_{p}_{j}" for p in range(len(probes)) for j in range(k)]
@@ -89,10 +89,7 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     parts: list[Formula] = [rebase(case.system.formula, ctx)]
     value: dict[Symbol, flint.fmpq_mpoly] = {}
     for p, x in enumerate(probes):
-        for j in range(k):
-            z = var[f"b_{j}"] + sum((var[f"w_{j}_{t}"] * const(x[t]) for t in range(d)), ctx.from_dict({}))
-            q = var[f"q_{p}_{j}"]
-            parts.append(Or((And((Atom(z, ">="), Atom(q - z, "="))), And((Atom(z, "<="), Atom(q, "="))))))
+        parts += [relu(ctx, x, j, var[f"q_{p}_{j}"]) for j in range(k)]
         for o in range(m):
             value[("f", o, x)] = sum((a(o, j) * var[f"q_{p}_{j}"] for j in range(k)), var[f"c_{o}"])
     weight_names = {"W": "w_{}_{}", "b": "b_{}", "A": "a_{}_{}", "c": "c_{}"}

@@ -34,24 +34,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import combinations
 from typing import Any, Callable
-
-import flint
-from etr_nn.z3lib import z3
 
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.exact import from_z3
+from etr_nn.exact import Number
 from etr_nn.gadgets.claims import Claim, Symbol, lookup_in
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
-from etr_nn.poly import HOLDS, NEGATION, And, Atom, System
-from etr_nn.search.dichotomies import basis, lifted
-from etr_nn.search.engine import LEAF_SECONDS, OutOfTime, Search
+from etr_nn.poly import NEGATION, Atom, System
+from etr_nn.search.dichotomies import basis
+from etr_nn.search.engine import LEAF_SECONDS, Hooks, Search
 from etr_nn.search.kinks import Covering
-from etr_nn.search.lp import rational, to_z3
-from etr_nn.search.patterns import Points, Sign, point_order, point_rows, sign_choices
+from etr_nn.search.patterns import (Layout, Linear, Points, Row, Sign, full_pattern_system, lp_network,
+                                    output_value, point_order, point_rows, sign_choices, unknowns)
 
 Prefixes = tuple[tuple[int, ...], ...]
 #: (points: data then probes, number of data points, claim point indices) → the order the
@@ -66,6 +62,7 @@ class Tally:
     counterexample: Network | None = None
     kink_refuted: int = 0  # partial patterns refuted by kink covering (etr_nn.search.kinks)
     lp_refuted: int = 0  # partial patterns refuted by the exact simplex (with ¬claim where linear)
+    rank_refuted: int = 0  # partial patterns refuted by the exact rank-one test (etr_nn.search.rankone)
     leaves: int = 0  # full patterns reached
     nonlinear_refuted: int = 0  # full patterns refuted by the nonlinear backend
     open: list[str] = field(default_factory=list)
@@ -76,7 +73,7 @@ class Tally:
 
 
 def evaluate(claim: Claim, value: Callable[[Symbol], Any], const: Callable[[Fraction], Any]) -> Any:
-    """lhs − rhs with each output symbol's value from `value` (any ring: z3, flint)."""
+    """lhs − rhs with each output symbol's value from `value` (any ring: z3, flint, Linear)."""
     total = const(Fraction(0))
     for monomial, coefficient in claim.poly.items():
         term = const(coefficient)
@@ -94,144 +91,139 @@ def kept_outputs(instance: Instance, claim: Claim) -> tuple[int, ...]:
     return keep or (0,)
 
 
-class ClaimSearch(Search):
-    """The engine's search over data + probe points, refuting "this pattern ∧ ¬claim"."""
+@dataclass
+class Setting:
+    """A claim's pattern problem: the reduced instance and claim (`Reduction`), its points (data,
+    then the claim's probe points, etr_nn.search.patterns.Points), where each claim point is, and
+    ¬claim over the pattern's unknowns. Shared by the search and the proofs (etr_nn.gadgets.proof)."""
 
-    def __init__(self, data: Instance, claim: Claim, deadline: float | None, nonlinear: str = "z3",
-                 ordering: Ordering | None = None):
-        self.claim = claim
-        points = Points.of(data, claim.probes()).coords
-        self.index = {x: points.index(x) for x in claim.probes()}  # claim point → point index
+    reduction: Reduction
+    data: Instance
+    claim: Claim  # over the reduced instance
+    points: Points
+    index: dict[tuple[Fraction, ...], int]  # claim point → point index
+    layout: Layout
+    linear_output: int | None  # a linear claim over this one output: ¬claim joins its rows
+    memo: dict[Any, list[Row]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, instance: Instance, claim: Claim) -> Setting:
+        r = reduction(instance, claim)
+        data, renamed = r.instance(instance), r.claim(claim)
+        points = Points.of(data, renamed.probes())
+        index = {x: points.coords.index(x) for x in renamed.probes()}
+        outputs = {s[1] for s in renamed.symbols() if s[0] == "f"}
+        linear = all(sum(e for _, e in m) <= 1 for m in renamed.poly)
+        s = data.shape
+        return cls(r, data, renamed, points, index, Layout(s.inputs, s.hidden, s.outputs),
+                   outputs.pop() if linear and len(outputs) == 1 else None)
+
+    def order(self, ordering: Ordering | None = None) -> tuple[int, ...]:
+        """The order the points are decided in: the claim points, then the engine's order."""
         first = tuple(sorted(set(self.index.values())))
-        order = (first + tuple(p for p in point_order(data) if p not in first) if ordering is None
-                 else ordering(list(points), data.n, first))
-        super().__init__(data, order, nonlinear, deadline, probes=points[data.n:])
-        self.cut = max(order.index(p) for p in first) if first else -1  # depth at which every claim point is decided
-        outputs = {s[1] for s in claim.symbols() if s[0] == "f"}
-        linear = all(sum(e for _, e in m) <= 1 for m in claim.poly)
-        self.linear_output = outputs.pop() if linear and len(outputs) == 1 else None
-        self.tally = Tally()
-        self.current: list[tuple[int, ...]] = []
-        self.covering = Covering(points, data.labels, order)
-        self.recorder: Any = None  # an etr_nn.gadgets.proof.Recorder when a proof is asked for
+        if ordering is not None:
+            return ordering(list(self.points.coords), self.data.n, first)
+        return first + tuple(p for p in point_order(self.data) if p not in first)
 
-    def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
-        self.current = path
-        return super()._sync(o, path)
+    def cut(self, order: tuple[int, ...]) -> int:
+        """The depth index at which every claim point is decided (−1 without claim points)."""
+        return max((order.index(p) for p in self.index.values()), default=-1)
 
-    def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> z3.BoolRef:
-        """The point's rows (a probe: signs only); at the last claim point of a linear claim
-        over output o, also ¬claim (it depends on every claim point's bits)."""
-        t = self.order.index(p)
-        claim_bits = tuple(self.current[:t + 1]) if t == self.cut and o == self.linear_output else None
-        key = (o, tuple(s[o] for s in self.signs), p, bits, claim_bits)
-        if key not in self.cache:
-            rows = point_rows(self.points, self.layout, self.signs, p, bits, (o,))
-            parts = [z3.And(*[to_z3(r, self.vars) for r in rows])]
-            if claim_bits is not None:
-                bits_at = {self.order[s]: b for s, b in enumerate(claim_bits)}
-                parts.append(HOLDS[NEGATION[self.claim.rel]](self._linear_claim(bits_at)))
-            self.cache[key] = z3.And(*parts)
-        return self.cache[key]
+    def point_rows(self, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...], o: int) -> list[Row]:
+        """etr_nn.search.patterns.point_rows for output o (memoised: proofs ask for the same often)."""
+        key = (tuple(s[o] for s in signs), p, bits, o)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = point_rows(self.points, self.layout, signs, p, bits, (o,))
+        return hit
 
-    def _linear_claim(self, bits_at: dict[int, tuple[int, ...]]) -> z3.ArithRef:
-        """lhs − rhs over the engine's unknowns, given the claim points' activation bits."""
-        L = self.layout
+    def claim_value(self, bits_at: dict[int, tuple[int, ...]], convert: Callable[[Linear], Any] = lambda v: v) -> Any:
+        """lhs − rhs of the claim under the pattern: every probe value f_o(x_p) is linear in the
+        unknowns (etr_nn.search.patterns.output_value), converted by `convert` (default: kept as
+        Linear, which only a linear claim allows)."""
+        def value(s: Symbol) -> Any:
+            p = self.index[s[2]]
+            return convert(output_value(self.points, self.layout, p, bits_at[p], s[1]))
+        return evaluate(self.claim, value, lambda c: convert(Linear((), c)))
 
-        def value(s: Symbol) -> z3.ArithRef:
-            p, o = self.index[s[2]], s[1]
-            x = lifted([self.points.coords[p]])[0]
-            terms = [rational(x[t]) * self.vars[L.u(j, o, t)] for j in range(L.k) if bits_at[p][j]
-                     for t in range(L.d + 1) if x[t]]
-            return z3.Sum(*terms, self.vars[L.c(o)])
-        return evaluate(self.claim, value, lambda c: rational(c))
+    def negated_rows(self, order: tuple[int, ...], prefixes: Prefixes) -> list[Row]:
+        """¬claim as rows, alternatives of one row each (ℓ ≠ 0: ℓ > 0 or ℓ < 0), for a linear claim
+        over one output with every claim point decided by `prefixes`."""
+        bits_at = {order[t]: tuple(b[t] for b in prefixes) for t in range(len(prefixes[0]))}
+        return self.claim_value(bits_at).row(NEGATION[self.claim.rel])
 
-    def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
-        """Kink covering (etr_nn.search.kinks) first, then the engine's exact simplex."""
-        if self.covering:
-            o = self.covering.feasible(self.signs, prefixes)
-            if o is not None:
-                self.tally.kink_refuted += 1
-                if self.recorder is not None:
-                    self.recorder.note("kinks", o, prefixes)
-                return "kinks", o
-        status, o = super()._status(prefixes, path)
-        if self.recorder is not None:
-            self.recorder.note(status, o, prefixes)
-        return status, o
+    def negated_system(self, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes) -> System:
+        """A full pattern's exact system (etr_nn.search.patterns.full_pattern_system) with ¬claim:
+        its solutions are exactly the fits with this (closed) pattern that violate the claim."""
+        _, z = unknowns(self.layout)
+        bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(order)}
+        negated = Atom(self.claim_value(bits_at, lambda v: v.poly(z)), NEGATION[self.claim.rel])
+        return full_pattern_system(self.points, signs, order, prefixes, [negated])
 
-    def _refuted(self, prefixes: Prefixes, o: int) -> None:
-        self.tally.lp_refuted += 1
 
-    def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
-        """A full pattern: a cheap fit violating the claim, else the rank-one system with ¬claim."""
+class ClaimSearch:
+    """The engine's search (etr_nn.search.engine) over data and probe points for "this pattern ∧
+    ¬claim", through its hooks: kink covering prunes first, ¬claim joins the simplex of a linear
+    claim's output at the depth where every claim point is decided, and a full pattern yields a
+    counterexample (a certified fit violating the claim) or is refuted with ¬claim."""
+
+    def __init__(self, setting: Setting, order: tuple[int, ...], deadline: float | None, nonlinear: str = "z3",
+                 observe: Callable[[str, int, Prefixes], None] | None = None):
+        self.setting, self.order, self.deadline, self.nonlinear = setting, order, deadline, nonlinear
+        self.cut = setting.cut(order)
+        self.tally = Tally(linear=setting.linear_output is not None, reduction=setting.reduction)
+        self.covering = Covering(setting.points.coords, setting.data.labels, order)
+        hooks = Hooks(prune=self.covering.feasible if self.covering else None,
+                      extra=self.negated_claim if setting.linear_output is not None else None,
+                      leaf=self.leaf, observe=observe)
+        self.search = Search(setting.data, order, nonlinear, deadline, probes=setting.points.coords[setting.data.n:],
+                             hooks=hooks)
+
+    def negated_claim(self, o: int, depth: int, path: list[tuple[int, ...]]) -> list[list[Row]] | None:
+        """Hooks.extra: ¬claim for the claim's output at the depth of its last claim point."""
+        if depth != self.cut or o != self.setting.linear_output:
+            return None
+        prefixes = tuple(tuple(bits[j] for bits in path) for j in range(self.setting.layout.k))
+        return [[row] for row in self.setting.negated_rows(self.order, prefixes)]
+
+    def leaf(self, signs: tuple[Sign, ...], prefixes: Prefixes, z: list[Number]) -> Network | None:
+        """Hooks.leaf: the LP's own solution when it is a fit violating the claim, else the full
+        pattern's system with ¬claim decided by the nonlinear backend."""
         self.tally.leaves += 1
-        L = self.layout
-        z: list[Any] = [Fraction(0)] * L.size
-        for o in range(L.m):
-            solver = self._sync(o, path)
-            if solver.check() != z3.sat:  # decided feasible before, so this cannot happen
-                self.tally.open.append(f"{self._label(prefixes)}: simplex lost its model")
-                return False
-            model = solver.model()
-            for v in [L.c(o)] + [L.u(j, o, t) for j in range(L.k) for t in range(L.d + 1)]:
-                z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
-        network = self._rank_one(z)
-        if network is not None and self._violates(network):
-            return True
-        system, decode = self._negated_rank_one(prefixes)
+        L = self.setting.layout
+        network = lp_network(z, signs, L)
+        if network is not None and self.violates(network):
+            return network
+        system = self.setting.negated_system(self.order, signs, prefixes)
         limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "unsat":
             self.tally.nonlinear_refuted += 1
-        elif answer.status == "sat" and (network := decode(answer.point)) is not None and self._violates(network):
-            return True
-        else:
-            self.tally.open.append(f"{self._label(prefixes)}: {answer.reason or 'model failed the exact re-check'}")
-        if self.deadline is not None and time.time() > self.deadline:
-            raise OutOfTime
-        return False
+            return None
+        if answer.status == "sat":
+            network = lp_network([answer.point.get(f"z{v}", Fraction(0)) for v in range(L.size)], signs, L)
+            if network is not None and self.violates(network):
+                return network
+        label = f"signs {[list(s) for s in signs]}, bits {[''.join(map(str, b)) for b in prefixes]}"
+        self.tally.open.append(f"{label}: {answer.reason or 'model failed the exact re-check'}")
+        return None
 
-    def _violates(self, network: Network) -> bool:
-        """A certified fit of the data on which the claim fails (exactly): the counterexample."""
-        if not certify(self.instance, network).valid:
-            return False
-        if self.claim.holds(lookup_in(network, {})):
-            return False
-        self.tally.counterexample = network
-        return True
+    def violates(self, network: Network) -> bool:
+        """A certified fit of the data on which the claim fails (exactly)."""
+        return certify(self.setting.data, network).valid and not self.setting.claim.holds(lookup_in(network, {}))
 
-    def _negated_rank_one(self, prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Any]], Network | None]]:
-        """The full pattern's exact system over the engine's unknowns z = (u, c): its linear rows
-        (data and probes), rank one (every 2×2 minor of (u_jo_t)_{o,t} is 0, so u_jo = A[o, j]·v_j)
-        and ¬claim, whose probe values are linear in z. Its solutions are exactly the fits with
-        this (closed) pattern violating the claim."""
-        L = self.layout
-        names = tuple(f"z{v}" for v in range(L.size))
-        ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
-        z = ctx.gens()
-        one = ctx.from_dict({(0,) * len(names): 1})
-        const = lambda c: one * flint.fmpq(c.numerator, c.denominator)  # noqa: E731
-        atoms = []
-        for t, p in enumerate(self.order):
-            for row in point_rows(self.points, L, self.signs, p, tuple(b[t] for b in prefixes)):
-                poly = sum((z[v] * const(a) for v, a in row.coeffs), -const(row.rhs))
-                atoms.append(Atom(poly, row.rel))
-        for j in range(L.k):
-            for o, o2 in combinations(range(L.m), 2):
-                for t, t2 in combinations(range(L.d + 1), 2):
-                    minor = z[L.u(j, o, t)] * z[L.u(j, o2, t2)] - z[L.u(j, o, t2)] * z[L.u(j, o2, t)]
-                    atoms.append(Atom(minor, "="))
-        bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(self.order)}
-        xs = lifted(self.points.coords)
-
-        def value(s: Symbol) -> flint.fmpq_mpoly:
-            p, o = self.index[s[2]], s[1]
-            return sum((z[L.u(j, o, t)] * const(xs[p][t]) for j in range(L.k) if bits_at[p][j]
-                        for t in range(L.d + 1) if xs[p][t]), z[L.c(o)])
-        atoms.append(Atom(evaluate(self.claim, value, const), NEGATION[self.claim.rel]))
-        decode = lambda point: self._rank_one([point.get(n, Fraction(0)) for n in names])  # noqa: E731
-        return System(ctx, And(tuple(atoms))), decode
+    def run(self, signs: tuple[Sign, ...]) -> bool:
+        """One task (a choice of output orthants); False when the search must stop (a
+        counterexample, or the time limit)."""
+        outcome = self.search.run(signs)
+        t = self.tally
+        t.kink_refuted += outcome.ruled_out
+        t.lp_refuted += outcome.pruned
+        t.rank_refuted += outcome.rank_one
+        t.open += outcome.open
+        if outcome.status == "sat" and outcome.network is not None:
+            t.counterexample = outcome.network
+        return t.counterexample is None and not outcome.timed_out
 
 
 @dataclass(frozen=True)
@@ -302,29 +294,26 @@ def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
 def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
           ordering: Ordering | None = None, proof: bool = False) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
-    `proof`, record a checkable proof (etr_nn.gadgets.proof; Farkas multipliers cost an LP each)
-    and put it in the tally when every pattern is refuted."""
-    r = reduction(instance, claim)
-    data, renamed = r.instance(instance), r.claim(claim)
+    `proof`, record a checkable proof (etr_nn.gadgets.proof) and put it in the tally when every
+    pattern is refuted."""
+    setting = Setting.of(instance, claim)
+    order = setting.order(ordering)
     deadline = None if timeout is None else time.time() + timeout
-    search = ClaimSearch(data, renamed, deadline, nonlinear, ordering)
+    recorder = None
     if proof:
-        from etr_nn.gadgets.proof import Recorder, Setting
-        search.recorder = Recorder(Setting.of(instance, claim), search.order)
-    tasks: list[tuple[Sign, ...]] = sign_choices(data.shape.hidden, data.shape.outputs)
-    search.tally.tasks, search.tally.reduction = len(tasks), r
-    search.tally.linear = search.linear_output is not None
+        from etr_nn.gadgets.proof import Recorder
+        recorder = Recorder(setting, order)
+    search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None)
+    tasks: list[tuple[Sign, ...]] = sign_choices(setting.layout.k, setting.layout.m)
+    search.tally.tasks = len(tasks)
     for task in tasks:
-        if search.recorder is not None:
-            search.recorder.begin(task)
-        outcome = search.run(task)
-        search.tally.open += outcome.open  # the engine's own open ends (time limit, simplex unknown)
-        if "time limit reached" in outcome.open:
-            break
-        if search.tally.counterexample is not None:
-            search.tally.counterexample = r.network(instance, search.tally.counterexample)
+        if recorder is not None:
+            recorder.begin(task)
+        if not search.run(task):
             break
     t = search.tally
-    if search.recorder is not None and t.counterexample is None and not t.open and not search.recorder.problems:
-        t.proof = search.recorder.document(instance, claim)
+    if t.counterexample is not None:
+        t.counterexample = setting.reduction.network(instance, t.counterexample)
+    elif recorder is not None and not t.open and not recorder.problems:
+        t.proof = recorder.document(instance, claim)
     return t

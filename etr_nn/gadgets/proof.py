@@ -76,19 +76,17 @@ from pathlib import Path
 from typing import Any
 
 import flint
-from etr_nn.z3lib import z3
 
+from etr_nn import backends
 from etr_nn.errors import InputError
 from etr_nn.files import json_integer, json_rational, write_atomically
 from etr_nn.gadgets.claims import Claim, check_against, parse_claim
-from etr_nn.gadgets.patterns import Reduction, reduction
+from etr_nn.gadgets.patterns import Reduction, Setting
 from etr_nn.instance import Instance
-from etr_nn.poly import HOLDS, NEGATION
-from etr_nn.search.dichotomies import lifted
 from etr_nn.search.kinks import Covering
-from etr_nn.search.certificate import LEAF_SECONDS, decide, leaf_constraints
-from etr_nn.search.lp import Multipliers, check_farkas, rational
-from etr_nn.search.patterns import Layout, Points, Row, Sign, Trie, children, point_rows, sign_choices
+from etr_nn.search.certificate import LEAF_SECONDS
+from etr_nn.search.lp import Multipliers, check_farkas
+from etr_nn.search.patterns import Row, Sign, Trie, children, sign_choices
 from etr_nn.search.rankone import RankOne
 
 FORMAT = "etr-nn/claim-proof/1"
@@ -126,77 +124,16 @@ def eligible(instance: Instance, claim: Claim) -> str | None:
     return None
 
 
-@dataclass
-class Setting:
-    """The reduced instance and claim, the points and their roles (as etr_nn.gadgets.patterns)."""
-
-    reduction: Reduction
-    data: Instance
-    claim: Claim  # over the reduced instance
-    points: Points
-    index: dict[tuple[Fraction, ...], int]  # claim point → point index
-    layout: Layout
-    linear_output: int | None  # a linear claim over this one output: ¬claim joins its rows
-    memo: dict[Any, list[Row]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, instance: Instance, claim: Claim) -> Setting:
-        r = reduction(instance, claim)
-        data, renamed = r.instance(instance), r.claim(claim)
-        points = Points.of(data, renamed.probes())
-        index = {x: points.coords.index(x) for x in renamed.probes()}
-        outputs = {s[1] for s in renamed.symbols() if s[0] == "f"}
-        linear = all(sum(e for _, e in m) <= 1 for m in renamed.poly)
-        s = data.shape
-        return cls(r, data, renamed, points, index, Layout(s.inputs, s.hidden, s.outputs),
-                   outputs.pop() if linear and len(outputs) == 1 else None)
-
-    def cut(self, order: tuple[int, ...]) -> int:
-        """The depth index at which every claim point is decided."""
-        return max(order.index(p) for p in self.index.values())
-
-    def point_rows(self, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...], o: int) -> list[Row]:
-        """etr_nn.search.patterns.point_rows for output o (memoised: proofs ask for the same often)."""
-        key = (tuple(s[o] for s in signs), p, bits, o)
-        hit = self.memo.get(key)
-        if hit is None:
-            hit = self.memo[key] = point_rows(self.points, self.layout, signs, p, bits, (o,))
-        return hit
-
-    def claim_rows(self, order: tuple[int, ...], prefixes: Prefixes) -> list[Row]:
-        """¬claim as rows, one per case (ℓ ≠ 0: ℓ > 0 and ℓ < 0), for a linear claim over one
-        output with every claim point decided by `prefixes`."""
-        L = self.layout
-        bits_at = {order[t]: tuple(b[t] for b in prefixes) for t in range(len(prefixes[0]))}
-        xs = lifted(self.points.coords)
-        coeffs: dict[int, Fraction] = {}
-        const = Fraction(0)
-        for monomial, coefficient in self.claim.poly.items():
-            if not monomial:
-                const += coefficient
-                continue
-            ((symbol, _),) = monomial  # linear: one symbol, exponent 1
-            p, o = self.index[symbol[2]], symbol[1]
-            for j in range(L.k):
-                if bits_at[p][j]:
-                    for t in range(L.d + 1):
-                        coeffs[L.u(j, o, t)] = coeffs.get(L.u(j, o, t), Fraction(0)) + coefficient * xs[p][t]
-            coeffs[L.c(o)] = coeffs.get(L.c(o), Fraction(0)) + coefficient
-        a = tuple((v, c) for v, c in sorted(coeffs.items()) if c)
-        minus = tuple((v, -c) for v, c in a)
-        return {"=": [Row(a, "=", -const)], ">=": [Row(a, ">=", -const)], "<=": [Row(minus, ">=", const)],
-                ">": [Row(a, ">", -const)], "<": [Row(minus, ">", const)],
-                "!=": [Row(a, ">", -const), Row(minus, ">", const)]}[NEGATION[self.claim.rel]]
-
-    def systems(self, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes,
-                o: int) -> list[list[Row]]:
-        """The row systems a Farkas entry for output o must refute: one, or one per case of ¬claim."""
-        rows = []
-        for t in range(len(prefixes[0])):
-            rows += self.point_rows(signs, order[t], tuple(b[t] for b in prefixes), o)
-        if o == self.linear_output and len(prefixes[0]) > self.cut(order):
-            return [rows + [row] for row in self.claim_rows(order, prefixes)]
-        return [rows]
+def systems(setting: Setting, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes,
+            o: int) -> list[list[Row]]:
+    """The row systems a Farkas entry for output o must refute: one, or one per case of ¬claim
+    (Setting.negated_rows) once every claim point is decided."""
+    rows = []
+    for t in range(len(prefixes[0])):
+        rows += setting.point_rows(signs, order[t], tuple(b[t] for b in prefixes), o)
+    if o == setting.linear_output and len(prefixes[0]) > setting.cut(order):
+        return [rows + [row] for row in setting.negated_rows(order, prefixes)]
+    return [rows]
 
 
 # --- recording during the search -----------------------------------------------------------
@@ -219,13 +156,13 @@ class Recorder:
         self.tasks.append({"signs": [list(s) for s in signs], "tree": []})
 
     def note(self, status: str, o: int, prefixes: Prefixes) -> None:
-        """The decision at a node of the search (ClaimSearch._status)."""
+        """The decision at a node of the search (etr_nn.search.engine.Hooks.observe)."""
         tree: list[str] = self.tasks[-1]["tree"]
         if status == "sat":
             full = len(prefixes[0]) == len(self.order)
             tree.append("n" if full else ".")
             self.counts["nonlinear"] += full
-        elif status == "kinks":
+        elif status == "rule":  # the claim search's rule is kink covering
             tree.append("k")
             self.counts["kinks"] += 1
         elif status == "rank":
@@ -235,7 +172,7 @@ class Recorder:
             tree.append("f")
             self.counts["farkas"] += 1
             vectors = []
-            for rows in self.setting.systems(self.order, self.signs, prefixes, o):
+            for rows in systems(self.setting, self.order, self.signs, prefixes, o):
                 y = self.multipliers(rows)
                 if y is None:  # cannot happen for an infeasible system (Motzkin's theorem)
                     self.problems.append(f"no Farkas multipliers for signs {self.signs}, bits {prefixes}")
@@ -451,15 +388,15 @@ class _Walk:
         self.next_farkas += 1
         if not 0 <= o < self.setting.layout.m:
             return f"Farkas entry for output {o}: the reduced instance has {self.setting.layout.m}"
-        systems = self.setting.systems(self.doc.order, signs, prefixes, o)
-        if len(vectors) != len(systems):
-            return f"{len(vectors)} multiplier vector(s) for {len(systems)} case(s) of ¬claim"
-        for case, (rows, y) in enumerate(zip(systems, vectors)):
+        cases = systems(self.setting, self.doc.order, signs, prefixes, o)
+        if len(vectors) != len(cases):
+            return f"{len(vectors)} multiplier vector(s) for {len(cases)} case(s) of ¬claim"
+        for case, (rows, y) in enumerate(zip(cases, vectors)):
             if any(not 0 <= r < len(rows) for r in y):
                 return f"a multiplier for a row that does not exist (there are {len(rows)})"
             problem = check_farkas(rows, [y.get(r, Fraction(0)) for r in range(len(rows))])
             if problem:
-                return f"Farkas entry {self.next_farkas - 1}" + (f", case {case + 1}" if len(systems) > 1 else "") \
+                return f"Farkas entry {self.next_farkas - 1}" + (f", case {case + 1}" if len(cases) > 1 else "") \
                     + f": {problem}"
         return None
 
@@ -490,25 +427,9 @@ def _reduction_problems(instance: Instance, claim: Claim, r: Reduction) -> list[
 
 def decide_leaf(setting: Setting, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes,
                 seconds: float = LEAF_SECONDS) -> str:
-    """Z3 on a full pattern's system: every output's rows, rank one (each neuron's 2×2 minors of
-    (u_jo_t)_{o,t} vanish) and ¬claim with the probe values linear in the unknowns: "unsat",
-    "sat" or "unknown"."""
-    L, points = setting.layout, setting.points
-    parts, z = leaf_constraints(points, L, order, signs, prefixes)
-    xs = lifted(points.coords)
-    bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(order)}
-    ell: Any = z3.RealVal(0)
-    for monomial, coefficient in setting.claim.poly.items():
-        term: Any = rational(coefficient)
-        for symbol, e in monomial:
-            p, o = setting.index[symbol[2]], symbol[1]
-            value = z3.Sum(z[L.c(o)], *[rational(xs[p][t]) * z[L.u(j, o, t)] for j in range(L.k) if bits_at[p][j]
-                                         for t in range(L.d + 1) if xs[p][t]])
-            for _ in range(e):
-                term = term * value
-        ell = ell + term
-    parts.append(HOLDS[NEGATION[setting.claim.rel]](ell))
-    return decide(parts, seconds)
+    """Z3 on a full pattern's system with ¬claim (Setting.negated_system: every output's rows,
+    rank one, ¬claim with the probe values linear in the unknowns): "unsat", "sat" or "unknown"."""
+    return backends.get("z3").check(setting.negated_system(order, signs, prefixes), seconds).status
 
 
 def run_verify(instance: Instance, instance_path: str, document: Any, proof_path: str) -> int:

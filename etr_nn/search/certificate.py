@@ -6,7 +6,8 @@ Format "etr-nn/refutation/1" (JSON): the instance name, the point order, and
   etr_nn.search.patterns.pattern_rows for output o} whose linear system is infeasible;
 - "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: cad+z3 (…)"}
   whose rank-one system a nonlinear backend refuted; there is no certificate to read for
-  them, so `check` re-decides each one itself (Z3 on `leaf_constraints`, unsat required)
+  them, so `check` re-decides each one itself (Z3 on
+  etr_nn.search.patterns.full_pattern_system, unsat required)
   and refuses them with one output, where a full pattern is linear and needs Farkas;
 - "rule": the enumeration rule (patterns.py) that makes these patterns exhaustive.
 `check` re-derives the search tree from the rule (dichotomies recomputed exactly), checks
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from etr_nn import backends
 from etr_nn.errors import InputError
 from etr_nn.files import json_integer, json_rational
 from etr_nn.instance import Instance
-from etr_nn.search.lp import check_farkas, to_z3
-from etr_nn.search.patterns import Layout, Points, Sign, Trie, children, pattern_rows, point_rows, sign_choices
-from etr_nn.z3lib import z3
+from etr_nn.search.lp import check_farkas
+from etr_nn.search.patterns import Points, Sign, Trie, children, full_pattern_system, pattern_rows, sign_choices
 
 FORMAT = "etr-nn/refutation/1"
 RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants of the output columns); points decided in 'order'; "
@@ -60,7 +61,6 @@ def check(instance: Instance, doc: Any, source: str, leaf_seconds: float = LEAF_
     problems: list[str] = []
     trie = Trie(instance.points, order)
     points = Points.of(instance)
-    layout = Layout(instance.shape.inputs, instance.shape.hidden, instance.shape.outputs)
     used_farkas: set[Key] = set()
     used_nonlinear: set[Key] = set()
     budget = (len(refuted) + len(nonlinear) + 1) * (instance.n + 1)  # nodes of a tree with these leaves
@@ -87,41 +87,14 @@ def check(instance: Instance, doc: Any, source: str, leaf_seconds: float = LEAF_
                     problems.append(f"full pattern {key} is neither refuted nor decided")
                 elif instance.shape.outputs == 1:
                     problems.append(f"full pattern {key}: with one output it is linear and needs a Farkas certificate")
-                elif (answer := decide(leaf_constraints(points, layout, order, signs, prefixes)[0], leaf_seconds)) != "unsat":
+                elif (answer := backends.get("z3").check(full_pattern_system(points, signs, order, prefixes),
+                                                         leaf_seconds).status) != "unsat":
                     problems.append(f"full pattern {key} listed as refuted: Z3 re-decides it {answer}")
                 else:
                     used_nonlinear.add(key)
                 continue
             stack += [tuple(p + (b,) for p, b in zip(prefixes, bits)) for bits in children(signs, prefixes, trie)]
     return problems, len(used_farkas), len(used_nonlinear)
-
-
-def leaf_constraints(points: Points, layout: Layout, order: tuple[int, ...], signs: tuple[Sign, ...],
-                     prefixes: Prefixes) -> tuple[list[z3.BoolRef], list[z3.ArithRef]]:
-    """A full pattern's exact system over the unknowns z = (u, c) of `layout` (fact 4): every
-    output's rows and rank one — each neuron's 2×2 minors of (u_jo_t)_{o,t} vanish, so
-    u_jo = A[o, j]·v_j. Its solutions are the fits with this (closed) pattern; with the
-    unknowns z."""
-    L = layout
-    z = [z3.Real(f"z{v}") for v in range(L.size)]
-    parts = []
-    for t, p in enumerate(order):
-        parts += [to_z3(row, z) for row in point_rows(points, L, signs, p, tuple(b[t] for b in prefixes))]
-    for j in range(L.k):
-        for o in range(L.m):
-            for o2 in range(o + 1, L.m):
-                for t in range(L.d + 1):
-                    for t2 in range(t + 1, L.d + 1):
-                        parts.append(z[L.u(j, o, t)] * z[L.u(j, o2, t2)] - z[L.u(j, o, t2)] * z[L.u(j, o2, t)] == 0)
-    return parts, z
-
-
-def decide(parts: list[z3.BoolRef], seconds: float) -> str:
-    """Z3 on the constraints: "sat", "unsat" or "unknown" (past `seconds`)."""
-    solver = z3.Solver()
-    solver.set("timeout", max(1, int(seconds * 1000)))
-    solver.add(*parts)
-    return str(solver.check())
 
 
 def _key(entry: dict[str, Any]) -> Key:

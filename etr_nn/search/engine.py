@@ -34,7 +34,8 @@ from etr_nn.poly import And, Atom, Formula, System
 from etr_nn.search.dichotomies import lifted
 from etr_nn.search.lp import Multipliers, rational, to_z3
 from etr_nn.search.rankone import RankOne
-from etr_nn.search.patterns import Layout, Point, Points, Sign, Trie, children, pattern_rows, point_rows
+from etr_nn.search.patterns import (Layout, Point, Points, Row, Sign, Trie, children, lp_network, pattern_rows,
+                                    point_rows)
 
 Prefixes = tuple[tuple[int, ...], ...]
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -57,7 +58,26 @@ class Outcome:
     nonlinear: list[dict[str, Any]] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
+    ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
     guided: bool = False  # the network came from the side task, not from this search
+    timed_out: bool = False
+
+
+@dataclass
+class Hooks:
+    """How a caller extends the search without reaching into it (etr_nn.gadgets.patterns).
+
+    `prune(signs, prefixes)`: a rule that refutes a partial pattern before the simplex — the
+    output whose system it refutes, or None; `extra(o, depth, path)`: alternatives (a
+    disjunction) of rows joined to output o's system once the point at `depth` is decided along
+    `path`, or None; `leaf(signs, prefixes, z)`: what a full pattern whose LP has the solution z
+    yields in place of the search for a fit — a network (the search certifies it and ends the
+    task with it) or None; `observe(status, o, prefixes)`: sees every decision."""
+
+    prune: Callable[[tuple[Sign, ...], Prefixes], int | None] | None = None
+    extra: Callable[[int, int, list[tuple[int, ...]]], list[list[Row]] | None] | None = None
+    leaf: Callable[[tuple[Sign, ...], Prefixes, list[Number]], Network | None] | None = None
+    observe: Callable[[str, int, Prefixes], None] | None = None
 
 
 class OutOfTime(Exception):
@@ -83,11 +103,13 @@ class Search:
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = LEAF_BACKEND,
                  deadline: float | None = None, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
-                 side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = ()):
+                 side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
+                 hooks: Hooks | None = None):
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
         self.points = Points.of(instance, probes)
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
         self.multipliers = Multipliers()
+        self.hooks = hooks or Hooks()
         self.next_side = time.time() + SIDE_PERIOD
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
@@ -111,7 +133,7 @@ class Search:
             if not self._dfs(tuple(() for _ in signs), []):
                 self._retry_deferred()
         except OutOfTime:
-            self.outcome.status = "unknown"
+            self.outcome.status, self.outcome.timed_out = "unknown", True
             self.outcome.open.append("time limit reached")
         except Found as found:
             self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
@@ -138,12 +160,26 @@ class Search:
         for t in range(common, len(path)):
             solver.push()
             solver.add(self._constraint(o, self.order[t], path[t]))
+            alternatives = self.hooks.extra(o, t, path[:t + 1]) if self.hooks.extra else None
+            if alternatives:
+                solver.add(z3.Or(*[z3.And(*[to_z3(r, self.vars) for r in rows]) for rows in alternatives]))
             synced.append(path[t])
         return solver
 
     def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
+        status, o = self._decide(prefixes, path)
+        if self.hooks.observe:
+            self.hooks.observe(status, o, prefixes)
+        return status, o
+
+    def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
-        ("rank", −1) when every output's LP is feasible but the rank-one test refutes it."""
+        ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("rank", −1) when
+        every output's LP is feasible but the rank-one test refutes it."""
+        if self.hooks.prune:
+            ruled = self.hooks.prune(self.signs, prefixes)
+            if ruled is not None:
+                return "rule", ruled
         for o in range(self.layout.m):
             key = (len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
             hit = self.known[o].get(key)
@@ -183,6 +219,8 @@ class Search:
                 self._refuted(extended, o)
             elif status == "rank":
                 self.outcome.rank_one += 1
+            elif status == "rule":
+                self.outcome.ruled_out += 1
             elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
@@ -222,7 +260,10 @@ class Search:
             for v in [self.layout.c(o)] + [self.layout.u(j, o, t) for j in range(self.layout.k)
                                             for t in range(self.layout.d + 1)]:
                 z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
-        network = self._rank_one(z) or next(
+        if self.hooks.leaf:
+            network = self.hooks.leaf(self.signs, prefixes, z)
+            return network is not None and self._accept(network, prefixes)
+        network = lp_network(z, self.signs, self.layout) or next(
             (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
         if network is None:
             network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
@@ -247,25 +288,6 @@ class Search:
             return False
         self.outcome.status, self.outcome.network = "sat", network
         return True
-
-    def _rank_one(self, z: list[Number]) -> Network | None:
-        """The network of an LP solution whose u_j1, …, u_jm are parallel (always with m = 1):
-        v_j = σ_jo·u_jo for the first o with u_jo ≠ 0, A[o, j] = u_jo / v_j."""
-        L = self.layout
-        W, b, A, c = [], [], [[Fraction(0)] * L.k for _ in range(L.m)], [z[L.c(o)] for o in range(L.m)]
-        for j, sign in enumerate(self.signs):
-            us = [[z[L.u(j, o, t)] for t in range(L.d + 1)] for o in range(L.m)]
-            lead = next((o for o in range(L.m) if any(us[o])), 0)
-            v = [sign[lead] * value for value in us[lead]]
-            pivot = next((t for t in range(L.d + 1) if v[t]), None)
-            for o in range(L.m):
-                a = Fraction(sign[o]) if pivot is None else us[o][pivot] / v[pivot]
-                if any(us[o][t] != a * v[t] for t in range(L.d + 1)):
-                    return None
-                A[o][j] = a
-            W.append(v[:L.d])
-            b.append(v[L.d])
-        return Network.build(W, b, A, c)
 
     def _with_hyperplanes(self, z: list[Number], prefixes: Prefixes, lead: int) -> Network | None:
         """A cheap try before the nonlinear backend: keep the hyperplanes v_j = σ_j,lead·u_j,lead

@@ -20,8 +20,6 @@ from fractions import Fraction
 from typing import Sequence
 
 import flint
-import numpy as np
-from scipy.optimize import linprog
 
 from etr_nn.z3lib import z3
 
@@ -108,7 +106,11 @@ class Multipliers:
 def _float_guided(rows: Sequence[Row]) -> list[Fraction] | None:
     """Exact multipliers on the support of a floating-point vertex of the multiplier LP
     (columns Σ y_r·a_r = 0, Σ y_r·b_r + Σ_{strict} y_r = 1, Σ y_r·b_r ≥ 0, y ≥ 0 off the = rows),
-    or None; unchecked (the caller checks)."""
+    or None; unchecked (the caller checks). SciPy is imported here, on first use: a search that
+    asks for no certificate never loads it."""
+    import numpy as np
+    from scipy.optimize import linprog
+
     if not rows:
         return None
     n = len(rows)

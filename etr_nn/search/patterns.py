@@ -22,10 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations_with_replacement, product
-from typing import Iterator, Literal, Sequence
+from itertools import combinations, combinations_with_replacement, product
+from typing import Iterator, Literal, Sequence, Union
 
+import flint
+
+from etr_nn.exact import Number, to_fmpq
 from etr_nn.instance import Instance
+from etr_nn.network import Network
+from etr_nn.poly import HOLDS, And, Atom, System
 from etr_nn.search.dichotomies import dichotomies, lifted
 
 Sign = tuple[int, ...]
@@ -62,6 +67,68 @@ class Row:
     coeffs: tuple[tuple[int, Fraction], ...]
     rel: Literal["=", ">=", ">"]
     rhs: Fraction
+
+    def holds(self, z: Sequence[Number]) -> bool:
+        """Does the point z satisfy the row (exactly)?"""
+        return HOLDS[self.rel](sum((a * z[v] for v, a in self.coeffs), Fraction(0)) - self.rhs)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Σ coeffs[v]·z_v + const over the unknowns z of `Layout`: the value f_o(x_p) of an output
+    under a pattern (`output_value`), and what claims build from such values. Sums, differences
+    and products with a constant stay linear; any other product raises ValueError."""
+
+    coeffs: tuple[tuple[int, Fraction], ...] = ()
+    const: Fraction = Fraction(0)
+
+    def __add__(self, other: Union[Linear, Fraction, int]) -> Linear:
+        other = _linear(other)
+        total = dict(self.coeffs)
+        for v, a in other.coeffs:
+            total[v] = total.get(v, Fraction(0)) + a
+        return Linear(tuple((v, a) for v, a in sorted(total.items()) if a), self.const + other.const)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Linear:
+        return Linear(tuple((v, -a) for v, a in self.coeffs), -self.const)
+
+    def __sub__(self, other: Union[Linear, Fraction, int]) -> Linear:
+        return self + -_linear(other)
+
+    def __mul__(self, other: Union[Linear, Fraction, int]) -> Linear:
+        other = _linear(other)
+        if other.coeffs and self.coeffs:
+            raise ValueError("a product of two non-constant linear forms is not linear")
+        scale, form = (other.const, self) if not other.coeffs else (self.const, other)
+        return Linear(tuple((v, scale * a) for v, a in form.coeffs if scale * a), scale * form.const)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, e: int) -> Linear:
+        if e == 1:
+            return self
+        if e == 0 or not self.coeffs:
+            return Linear((), self.const ** e)
+        raise ValueError("a power of a non-constant linear form is not linear")
+
+    def row(self, rel: str) -> list[Row]:
+        """`self rel 0` as rows (one, or two alternatives for ≠: > and <)."""
+        minus = -self
+        return {"=": [Row(self.coeffs, "=", -self.const)], ">=": [Row(self.coeffs, ">=", -self.const)],
+                "<=": [Row(minus.coeffs, ">=", -minus.const)], ">": [Row(self.coeffs, ">", -self.const)],
+                "<": [Row(minus.coeffs, ">", -minus.const)],
+                "!=": [Row(self.coeffs, ">", -self.const), Row(minus.coeffs, ">", -minus.const)]}[rel]
+
+    def poly(self, z: Sequence[flint.fmpq_mpoly]) -> flint.fmpq_mpoly:
+        """The form as a polynomial in the generators z (one per unknown)."""
+        one = z[0] ** 0
+        return sum((z[v] * to_fmpq(a) for v, a in self.coeffs), one * to_fmpq(self.const))
+
+
+def _linear(value: Union[Linear, Fraction, int]) -> Linear:
+    return value if isinstance(value, Linear) else Linear((), Fraction(value))
 
 
 @dataclass(frozen=True)
@@ -136,6 +203,13 @@ def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], tri
             yield bits
 
 
+def output_value(points: Points, layout: Layout, p: int, bits: tuple[int, ...], o: int) -> Linear:
+    """f_o(x_p) = Σ_{j : bits[j]} u_jo·x̃_p + c_o, linear in the unknowns (module docstring)."""
+    x = lifted([points.coords[p]])[0]
+    return Linear(tuple((layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
+                        for t in range(layout.d + 1) if x[t]) + ((layout.c(o), Fraction(1)),))
+
+
 def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
                bits: tuple[int, ...], outputs: range | tuple[int, ...] | None = None) -> list[Row]:
     """The rows point p adds when neuron j is active there iff bits[j] (module docstring),
@@ -146,10 +220,7 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
     if y is not None:
-        for o in outputs:
-            coeffs = [(layout.u(j, o, t), x[t]) for j in range(layout.k) if bits[j]
-                      for t in range(layout.d + 1) if x[t]]
-            rows.append(Row(tuple(coeffs) + ((layout.c(o), Fraction(1)),), "=", y[o]))
+        rows += [(output_value(points, layout, p, bits, o) - y[o]).row("=")[0] for o in outputs]
     for j in range(layout.k):
         for o in outputs:
             s = signs[j][o] if bits[j] else -signs[j][o]
@@ -168,3 +239,50 @@ def pattern_rows(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...]
     for t in range(depth):
         rows += point_rows(points, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes), outputs)
     return rows
+
+
+def unknowns(layout: Layout) -> tuple[flint.fmpq_mpoly_ctx, list[flint.fmpq_mpoly]]:
+    """A polynomial context with one generator z_v per unknown of the layout."""
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(f"z{v}" for v in range(layout.size)), "lex")
+    return ctx, list(ctx.gens())
+
+
+def row_atom(row: Row, z: Sequence[flint.fmpq_mpoly]) -> Atom:
+    return Atom(Linear(row.coeffs, -row.rhs).poly(z), row.rel)
+
+
+def full_pattern_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
+                        prefixes: tuple[tuple[int, ...], ...], extra: Sequence[Atom] = ()) -> System:
+    """A full pattern's exact system over the unknowns z = (u, c) (`unknowns`): every output's rows
+    and rank one — every 2×2 minor of each neuron's (u_jo_t)_{o,t} vanishes, so u_jo = A[o, j]·v_j
+    (fact 4) — and the `extra` atoms (over the same z). Its solutions are the fits with this
+    (closed) pattern that satisfy the extra atoms."""
+    L = Layout(len(points.coords[0]), len(signs), len(signs[0]))
+    ctx, z = unknowns(L)
+    atoms = [row_atom(row, z) for row in pattern_rows(points, signs, order, prefixes)]
+    for j in range(L.k):
+        for o, o2 in combinations(range(L.m), 2):
+            for t, t2 in combinations(range(L.d + 1), 2):
+                atoms.append(Atom(z[L.u(j, o, t)] * z[L.u(j, o2, t2)] - z[L.u(j, o, t2)] * z[L.u(j, o2, t)], "="))
+    return System(ctx, And(tuple(atoms) + tuple(extra)))
+
+
+def lp_network(z: Sequence[Number], signs: tuple[Sign, ...], layout: Layout) -> Network | None:
+    """The network of a solution z of a pattern's rows whose u_j1, …, u_jm are parallel (always
+    with m = 1), or None: v_j = σ_jo·u_jo for the first o with u_jo ≠ 0, A[o, j] = u_jo / v_j —
+    the inverse of u_jo = A[o, j]·v_j, c as it is."""
+    L = layout
+    W, b, A, c = [], [], [[Fraction(0)] * L.k for _ in range(L.m)], [z[L.c(o)] for o in range(L.m)]
+    for j, sign in enumerate(signs):
+        us = [[z[L.u(j, o, t)] for t in range(L.d + 1)] for o in range(L.m)]
+        lead = next((o for o in range(L.m) if any(us[o])), 0)
+        v = [sign[lead] * value for value in us[lead]]
+        pivot = next((t for t in range(L.d + 1) if v[t]), None)
+        for o in range(L.m):
+            a = Fraction(sign[o]) if pivot is None else us[o][pivot] / v[pivot]
+            if any(us[o][t] != a * v[t] for t in range(L.d + 1)):
+                return None
+            A[o][j] = a
+        W.append(v[:L.d])
+        b.append(v[L.d])
+    return Network.build(W, b, A, c)
