@@ -28,8 +28,9 @@ from etr_nn.exact import from_z3
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
-from etr_nn.search.dichotomies import dichotomies, lifted
-from etr_nn.search.lp import rational
+from etr_nn.search.dichotomies import dichotomies
+from etr_nn.search.lp import linear, rational, to_z3
+from etr_nn.search.patterns import Layout, Points, lp_network, output_value, sign_rows
 
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
@@ -61,33 +62,32 @@ def optimize(instance: Instance, deadline: float | None) -> Optimum:
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
                     timeout: float | None) -> tuple[Fraction, Network] | None | str:
-    """(minimum loss, network) on the pattern's closed cell; None if the cell is empty."""
-    d = instance.shape.inputs
-    xs = lifted(instance.points)
-    v = [[z3.Real(f"v{j}_{t}") for t in range(d + 1)] for j in range(len(pattern))]
-    c = z3.Real("c")
-    cell = []  # g ≥ 0
-    for vj, (_, active) in zip(v, pattern):
-        for i, x in enumerate(xs):
-            g = z3.Sum(*[rational(a) * e for a, e in zip(x, vj) if a])
-            cell.append(g if i in active else -g)
-    values = [z3.Sum(c, *[s * z3.Sum(*[rational(a) * e for a, e in zip(x, vj) if a])
-                          for vj, (s, active) in zip(v, pattern) if i in active and s])
-              for i, x in enumerate(xs)]
-    residuals = [value - rational(y[0]) for value, y in zip(values, instance.labels)]
-    unknowns = [e for vj in v for e in vj] + [c]
+    """(minimum loss, network) on the pattern's closed cell; None if the cell is empty. In the
+    pattern core's unknowns (etr_nn.search.patterns, m = 1): u_j = s_j·v_j, with a dead neuron
+    taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing)."""
+    points, layout = Points.of(instance), Layout(instance.shape.inputs, instance.shape.hidden, 1)
+    signs = tuple((s or 1,) for s, _ in pattern)
+    bits = [tuple(int(i in active) for _, active in pattern) for i in range(instance.n)]
+    cell = [row for i in range(instance.n) for row in sign_rows(points, layout, signs, i, bits[i], (0,))]
+    residuals = [output_value(points, layout, i, bits[i], 0) - y[0] for i, y in enumerate(instance.labels)]
+    z = [z3.Real(f"z{v}") for v in range(layout.size)]
+    r = [linear(e.coeffs, z, e.const) for e in residuals]
     if instance.loss == "squared":
         solver = z3.SolverFor("QF_LRA")
         mu = [z3.Real(f"mu{l}") for l in range(len(cell))]
-        solver.add(*[g >= 0 for g in cell], *[m >= 0 for m in mu], *[z3.Or(m == 0, g == 0) for m, g in zip(mu, cell)])
-        # stationarity: ∇ Σ r_i² = Σ_l μ_l ∇g_l, coefficient by coefficient (all linear)
-        for u in unknowns:
-            grad = z3.Sum(*[2 * _coefficient(r, u) * r for r in residuals])
-            solver.add(grad == z3.Sum(*[_coefficient(g, u) * m for g, m in zip(cell, mu)]))
+        g = [to_z3(row, z) for row in cell]  # a_l·z ≥ 0
+        solver.add(*g, *[m >= 0 for m in mu])
+        solver.add(*[z3.Or(m == 0, linear(row.coeffs, z) == 0) for m, row in zip(mu, cell)])
+        # stationarity: ∇ Σ r_i² = Σ_l μ_l·a_l, coordinate by coordinate (linear)
+        for v in range(layout.size):
+            grad = [rational(2 * a) * ri for e, ri in zip(residuals, r) if (a := dict(e.coeffs).get(v))]
+            dual = [rational(a) * m for row, m in zip(cell, mu) if (a := dict(row.coeffs).get(v))]
+            solver.add(z3.Sum(*grad, z3.RealVal(0)) == z3.Sum(*dual, z3.RealVal(0)))
     else:
         solver = z3.Optimize()
         slack = [z3.Real(f"e{i}") for i in range(len(residuals))]
-        solver.add(*[g >= 0 for g in cell], *[e >= r for e, r in zip(slack, residuals)], *[e >= -r for e, r in zip(slack, residuals)])
+        solver.add(*[to_z3(row, z) for row in cell], *[e >= ri for e, ri in zip(slack, r)],
+                   *[e >= -ri for e, ri in zip(slack, r)])
         solver.minimize(z3.Sum(*slack))
     if timeout is not None:
         solver.set("timeout", max(1, int(timeout * 1000)))
@@ -97,15 +97,9 @@ def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
     if result != z3.sat:
         return "unknown"
     model = solver.model()
-    val = lambda e: from_z3(model.eval(e, model_completion=True))  # noqa: E731
-    k = instance.shape.hidden
-    network = Network.build([[val(e) for e in vj[:d]] for vj in v], [val(vj[d]) for vj in v],
-                            [[Fraction(s) for s, _ in pattern]], [val(c)])
-    assert network.shape.hidden == k
-    total = sum((val(r) ** 2 if instance.loss == "squared" else abs(val(r)) for r in residuals), Fraction(0))
-    return total, network  # type: ignore[return-value]
-
-
-def _coefficient(expr: z3.ArithRef, u: z3.ArithRef) -> z3.ArithRef:
-    """∂expr/∂u of a linear expression, as a Z3 rational (substitution u ↦ 1 minus u ↦ 0)."""
-    return z3.simplify(z3.substitute(expr, (u, z3.RealVal(1))) - z3.substitute(expr, (u, z3.RealVal(0))))
+    values: list[Fraction] = [from_z3(model.eval(e, model_completion=True)) for e in z]  # type: ignore[misc]
+    network = lp_network(values, signs, layout)
+    assert network is not None  # one output: always rank one
+    total = sum((e.at(values) ** 2 if instance.loss == "squared" else abs(e.at(values)) for e in residuals),
+                Fraction(0))
+    return total, network

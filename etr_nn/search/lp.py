@@ -31,9 +31,17 @@ def rational(value: Fraction) -> z3.RatNumRef:
     return z3.RealVal(f"{value.numerator}/{value.denominator}")
 
 
+def linear(coeffs: Sequence[tuple[int, Fraction]], variables: Sequence[z3.ArithRef],
+           const: Fraction = Fraction(0)) -> z3.ArithRef:
+    """Σ coeffs[v]·variables[v] + const as a Z3 term."""
+    terms = [variables[v] if a == 1 else rational(a) * variables[v] for v, a in coeffs]
+    if const:
+        terms.append(rational(const))
+    return z3.Sum(*terms) if len(terms) > 1 else terms[0] if terms else z3.RealVal(0)
+
+
 def to_z3(row: Row, variables: Sequence[z3.ArithRef]) -> z3.BoolRef:
-    terms = [variables[v] if a == 1 else rational(a) * variables[v] for v, a in row.coeffs]
-    left = z3.Sum(*terms) if len(terms) > 1 else terms[0] if terms else z3.RealVal(0)
+    left = linear(row.coeffs, variables)
     if row.rel == "=":
         return left == rational(row.rhs)
     return left > rational(row.rhs) if row.rel == ">" else left >= rational(row.rhs)

@@ -70,7 +70,7 @@ class Row:
 
     def holds(self, z: Sequence[Number]) -> bool:
         """Does the point z satisfy the row (exactly)?"""
-        return HOLDS[self.rel](sum((a * z[v] for v, a in self.coeffs), Fraction(0)) - self.rhs)
+        return HOLDS[self.rel](Linear(self.coeffs, -self.rhs).at(z))
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,10 @@ class Linear:
                 "<=": [Row(minus.coeffs, ">=", -minus.const)], ">": [Row(self.coeffs, ">", -self.const)],
                 "<": [Row(minus.coeffs, ">", -minus.const)],
                 "!=": [Row(self.coeffs, ">", -self.const), Row(minus.coeffs, ">", -minus.const)]}[rel]
+
+    def at(self, z: Sequence[Number]) -> Number:
+        """The form's value at the point z (exact)."""
+        return sum((a * z[v] for v, a in self.coeffs), self.const)  # type: ignore[return-value]
 
     def poly(self, z: Sequence[flint.fmpq_mpoly]) -> flint.fmpq_mpoly:
         """The form as a polynomial in the generators z (one per unknown)."""
@@ -215,12 +219,19 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     """The rows point p adds when neuron j is active there iff bits[j] (module docstring),
     for the given outputs (default: all); rows of different outputs share no unknowns. A
     probe point adds its sign rows only."""
-    x = lifted([points.coords[p]])[0]
     y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
     if y is not None:
         rows += [(output_value(points, layout, p, bits, o) - y[o]).row("=")[0] for o in outputs]
+    return rows + sign_rows(points, layout, signs, p, bits, outputs)
+
+
+def sign_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...],
+              outputs: range | tuple[int, ...]) -> list[Row]:
+    """σ_jo·u_jo·x̃_p ≥ 0 where neuron j is active at p, ≤ 0 where it is not (every j, o)."""
+    x = lifted([points.coords[p]])[0]
+    rows = []
     for j in range(layout.k):
         for o in outputs:
             s = signs[j][o] if bits[j] else -signs[j][o]
