@@ -26,6 +26,7 @@ from etr_nn.encode.direct import encode
 from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
 from etr_nn.files import check_output, load_json, write_atomically
+from etr_nn.limits import MAX_CERTIFICATE_BYTES
 from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
@@ -89,7 +90,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """A solution, a refutation certificate (`solve --certificate`) or a claim proof (`gadget
     check --certificate`), told apart by its "format"."""
     instance = instances.load(args.file)
-    doc = load_json(args.solution, "solution or certificate")
+    doc = load_json(args.solution, "solution or certificate", MAX_CERTIFICATE_BYTES)
     kind = doc.get("format") if isinstance(doc, dict) else None
     if kind == refutation.FORMAT:
         return verify_refutation(instance, doc, args)

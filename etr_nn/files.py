@@ -30,15 +30,17 @@ from etr_nn.exact.rational import parse_rational
 from etr_nn.limits import MAX_DIGITS, MAX_INPUT_BYTES
 
 
-def read_text(path: str | Path, what: str) -> str:
-    """The UTF-8 text of an input file (`what`: "instance file", ...); InputError naming it."""
+def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
+    """The UTF-8 text of an input file (`what`: "instance file", ...) of at most `limit` bytes
+    (default MAX_INPUT_BYTES); InputError naming it."""
+    limit = MAX_INPUT_BYTES if limit is None else limit
     try:
         with open(path, "rb") as file:
-            data = file.read(MAX_INPUT_BYTES + 1)
+            data = file.read(limit + 1)
     except OSError as error:
         raise InputError(f"{path}: cannot read {what} ({error.strerror or error})") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{path}: {what} larger than {MAX_INPUT_BYTES} bytes")
+    if len(data) > limit:
+        raise InputError(f"{path}: {what} larger than {limit} bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -58,9 +60,9 @@ def loads_json(text: str, source: str) -> Any:
         raise InputError(f"{source}: {error}") from None
 
 
-def load_json(path: str | Path, what: str) -> Any:
+def load_json(path: str | Path, what: str, limit: int | None = None) -> Any:
     """read_text, then loads_json."""
-    return loads_json(read_text(path, what), str(path))
+    return loads_json(read_text(path, what, limit), str(path))
 
 
 def _integer(text: str) -> int:

@@ -7,8 +7,11 @@ grows with the size of what it is given; a violation is an InputError (exit 2). 
 is bounded by Python's recursion limit (about 1000 levels; deeper is an error, not a crash).
 """
 
-#: Bytes read from any input file (instance, solution, certificate, formula); past it: error.
+#: Bytes read from any input file (instance, solution, formula); past it: error.
 MAX_INPUT_BYTES = 16 * 2**20
+#: Bytes read from a file `verify` is given, which may be a machine-written proof (the addition
+#: gadget's claim proof is about 50 MB: 169,000 Farkas entries).
+MAX_CERTIFICATE_BYTES = 256 * 2**20
 #: Characters in one text argument (--values, --claim, --cluster, an expression, a number).
 MAX_TEXT_CHARS = 10_000
 #: Nesting of parentheses and signs in an expression or claim.

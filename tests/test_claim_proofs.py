@@ -103,8 +103,9 @@ def test_round_trip_two_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[st
     inst = _instance(tmp_path, TWO, TWO_DATA)
     cert = _prove(tmp_path, inst, "f1(5) = 3", capsys)
     doc = json.loads(cert.read_text())
-    assert doc["format"] == "etr-nn/claim-proof/1" and doc["claim"] == "f1(5) = 3"
-    assert any(len(entry["y"]) == 2 for entry in doc["farkas"])  # ℓ ≠ 0: the cases ℓ > 0 and ℓ < 0
+    assert doc["format"] == "etr-nn/claim-proof/2" and doc["claim"] == "f1(5) = 3"
+    assert any(len(entry) == 3 for entry in doc["farkas"])  # [output, case ℓ > 0, case ℓ < 0] for ℓ ≠ 0
+    assert len(doc["vectors"]) < sum(len(entry) - 1 for entry in doc["farkas"])  # each distinct vector once
     code, out = _verify(inst, cert, capsys)
     assert code == 0, out
     c = doc["counts"]
@@ -201,10 +202,26 @@ def _first(doc: dict[str, Any], token: str) -> tuple[int, int]:
     return next((t, i) for t, task in enumerate(doc["tasks"]) for i, c in enumerate(task["tree"]) if c == token)
 
 
+def _first_vector(doc: dict[str, Any]) -> dict[str, str]:
+    """The first Farkas entry's first vector, as {row: value} (write back with _put_first_vector)."""
+    return dict(pair.split(":") for pair in doc["vectors"][doc["farkas"][0][1]].split())
+
+
+def _put_first_vector(doc: dict[str, Any], y: dict[str, str]) -> None:
+    """The first entry's first case gets its own vector y (the others keep theirs)."""
+    doc["vectors"].append(" ".join(f"{r}:{v}" for r, v in y.items()))
+    doc["farkas"][0][1] = len(doc["vectors"]) - 1
+
+
 def _bump_multiplier(doc: dict[str, Any]) -> None:
-    y = doc["farkas"][0]["y"][0]
+    y = _first_vector(doc)
     row = next(iter(y))
     y[row] = str(Fraction(y[row]) + Fraction(1, 3))
+    _put_first_vector(doc, y)
+
+
+def _extra_row(doc: dict[str, Any]) -> None:
+    _put_first_vector(doc, _first_vector(doc) | {"9999": "1"})
 
 
 def _drop_token(token: str) -> Callable[[dict[str, Any]], None]:
@@ -227,10 +244,10 @@ def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 TAMPERINGS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a multiplier changed": _bump_multiplier,
-    "a multiplier on a row that does not exist": lambda doc: doc["farkas"][0]["y"][0].__setitem__("9999", "1"),
+    "a multiplier on a row that does not exist": _extra_row,
     "a Farkas entry removed": lambda doc: doc["farkas"].pop(0),
-    "a Farkas entry's second case removed": lambda doc: next(e for e in doc["farkas"] if len(e["y"]) == 2)["y"].pop(),
-    "a Farkas entry for another output": lambda doc: doc["farkas"][0].__setitem__("output", 1 - doc["farkas"][0]["output"]),
+    "a Farkas entry's second case removed": lambda doc: next(e for e in doc["farkas"] if len(e) == 3).pop(),
+    "a Farkas entry for another output": lambda doc: doc["farkas"][0].__setitem__(0, 1 - doc["farkas"][0][0]),
     "a kink node removed": _drop_token("k"),
     "a Farkas node removed": _drop_token("f"),
     "a split node removed": _drop_token("."),
@@ -302,8 +319,8 @@ def test_full_patterns_are_re_decided(tmp_path: Path, capsys: pytest.CaptureFixt
 
 # --- bad input and usage ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["{", '{"format": "etr-nn/claim-proof/1"}',
-                                  '{"format": "etr-nn/claim-proof/1", "claim": "f1(5) = ", "instance": {"sha256": ""}, '
+@pytest.mark.parametrize("text", ["{", '{"format": "etr-nn/claim-proof/2"}',
+                                  '{"format": "etr-nn/claim-proof/2", "claim": "f1(5) = ", "instance": {"sha256": ""}, '
                                   '"order": [], "tasks": [], "farkas": []}'])
 def test_unreadable_proofs_are_bad_input(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inst = _instance(tmp_path, TWO, TWO_DATA)
@@ -314,8 +331,10 @@ def test_unreadable_proofs_are_bad_input(text: str, tmp_path: Path, capsys: pyte
 
 
 @pytest.mark.parametrize("change", [lambda d: d["tasks"][0].__setitem__("tree", "x"),
-                                    lambda d: d["farkas"][0]["y"][0].__setitem__("0", "one"),
-                                    lambda d: d["farkas"][0].__setitem__("y", {"0": "1"}),
+                                    lambda d: d["vectors"].__setitem__(0, "0:one"),
+                                    lambda d: d["vectors"].__setitem__(0, "0:1 0:2"),
+                                    lambda d: d["farkas"][0].__setitem__(1, len(d["vectors"])),
+                                    lambda d: d["farkas"].__setitem__(0, []),
                                     lambda d: d.__setitem__("order", "0 1 2"),
                                     lambda d: d["tasks"][0].__setitem__("signs", [[1, "x"]])])
 def test_malformed_fields_are_bad_input(change: Callable[[dict[str, Any]], None], tmp_path: Path,
@@ -326,7 +345,7 @@ def test_malformed_fields_are_bad_input(change: Callable[[dict[str, Any]], None]
     change(doc)
     cert.write_text(json.dumps(doc))
     code, out = _verify(inst, cert, capsys)
-    assert code == 2 and "not a readable etr-nn/claim-proof/1 proof" in out and len(out.strip().splitlines()) == 1
+    assert code == 2 and "not a readable etr-nn/claim-proof/2 proof" in out and len(out.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("claims", [["f1(5) = 3", "f2(5) = 3"], ["W[0][0] = 1"], ["1 + 1 = 2"]])

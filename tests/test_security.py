@@ -202,7 +202,8 @@ def test_oversized_and_endless_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert code == 2 and "larger than 1000 bytes" in err and str(big) in err
     monkeypatch.undo()
     if os.path.exists("/dev/zero"):
-        for argv in (["solve", "/dev/zero"], ["reduce", "/dev/zero", "-o", str(tmp_path / "o.json")]):
+        for argv in (["solve", "/dev/zero"], ["reduce", "/dev/zero", "-o", str(tmp_path / "o.json")],
+                     ["verify", str(big), "/dev/zero"]):
             code, err = run(argv, capsys)
             assert code == 2 and "/dev/zero" in err and "larger than" in err
     code, err = run(["solve", str(tmp_path)], capsys)

@@ -1,4 +1,4 @@
-"""Checkable proofs of claims the pattern search proved: format "etr-nn/claim-proof/1".
+"""Checkable proofs of claims the pattern search proved: format "etr-nn/claim-proof/2".
 
 `etr-nn gadget check INSTANCE --claim CLAIM --certificate CERT` writes one (one claim per
 file: with several --claim options --certificate is refused, exit 2) when the claim is
@@ -9,7 +9,7 @@ kink-covering and rank-one tests).
 
 The file (JSON)::
 
-    {"format": "etr-nn/claim-proof/1",
+    {"format": "etr-nn/claim-proof/2",
      "claim": "f1(5) = 3",                       # the claim text, parsed again by the verifier
      "instance": {"name": "ex", "sha256": "…"},  # fingerprint of the instance's content (not its name)
      "reduction": {"outputs": [0, 1], "p0": ["0"], "G": [["1"]],
@@ -17,7 +17,8 @@ The file (JSON)::
      "order": [2, 0, 1, ...],                    # the order the points are decided in
      "rule": "...",                              # the enumeration rule, in words
      "tasks": [{"signs": [[-1, -1], [-1, 1]], "tree": ".kk.f.rr..n"}, ...],
-     "farkas": [{"output": 0, "y": [{"0": "1", "7": "-1/2"}]}, ...],
+     "vectors": ["0:1 7:-1/2", ...],             # distinct sparse multiplier vectors "row:value ..."
+     "farkas": [[0, 0], [0, 3, 5], ...],         # [output, vector index per case of ¬claim]
      "counts": {...}}                            # for information only
 
 The points are those of the reduced instance (etr_nn.gadgets.patterns.Reduction: the
@@ -37,7 +38,8 @@ order `children` yields them, and each node is
   (u_jo_t)_{o,t} zero, and ¬claim) Z3 refutes: the verifier re-decides it (unsat required,
   LEAF_SECONDS each). Not allowed where the LP alone decides: one output and a linear
   claim (there the search refutes full patterns by the simplex with ¬claim: "f").
-A Farkas entry: "output" o and "y", one sparse vector {row index: multiplier} per case,
+A Farkas entry: the output o, then one sparse vector per case (an index into "vectors", where
+each distinct vector is written once, as space-separated "row index:multiplier" pairs),
 the rows being etr_nn.search.patterns.pattern_rows of output o (u and c unknowns as in
 etr_nn.search.patterns.Layout), followed, when the claim is linear over output o alone and
 every claim point is decided, by one row for ¬claim: with ℓ = lhs − rhs (linear in the
@@ -89,7 +91,7 @@ from etr_nn.search.lp import Multipliers, check_farkas
 from etr_nn.search.patterns import Row, Sign, Trie, children, sign_choices
 from etr_nn.search.rankone import RankOne
 
-FORMAT = "etr-nn/claim-proof/1"
+FORMAT = "etr-nn/claim-proof/2"
 RULE = ("points: the reduced data, then the probes not among them, decided in 'order'; tasks: sign vectors "
         "sigma_1 <= ... <= sigma_k over {-1,1}^m; each neuron's bits a prefix of a hyperplane dichotomy of all "
         "points; (sigma_j, bits_j) non-decreasing in j (lexicographic); trees in pre-order, the root split")
@@ -146,7 +148,8 @@ class Recorder:
     setting: Setting
     order: tuple[int, ...]
     tasks: list[dict[str, Any]] = field(default_factory=list)
-    farkas: list[dict[str, Any]] = field(default_factory=list)
+    farkas: list[list[int]] = field(default_factory=list)
+    vectors: dict[str, int] = field(default_factory=dict)  # a vector's text → its index
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("farkas", "kinks", "rank_one", "nonlinear"), 0))
     problems: list[str] = field(default_factory=list)
     multipliers: Multipliers = field(default_factory=Multipliers)
@@ -171,14 +174,15 @@ class Recorder:
         elif status == "unsat":
             tree.append("f")
             self.counts["farkas"] += 1
-            vectors = []
+            entry = [o]
             for rows in systems(self.setting, self.order, self.signs, prefixes, o):
                 y = self.multipliers(rows)
                 if y is None:  # cannot happen for an infeasible system (Motzkin's theorem)
                     self.problems.append(f"no Farkas multipliers for signs {self.signs}, bits {prefixes}")
                     y = []
-                vectors.append({str(r): str(v) for r, v in enumerate(y) if v})
-            self.farkas.append({"output": o, "y": vectors})
+                text = " ".join(f"{r}:{v}" for r, v in enumerate(y) if v)
+                entry.append(self.vectors.setdefault(text, len(self.vectors)))
+            self.farkas.append(entry)
         else:
             tree.append("?")
             self.problems.append(f"undecided pattern: signs {self.signs}, bits {prefixes}")
@@ -193,7 +197,7 @@ class Recorder:
                               "data_points": self.setting.data.n},
                 "order": list(self.order), "rule": RULE,
                 "tasks": [{"signs": t["signs"], "tree": "".join(t["tree"])} for t in self.tasks],
-                "farkas": self.farkas, "counts": dict(self.counts)}
+                "vectors": list(self.vectors), "farkas": self.farkas, "counts": dict(self.counts)}
 
 
 def write(doc: dict[str, Any], path: str | Path) -> None:
@@ -247,13 +251,29 @@ def _read(doc: Any, path: str) -> _Doc:
             if not isinstance(tree, str) or any(c not in TOKENS for c in tree):
                 raise fail(f'a task\'s "tree" must be a string over "{TOKENS}"')
             tasks.append((signs, tree))
+        vectors = [_vector(text) for text in _list(doc["vectors"])]
         farkas = []
         for entry in _list(doc["farkas"]):
-            vectors = [{json_integer(r): json_rational(v) for r, v in _dict(y).items()} for y in _list(entry["y"])]
-            farkas.append((json_integer(entry["output"]), vectors))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
+            if not entry:
+                raise fail("an empty Farkas entry")
+            farkas.append((json_integer(entry[0]), [vectors[json_integer(i)] for i in entry[1:]]))
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, AttributeError) as error:
         raise fail(f"{type(error).__name__}: {error}") from None
     return _Doc(claim, sha, order, tasks, farkas)
+
+
+def _vector(text: Any) -> dict[int, Fraction]:
+    """A sparse vector written as "row:value row:value ..." (rows distinct)."""
+    if not isinstance(text, str):
+        raise TypeError("a multiplier vector must be a string")
+    vector: dict[int, Fraction] = {}
+    for pair in text.split():
+        row, _, value = pair.partition(":")
+        r = json_integer(row)
+        if r in vector:
+            raise ValueError(f"row {r} twice in a multiplier vector")
+        vector[r] = json_rational(value)
+    return vector
 
 
 def _list(value: Any) -> list[Any]:
