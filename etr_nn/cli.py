@@ -27,7 +27,6 @@ from etr_nn.errors import InputError
 from etr_nn.exact import Number, approx_str
 from etr_nn.files import check_output, load_json, write_atomically
 from etr_nn.limits import MAX_CERTIFICATE_BYTES
-from etr_nn.network import Network
 from etr_nn.poly import And, Or, System, to_smt2
 from etr_nn.solution import Solution
 from etr_nn.search import certificate as refutation
@@ -35,28 +34,12 @@ from etr_nn.search.parallel import check_cluster
 from etr_nn.solve import SEARCH, solve
 
 
-def show(value: Number) -> str:
-    """A weight exactly: "-7/2", or "root of t^2 - 2 in [1, 2] ≈ 1.41421356"."""
-    return str(value)
-
-
-def format_network(network: Network) -> list[str]:
-    lines = []
-    for name, rows in (("W", network.W), ("A", network.A)):
-        for r, row in enumerate(rows):
-            lines += [f"  {name}[{r}][{t}] = {show(v)}" for t, v in enumerate(row)]
-        if name == "W":
-            lines += [f"  b[{j}] = {show(v)}" for j, v in enumerate(network.b)]
-    lines += [f"  c[{o}] = {show(v)}" for o, v in enumerate(network.c)]
-    return lines
-
-
 def report(solution: Solution, max_error: Number) -> str:
     lines = [f"{solution.instance}: {solution.status} ({solution.backend}, {solution.seconds:.2f} s)"]
     if solution.network is not None:
-        lines += ["weights:"] + format_network(solution.network)
+        lines += ["weights:"] + solution.network.lines()
         assert solution.error is not None
-        lines.append(f"loss = {show(solution.error)}")
+        lines.append(f"loss = {solution.error}")
         lines.append(f"verified: exact loss {approx_str(solution.error, 12)} ≤ max_error {max_error}, "
                      "checked in exact arithmetic independently of the backend")
     if solution.rests_on:
@@ -104,12 +87,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     check = certify(instance, claimed.network)
     problems = list(check.problems)
     if check.loss is not None and claimed.error is not None and claimed.error != check.loss:
-        problems.append(f"the file claims error {show(claimed.error)}, the exact loss is {show(check.loss)}")
+        problems.append(f"the file claims error {claimed.error}, the exact loss is {check.loss}")
     if problems:
         print(f"{args.solution}: NOT valid for {args.file}: " + "; ".join(problems))
         return 1
     assert check.loss is not None
-    print(f"{args.solution}: valid for {args.file}: exact loss {show(check.loss)} ≤ max_error "
+    print(f"{args.solution}: valid for {args.file}: exact loss {check.loss} ≤ max_error "
           f"{instance.max_error}")
     return 0
 

@@ -60,6 +60,17 @@ class Network:
         h = self.hidden(x)
         return tuple(dot(a, h) + co for a, co in zip(self.A, self.c))
 
+    def lines(self) -> list[str]:
+        """One weight per line, exactly ("W[0][1] = -7/2", "c[0] = root of … ≈ …"), indented."""
+        out = []
+        for name, rows in (("W", self.W), ("A", self.A)):
+            for r, row in enumerate(rows):
+                out += [f"  {name}[{r}][{t}] = {v}" for t, v in enumerate(row)]
+            if name == "W":
+                out += [f"  b[{j}] = {v}" for j, v in enumerate(self.b)]
+        out += [f"  c[{o}] = {v}" for o, v in enumerate(self.c)]
+        return out
+
     def _repr_latex_(self) -> str:
         """Jupyter's display: W, b, A, c as exact matrices (radicals where known)."""
         from etr_nn.exact import to_latex

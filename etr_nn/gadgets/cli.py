@@ -38,11 +38,6 @@ if TYPE_CHECKING:
     from etr_nn.gadgets import etrinv
 
 
-def _format_network(network: Any) -> list[str]:
-    from etr_nn.cli import format_network  # the main CLI's formatting, imported late (it imports us)
-    return format_network(network)
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from etr_nn.gadgets import checker
     from etr_nn.gadgets.claims import parse_claim
@@ -60,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if r.counterexample is not None:
             assert r.value is not None
             print("  counterexample: a zero-error fit (certified exactly) violating the claim:")
-            print("\n".join("  " + line for line in _format_network(r.counterexample)))
+            print("\n".join("  " + line for line in r.counterexample.lines()))
             print(f"  on it, lhs − rhs = {r.value} ≈ {approx_str(r.value, 12)}")
         if args.certificate is not None:
             _write_proof(r, args.certificate)

@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
+import flint
+
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.exact import Number
+from etr_nn.exact import Number, from_fmpq, to_fmpq
 from etr_nn.gadgets.claims import Claim, Symbol, lookup_in
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
@@ -270,25 +272,10 @@ def reduction(instance: Instance, claim: Claim) -> Reduction:
     if len(E) == d:
         G = tuple(tuple(Fraction(int(i == t)) for t in range(d)) for i in range(d))
     else:  # G = (EᵀE)⁻¹·Eᵀ with the basis vectors as columns of E
-        gram = [[sum((a * b for a, b in zip(e, f)), Fraction(0)) for f in E] for e in E]
-        inv = _inverse(gram)
-        G = tuple(tuple(sum((inv[i][k] * E[k][t] for k in range(len(E))), Fraction(0)) for t in range(d))
-                  for i in range(len(E)))
+        rows = flint.fmpq_mat([[to_fmpq(v) for v in e] for e in E])  # Eᵀ
+        product = (rows * rows.transpose()).inv() * rows
+        G = tuple(tuple(from_fmpq(product[i, t]) for t in range(d)) for i in range(len(E)))
     return Reduction(kept_outputs(instance, claim), tuple(p0), G)
-
-
-def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Gauss–Jordan inverse of a nonsingular rational matrix."""
-    n = len(matrix)
-    rows = [list(r) + [Fraction(int(i == j)) for j in range(n)] for i, r in enumerate(matrix)]
-    for col in range(n):
-        pivot = next(r for r in range(col, n) if rows[r][col])
-        rows[col], rows[pivot] = rows[pivot], rows[col]
-        rows[col] = [a / rows[col][col] for a in rows[col]]
-        for r in range(n):
-            if r != col and rows[r][col]:
-                rows[r] = [a - rows[r][col] * b for a, b in zip(rows[r], rows[col])]
-    return [r[n:] for r in rows]
 
 
 def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",

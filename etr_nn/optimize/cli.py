@@ -28,7 +28,6 @@ def describe(value: Number) -> str:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from etr_nn.cli import format_network
     from etr_nn.optimize import optimize
 
     instance = instances.load(args.file)
@@ -47,14 +46,13 @@ def cmd_optimize(args: argparse.Namespace) -> int:
             word = "optimal loss" if result.status == "optimal" else "infimum of the loss (not attained)"
             lines.append(f"{word} = {describe(result.value)}")
         if result.network is not None:
-            lines += ["optimal weights:"] + format_network(result.network)
+            lines += ["optimal weights:"] + result.network.lines()
         lines.append(f"rests on: {'; '.join(result.rests_on)}")
         print("\n".join(lines))
     return 1 if result.status == "unknown" else 0
 
 
 def cmd_rationality(args: argparse.Namespace) -> int:
-    from etr_nn.cli import format_network
     from etr_nn.gadgets.etrinv import attached
     from etr_nn.optimize.rationality import rationality
 
@@ -72,7 +70,7 @@ def cmd_rationality(args: argparse.Namespace) -> int:
     else:
         lines = [f"{instance.name}: {headline} ({answer.seconds:.2f} s)"]
         if answer.network is not None:
-            lines += ["weights:"] + format_network(answer.network)
+            lines += ["weights:"] + answer.network.lines()
         lines += [f"because: {reason}" for reason in answer.reasons]
         if answer.assumes:
             lines.append(f"assuming: {answer.assumes}")

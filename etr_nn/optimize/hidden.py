@@ -35,7 +35,7 @@ import flint
 from etr_nn.exact import Number, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network, dot
-from etr_nn.poly import And, Atom, Formula, System
+from etr_nn.poly import NEGATION, And, Atom, Formula, System
 from etr_nn.poly.formula import evaluate
 from etr_nn.search.dichotomies import dichotomies, lifted
 from etr_nn.backends.z3_backend import Z3Backend
@@ -89,7 +89,7 @@ class Piece:
             atoms = [Atom(_dot(x, v), ">=" if i in active else "<=") for i, x in enumerate(xs)]
             for a in list(atoms):
                 others = [b for b in atoms if b is not a]
-                if others and not _satisfiable(ctx, others + [Atom(a.poly, _STRICT_NEGATION[a.rel])]):
+                if others and not _satisfiable(ctx, others + [Atom(a.poly, NEGATION[a.rel])]):
                     atoms = others
             kept += atoms
         return kept
@@ -200,9 +200,6 @@ def solve_linear(matrix: list[list[Number]], rhs: list[Number]) -> list[Number]:
                 f = m[i][k] / m[k][k]
                 m[i] = [a - f * b for a, b in zip(m[i], m[k])]
     return [m[k][n] / m[k][k] for k in range(n)]
-
-
-_STRICT_NEGATION = {">=": "<", "<=": ">"}
 
 
 def _satisfiable(ctx: flint.fmpq_mpoly_ctx, atoms: list[Atom]) -> bool:
