@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import time
 from fractions import Fraction
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etr_nn.certify import certify
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.cli import main
 from etr_nn.generate import planted
 from etr_nn.instance import Instance, Shape
@@ -276,14 +278,14 @@ def test_float_guide_finds_certified_fits_and_nothing_on_unsat_data() -> None:
     found = 0
     for seed in range(3):
         inst, _ = planted(Shape(2, 3, 2), 12, seed)
-        network = guided(inst, time.time() + 10)
+        network = guided(inst, Deadline.after(10))
         if network is not None:
             found += 1
             assert certify(inst, network).valid
     assert found >= 2  # measured: all three within a second
     square = tuple((Fraction(a), Fraction(b)) for a in (0, 1) for b in (0, 1))
     xor_twice = Instance("xor-m2", Shape(2, 1, 2), square, tuple((Fraction(a ^ b),) * 2 for a in (0, 1) for b in (0, 1)))
-    assert guided(xor_twice, time.time() + 1) is None
+    assert guided(xor_twice, Deadline.after(1)) is None
 
 
 def _own_pattern(inst: Instance, network) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
@@ -370,3 +372,13 @@ def test_point_order_is_a_permutation_starting_lexicographically() -> None:
         assert inst.points[order[0]] == min(inst.points)
         if d == 1:
             assert [inst.points[p] for p in order] == sorted(inst.points)
+
+
+def test_a_deadline_sent_to_another_process_keeps_the_time_left() -> None:
+    """Deadlines travel as the time left, re-anchored on the receiver's monotonic clock."""
+    sent = pickle.loads(pickle.dumps(Deadline.after(30)))
+    left = sent.left()
+    assert left is not None and 29 < left <= 30 and not sent.passed()
+    assert pickle.loads(pickle.dumps(NO_LIMIT)).left() is None
+    assert Deadline.after(0).passed() and Deadline.after(5).sooner(1).cap(10) <= 1
+    assert NO_LIMIT.cap(7) == 7 and NO_LIMIT.extended(1).at is None

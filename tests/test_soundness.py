@@ -20,6 +20,7 @@ from fractions import Fraction
 import pytest
 
 from etr_nn.certify import certify
+from etr_nn.deadline import NO_LIMIT
 from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import Claim, lookup_in, parse_claim
 from etr_nn.generate import random_network, random_points, sample
@@ -130,7 +131,7 @@ def check_seed(seed: int) -> None:
     assert certify(data, fit).valid, "the reduction loses a fit"
     assert renamed.value(lookup_in(fit, {})) == claim.value(lookup_in(network, {}))
     setting = patterns.Setting.of(instance, claim)
-    search = patterns.ClaimSearch(setting, setting.order(), None)
+    search = patterns.ClaimSearch(setting, setting.order(), NO_LIMIT)
     assert sorted(search.order) == list(range(len(setting.points.coords)))
     walk(search, fit)
 
@@ -153,7 +154,7 @@ def test_the_planted_cases_exercise_every_rule() -> None:
     for seed in SEEDS:
         instance, _, claim = planted_case(seed)
         setting = patterns.Setting.of(instance, claim)
-        search = patterns.ClaimSearch(setting, setting.order(), None)
+        search = patterns.ClaimSearch(setting, setting.order(), NO_LIMIT)
         seen["hull"] += len(setting.reduction.G) < instance.shape.inputs
         seen["m2"] += search.search.rank_one is not None
         seen["covering"] += search.search.hooks.prune is not None

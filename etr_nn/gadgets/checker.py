@@ -31,6 +31,7 @@ from typing import Any, Literal, Sequence
 
 import flint
 
+from etr_nn.deadline import Deadline
 from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.encode.direct import Case, encode, relu
@@ -212,7 +213,7 @@ def held_fits(instance: Instance, found: Sequence[Network | None], seconds: floa
         from etr_nn.search.guide import guided
 
         for seed in range(GUIDE_SEEDS):
-            network = guided(instance, time.time() + seconds, seed=seed)
+            network = guided(instance, Deadline.after(seconds), seed=seed)
             if network is not None and network not in fits and certify(instance, network).valid:
                 fits.append(network)
     return fits

@@ -31,13 +31,13 @@ the claim, unchanged.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
 import flint
 
+from etr_nn.deadline import Deadline
 from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.exact import Number, from_fmpq, to_fmpq
@@ -169,7 +169,7 @@ class ClaimSearch:
     claim's output at the depth where every claim point is decided, and a full pattern yields a
     counterexample (a certified fit violating the claim) or is refuted with ¬claim."""
 
-    def __init__(self, setting: Setting, order: tuple[int, ...], deadline: float | None, nonlinear: str = "z3",
+    def __init__(self, setting: Setting, order: tuple[int, ...], deadline: Deadline, nonlinear: str = "z3",
                  observe: Callable[[str, int, Prefixes], None] | None = None):
         self.setting, self.order, self.deadline, self.nonlinear = setting, order, deadline, nonlinear
         self.cut = setting.cut(order)
@@ -197,7 +197,7 @@ class ClaimSearch:
         if network is not None and self.violates(network):
             return network
         system = self.setting.negated_system(self.order, signs, prefixes)
-        limit = LEAF_SECONDS if self.deadline is None else min(LEAF_SECONDS, max(0.1, self.deadline - time.time()))
+        limit = self.deadline.cap(LEAF_SECONDS, least=0.1)
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "unsat":
             self.tally.nonlinear_refuted += 1
@@ -285,7 +285,7 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
     pattern is refuted."""
     setting = Setting.of(instance, claim)
     order = setting.order(ordering)
-    deadline = None if timeout is None else time.time() + timeout
+    deadline = Deadline.after(timeout)
     recorder = None
     if proof:
         from etr_nn.gadgets.proof import Recorder

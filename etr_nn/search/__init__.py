@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from etr_nn.deadline import Deadline
 from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -54,7 +55,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     float guide runs alongside (guide.py: half of one core's time after the first quarter
     second, in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
-    deadline = None if timeout is None else time.time() + timeout
+    deadline = Deadline.after(timeout)
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
@@ -62,13 +63,11 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     report = progress_printer(start) if progress and sys.stderr.isatty() else None
     want = certificate is not None
     workers = workers or default_workers()
-    inline = deadline if workers == 1 and not cluster else time.time() + QUICK_SECONDS
-    if deadline is not None:
-        inline = min(inline, deadline)
+    inline = deadline if workers == 1 and not cluster else deadline.sooner(QUICK_SECONDS)
     outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, report,
                                 guide.share if guide else None)
     unfinished = len(rest)
-    if rest and not any(o.status == "sat" for o in outcomes) and (deadline is None or time.time() < deadline):
+    if rest and not any(o.status == "sat" for o in outcomes) and not deadline.passed():
         if cluster:
             more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, report)
         else:
@@ -78,7 +77,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     if report:
         sys.stderr.write("\n")
     solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)
-    if solution.status == "unknown" and guide is not None and deadline is not None and time.time() < deadline:
+    if solution.status == "unknown" and guide is not None and deadline.at is not None and not deadline.passed():
         network = guide.run(deadline)  # the search ended early on undecided leaves: the guide gets the rest
         if network is not None:
             solution = _conclude(instance, [Outcome("sat", network, guided=True)], 0, len(tasks), start, name,

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 import flint
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.z3lib import z3
 
 from etr_nn import backends
@@ -101,7 +102,7 @@ class Search:
     """
 
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = LEAF_BACKEND,
-                 deadline: float | None = None, certificates: bool = False,
+                 deadline: Deadline = NO_LIMIT, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
                  hooks: Hooks | None = None):
@@ -110,7 +111,7 @@ class Search:
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
         self.multipliers = Multipliers()
         self.hooks = hooks or Hooks()
-        self.next_side = time.time() + SIDE_PERIOD
+        self.next_side = time.monotonic() + SIDE_PERIOD
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
@@ -199,10 +200,9 @@ class Search:
         depth = len(path)
         if depth == len(self.order):
             return self._leaf(prefixes, path)
-        now = time.time()
-        if self.deadline is not None and now > self.deadline:
+        if self.deadline.passed():
             raise OutOfTime
-        if now >= self.next_side:
+        if time.monotonic() >= self.next_side:
             self._side_turn()
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
@@ -231,7 +231,7 @@ class Search:
             network = self.side()
             if network is not None:
                 raise Found(network)
-        self.next_side = time.time() + SIDE_PERIOD
+        self.next_side = time.monotonic() + SIDE_PERIOD
 
     def _refuted(self, prefixes: Prefixes, o: int) -> None:
         self.outcome.pruned += 1
@@ -273,7 +273,7 @@ class Search:
         """The full patterns the first try left open, now with the full time (LEAF_SECONDS each)."""
         for prefixes in self.deferred:
             self._side_turn()
-            if self.deadline is not None and time.time() > self.deadline:
+            if self.deadline.passed():
                 raise OutOfTime
             network = self._nonlinear(prefixes, LEAF_SECONDS)
             if network is not None and self._accept(network, prefixes):
@@ -320,7 +320,7 @@ class Search:
         """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
         `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
         system, decode = rank_one_system(self.points, self.signs, self.order, prefixes)
-        limit = seconds if self.deadline is None else min(seconds, max(0.1, self.deadline - time.time()))
+        limit = self.deadline.cap(seconds, least=0.1)
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
             return decode(answer.point)

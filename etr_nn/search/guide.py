@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+from etr_nn.deadline import Deadline
 from etr_nn.z3lib import z3  # noqa: E402
 
 from etr_nn import backends
@@ -185,13 +186,13 @@ class Guide:
         suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s: guided sat answers
         gain more than unsat answers lose)."""
         allowed = max(0.0, time.monotonic() - self.start - START) / 2 - self.spent
-        return self.run(time.time() + allowed) if allowed > 0 else None
+        return self.run(Deadline.after(allowed)) if allowed > 0 else None
 
-    def run(self, until: float) -> Network | None:
-        """Float fits until `until` (seconds since the epoch); each near-zero fit's pattern solved exactly."""
+    def run(self, until: Deadline) -> Network | None:
+        """Float fits until `until`; each near-zero fit's pattern solved exactly."""
         began = time.monotonic()
         try:
-            while time.time() < until:
+            while not until.passed():
                 fit = next(self.fits)
                 network = None if fit is None else self._exact(*fit, until)
                 if network is not None:
@@ -200,7 +201,7 @@ class Guide:
         finally:
             self.spent += time.monotonic() - began
 
-    def _exact(self, W: np.ndarray, b: np.ndarray, A: np.ndarray, c: np.ndarray, until: float) -> Network | None:
+    def _exact(self, W: np.ndarray, b: np.ndarray, A: np.ndarray, c: np.ndarray, until: Deadline) -> Network | None:
         instance, nonlinear = self.instance, self.nonlinear
         k, m = instance.shape.hidden, instance.shape.outputs
         z = self.X @ W.T + b
@@ -216,13 +217,13 @@ class Guide:
             signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
             system, decode = rank_one_system(Points.of(instance), signs, tuple(range(instance.n)),
                                              tuple(tuple(int(a) for a in row) for row in active))
-            answer = backends.get(nonlinear).check(system, max(0.1, min(5.0, until - time.time())))
+            answer = backends.get(nonlinear).check(system, until.cap(5.0, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
             return network
         return None
 
 
-def guided(instance: Instance, deadline: float, nonlinear: str = LEAF_BACKEND, seed: int = 0) -> Network | None:
+def guided(instance: Instance, deadline: Deadline, nonlinear: str = LEAF_BACKEND, seed: int = 0) -> Network | None:
     """A certified network found through float fits before `deadline`, or None."""
     return Guide(instance, nonlinear, seed).run(deadline)

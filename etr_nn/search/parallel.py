@@ -16,6 +16,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from etr_nn.deadline import Deadline
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -36,7 +37,7 @@ _search: Search | None = None
 _counters: Any = None
 
 
-def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: float | None,
+def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: Deadline,
           certificates: bool, counters: Any, parent: int) -> None:
     global _search, _counters
     _bound_to_parent(parent)
@@ -67,7 +68,7 @@ def _work(task: Task) -> Outcome:
 
 
 def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
-               deadline: float | None, certificates: bool, report: Report | None,
+               deadline: Deadline, certificates: bool, report: Report | None,
                side: Side | None) -> tuple[list[Outcome], list[Task]]:
     """Run the tasks one after another in this process until `deadline`; returns the outcomes of
     the finished tasks (stopping at the first sat) and the tasks not finished."""
@@ -83,7 +84,7 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
     outcomes: list[Outcome] = []
     for t, task in enumerate(tasks):
         outcome = search.run(task)
-        if outcome.status == "unknown" and deadline is not None and time.time() > deadline:
+        if outcome.timed_out:
             return outcomes, tasks[t:]
         outcomes.append(outcome)
         if outcome.status == "sat":
@@ -92,7 +93,7 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
 
 
 def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], workers: int,
-              nonlinear: str, deadline: float | None, certificates: bool,
+              nonlinear: str, deadline: Deadline, certificates: bool,
               report: Report | None, side: Side | None = None) -> tuple[list[Outcome], int]:
     """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
     (stopping at the first sat) and the number of tasks not finished (killed at the deadline)."""
@@ -106,11 +107,12 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
                                initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid()))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
+    grace = deadline.extended(1.0)  # the workers end their tasks themselves first
     try:  # from the first submit on (it starts the workers): an interrupt anywhere still ends them
         pending = {pool.submit(_work, task) for task in tasks}
         while pending:
-            left = None if deadline is None else deadline + 1.0 - time.time()
-            if left is not None and left <= 0:
+            left = grace.left()
+            if grace.passed():
                 break
             network = side() if side is not None else None
             if network is not None:
@@ -140,7 +142,7 @@ def check_cluster(address: str) -> None:
 
 
 def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
-             deadline: float | None, certificates: bool, report: Report | None) -> tuple[list[Outcome], int]:
+             deadline: Deadline, certificates: bool, report: Report | None) -> tuple[list[Outcome], int]:
     """Run the tasks on a dask.distributed cluster (the optional extra "dask")."""
     check_cluster(address)
     try:
@@ -156,14 +158,14 @@ def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: li
         futures = [client.submit(_dask_task, instance, order, task, nonlinear, deadline, certificates, pure=False)
                    for task in tasks]
         finished = as_completed(futures)
-        left = None if deadline is None else max(0.0, deadline + 1.0 - time.time())
+        grace = deadline.extended(1.0)
         try:
             for future in finished:
                 outcomes.append(future.result())
                 if report:
                     report(sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes),
                            len(tasks) - len(outcomes), len(tasks))
-                if outcomes[-1].status == "sat" or (left is not None and time.time() > deadline + 1.0):
+                if outcomes[-1].status == "sat" or grace.passed():
                     break
         finally:
             client.cancel(futures)
@@ -173,7 +175,7 @@ def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: li
 
 
 def _dask_task(instance: Instance, order: tuple[int, ...], task: Task, nonlinear: str,
-               deadline: float | None, certificates: bool) -> Outcome:
+               deadline: Deadline, certificates: bool) -> Outcome:
     return Search(instance, order, nonlinear, deadline, certificates).run(task)
 
 
