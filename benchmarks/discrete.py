@@ -30,7 +30,8 @@ from etr_nn.backends.z3_backend import Z3Backend  # noqa: E402
 from etr_nn.certify import certify  # noqa: E402
 from etr_nn.discrete import choose, smt, solve  # noqa: E402
 from etr_nn.discrete.brute import weight_count  # noqa: E402
-from etr_nn.discrete.common import Deadline, Scaled  # noqa: E402
+from etr_nn.deadline import Deadline  # noqa: E402
+from etr_nn.discrete.common import Scaled  # noqa: E402
 from etr_nn.encode.direct import encode  # noqa: E402
 from etr_nn.generate import sample  # noqa: E402
 from etr_nn.instance import Instance, Shape  # noqa: E402
@@ -129,7 +130,7 @@ def _status(answer: Solution | tuple[str, float]) -> tuple[str, float]:
 def smt_bv(inst: Instance, cap: float) -> tuple[str, float]:
     """The smt method's formula over bit-vectors (Z3 QF_BV, bit-blasting to SAT); certified."""
     start = time.monotonic()
-    outcome = smt.solve(Scaled.of(inst), Deadline(cap), bitvectors=True)
+    outcome = smt.solve(Scaled.of(inst), Deadline.after(cap), bitvectors=True)
     if outcome.status == "sat" and not certify(inst, outcome.network).valid:
         return "unknown", time.monotonic() - start
     return outcome.status, time.monotonic() - start

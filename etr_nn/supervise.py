@@ -20,6 +20,7 @@ import time
 import traceback
 from typing import Callable, NoReturn
 
+from etr_nn.deadline import Deadline
 from etr_nn.files import discard_temporaries
 
 GRACE = 0.5  # seconds past the limit before the work is ended (the answer comes within limit + 1 s)
@@ -91,7 +92,7 @@ def within(seconds: float, work: Callable[[], int], stopped: Callable[[], int]) 
 
     for number in MESSAGES:
         signal.signal(number, end)
-    status = _wait(child, time.monotonic() + seconds + GRACE)
+    status = _wait(child, Deadline.after(seconds + GRACE))
     if status is None:
         ended = True
         _end(child)
@@ -124,7 +125,7 @@ def _run_child(work: Callable[[], int]) -> NoReturn:
     os._exit(code)
 
 
-def _wait(child: int, deadline: float) -> int | None:
+def _wait(child: int, deadline: Deadline) -> int | None:
     """The child's wait status, or None at the deadline."""
     try:
         handle = os.pidfd_open(child)
@@ -135,7 +136,8 @@ def _wait(child: int, deadline: float) -> int | None:
             pid, status = os.waitpid(child, os.WNOHANG)
             if pid == child:
                 return status
-            left = deadline - time.monotonic()
+            left = deadline.left()
+            assert left is not None  # always called with a limit
             if left <= 0:
                 return None
             if handle is not None:
@@ -154,7 +156,7 @@ def _end(child: int) -> None:
             os.killpg(child, number)
         except ProcessLookupError:
             break
-        if _wait(child, time.monotonic() + TERM_SECONDS) is not None:
+        if _wait(child, Deadline.after(TERM_SECONDS)) is not None:
             break
     try:
         os.killpg(child, signal.SIGKILL)  # workers left in the group

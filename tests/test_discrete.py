@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from etr_nn.certify import certify
 from etr_nn.cli import main
 from etr_nn.discrete import METHODS, smt, solve
-from etr_nn.discrete.common import Deadline, Scaled
+from etr_nn.deadline import NO_LIMIT
+from etr_nn.discrete.common import Scaled
 from etr_nn.discrete.compare import compare, report, to_json
 from etr_nn.generate import random_points, sample
 from etr_nn.instance import Instance, Shape, load
@@ -50,7 +51,7 @@ def small_instances(draw) -> Instance:
 def test_methods_agree_with_brute_force(inst: Instance) -> None:
     answers = {method: solve(inst, method) for method in METHODS}
     assert len({a.status for a in answers.values()}) == 1, {m: a.rests_on for m, a in answers.items()}
-    bitvectors = smt.solve(Scaled.of(inst), Deadline(None), bitvectors=True)
+    bitvectors = smt.solve(Scaled.of(inst), NO_LIMIT, bitvectors=True)
     assert bitvectors.status == answers["brute"].status
     assert bitvectors.network is None or certify(inst, bitvectors.network).valid
     for answer in answers.values():

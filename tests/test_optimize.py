@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from etr_nn import instance as instances
 from etr_nn.certify import loss
+from etr_nn.deadline import Deadline
 from etr_nn.cli import main
 from etr_nn.exact import RealAlgebraic, from_json
 from etr_nn.gadgets import etrinv, reduction
@@ -117,8 +117,8 @@ def test_one_output_two_methods_agree_and_are_rational(labels: list[int], hidden
     """Fact 3 per instance: the convex method's optimum is rational with a rational network,
     and the hidden-layer method (least squares + nlsat refutations) reaches the same value."""
     inst = make([(i,) for i in range(len(labels))], [(y,) for y in labels], hidden)
-    a = convex.optimize(inst, time.monotonic() + 60)
-    b = landscape.optimize(inst, time.monotonic() + 60)
+    a = convex.optimize(inst, Deadline.after(60))
+    b = landscape.optimize(inst, Deadline.after(60))
     assert a.status == "optimal" and isinstance(a.value, Fraction)
     assert a.network is not None and a.network.is_rational() and loss(inst, a.network) == a.value
     assert b.value == a.value

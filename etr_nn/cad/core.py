@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import flint
 
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.cad.lifting import stack
 from etr_nn.cad.projection import Poly, check_deadline, projection_factors
 from etr_nn.exact import Number
@@ -39,7 +40,7 @@ class CAD:
     """The projection factor sets of `polys` (all in one fmpq_mpoly context, whose
     variable order is the CAD's) and lifting over exact sample points."""
 
-    def __init__(self, polys: list[Poly], ctx: flint.fmpq_mpoly_ctx, deadline: float | None = None):
+    def __init__(self, polys: list[Poly], ctx: flint.fmpq_mpoly_ctx, deadline: Deadline = NO_LIMIT):
         self.ctx = ctx
         self.n = ctx.nvars()
         self.deadline = deadline

@@ -12,13 +12,13 @@ and runs one CAD per surviving branch; the eliminated variables are recovered ex
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import flint
 
+from etr_nn.deadline import Deadline
 from etr_nn.backends.base import Answer
 from etr_nn.cad.core import CAD, brown_order, reorder
 from etr_nn.cad.eliminate import Branch, branches
@@ -49,7 +49,7 @@ def three_valued(formula: Formula, truth: Callable[[Atom], bool | None]) -> bool
 class _Setup:
     """A formula's atoms in the CAD's context and order, with the verdict on cells."""
 
-    def __init__(self, formula: Formula, names: tuple[str, ...], deadline: float | None,
+    def __init__(self, formula: Formula, names: tuple[str, ...], deadline: Deadline,
                  order: list[str] | None = None, extra: list[Poly] = ()):
         self.formula = formula
         self.atoms = atoms(formula)
@@ -73,11 +73,7 @@ class _Setup:
         return three_valued(self.formula, truth)
 
 
-def _deadline(timeout: float | None) -> float | None:
-    return None if timeout is None else time.monotonic() + timeout
-
-
-def _search(branch: Branch, names: tuple[str, ...], deadline: float | None) -> list[Number] | None:
+def _search(branch: Branch, names: tuple[str, ...], deadline: Deadline) -> list[Number] | None:
     """A point (system order) satisfying the branch, or None if it has none."""
     point: list[Number] = [Fraction(0)] * len(names)
     if branch.formula is True:
@@ -92,7 +88,7 @@ def _search(branch: Branch, names: tuple[str, ...], deadline: float | None) -> l
 
 def decide(system: System, timeout: float | None = None) -> Answer:
     """sat with an exact point (checked with System.holds), unsat, or unknown (timeout)."""
-    deadline = _deadline(timeout)
+    deadline = Deadline.after(timeout)
     names = system.names
     tried = 0
     try:
@@ -123,7 +119,7 @@ def cells(system: System, order: list[str] | None = None, timeout: float | None 
     """The cells of the CAD (variable order `order`, default the system's) adapted to the
     atom polynomials on which the formula holds."""
     order = list(system.names) if order is None else list(order)
-    setup = _Setup(system.formula, system.names, _deadline(timeout), order)
+    setup = _Setup(system.formula, system.names, Deadline.after(timeout), order)
     out = []
     for cell in setup.cad.cells():
         if setup.verdict(cell.sample):
@@ -167,7 +163,7 @@ def project(system: System, target: str | Poly, timeout: float | None = None) ->
     *parts, image = lifted
     whole = And((Atom(big.gens()[0] - image, "="), _rebuild(system.formula, iter(parts))))
     order = [t] + [n for n in brown_order(parts + [image], big.names()) if n != t]
-    setup = _Setup(whole, big.names(), _deadline(timeout), order)
+    setup = _Setup(whole, big.names(), Deadline.after(timeout), order)
     line = setup.cad.stack(())
     inside = [any(True for _ in setup.cad.search(setup.verdict, None, (i,), (v,))) for i, v in line]
     out: list[Interval] = []

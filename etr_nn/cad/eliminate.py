@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import flint
 
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.cad.projection import Poly, check_deadline
 from etr_nn.exact import Number
 from etr_nn.poly import HOLDS, And, Atom, Formula, Or
@@ -133,7 +134,7 @@ def _has_equation(formula: Formula) -> bool:
     return isinstance(formula, And) and any(_has_equation(f) for f in formula.args)
 
 
-def branches(formula: Formula, deadline: float | None = None,
+def branches(formula: Formula, deadline: Deadline = NO_LIMIT,
              solved: tuple[tuple[int, Poly], ...] = ()) -> Iterator[Branch]:
     """Conjunctive pieces whose disjunction is equivalent to the formula, each with its
     linear equations eliminated."""

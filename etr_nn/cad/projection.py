@@ -17,9 +17,9 @@ network encodings produce routinely).
 
 from __future__ import annotations
 
-import time
-
 import flint
+
+from etr_nn.deadline import NO_LIMIT, Deadline
 
 Poly = flint.fmpq_mpoly
 
@@ -28,8 +28,8 @@ class Timeout(Exception):
     """The deadline passed."""
 
 
-def check_deadline(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
+def check_deadline(deadline: Deadline) -> None:
+    if deadline.passed():
         raise Timeout
 
 
@@ -60,7 +60,7 @@ def coefficients(f: Poly, i: int) -> dict[int, Poly]:
     return {e: ctx.from_dict(d) for e, d in grouped.items()}
 
 
-def lazard(polys: list[Poly], k: int, deadline: float | None = None) -> list[Poly]:
+def lazard(polys: list[Poly], k: int, deadline: Deadline = NO_LIMIT) -> list[Poly]:
     """P_L of the level-k irreducible polynomials `polys` (variable index k - 1)."""
     i = k - 1
     out: list[Poly] = []
@@ -75,7 +75,7 @@ def lazard(polys: list[Poly], k: int, deadline: float | None = None) -> list[Pol
     return out
 
 
-def projection_factors(polys: list[Poly], nvars: int, deadline: float | None = None) -> list[list[Poly]]:
+def projection_factors(polys: list[Poly], nvars: int, deadline: Deadline = NO_LIMIT) -> list[list[Poly]]:
     """The projection factor sets by level: result[k - 1] holds the irreducible level-k
     factors of the input and of the iterated Lazard projections."""
     levels: list[dict[str, Poly]] = [{} for _ in range(nvars)]

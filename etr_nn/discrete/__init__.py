@@ -29,8 +29,9 @@ from __future__ import annotations
 import time
 from typing import Literal
 
+from etr_nn.deadline import Deadline
 from etr_nn.discrete import brute, dp, smt
-from etr_nn.discrete.common import Deadline, Outcome, Scaled
+from etr_nn.discrete.common import Outcome, Scaled
 from etr_nn.instance import Instance
 from etr_nn.solution import Solution
 
@@ -62,7 +63,7 @@ def solve(instance: Instance, method: Method = "auto", timeout: float | None = N
     if instance.weights is None:
         raise ValueError("etr_nn.discrete.solve needs an instance with a finite weight set")
     start = time.monotonic()
-    deadline = Deadline(timeout)
+    deadline = Deadline.after(timeout)
     sc = Scaled.of(instance)
     chosen, why, types = choose(instance, sc) if method == "auto" else (method, "", None)
     if chosen == "dp":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from itertools import product
 
+from etr_nn.deadline import Deadline
 from etr_nn.certify import loss
-from etr_nn.discrete.common import Deadline, Outcome
+from etr_nn.discrete.common import Outcome
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 

@@ -1,4 +1,4 @@
-"""What the discrete methods share: the instance over the integers, deadlines, outcomes.
+"""What the discrete methods share: the instance over the integers, outcomes.
 
 A finite-weight instance over the integers: one common scale for every quantity.
 
@@ -15,7 +15,6 @@ so every residual times L is an integer r', and
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable, Literal
@@ -91,15 +90,3 @@ class Outcome:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
-
-class Deadline:
-    """A wall-clock limit; None means none."""
-
-    def __init__(self, timeout: float | None) -> None:
-        self.end = None if timeout is None else time.monotonic() + timeout
-
-    def passed(self) -> bool:
-        return self.end is not None and time.monotonic() >= self.end
-
-    def remaining(self) -> float | None:
-        return None if self.end is None else max(0.0, self.end - time.monotonic())

@@ -41,7 +41,8 @@ import math
 from dataclasses import dataclass
 from itertools import product
 
-from etr_nn.discrete.common import Deadline, Outcome, Scaled
+from etr_nn.deadline import Deadline
+from etr_nn.discrete.common import Outcome, Scaled
 from etr_nn.network import Network
 
 Vector = tuple[int, ...]

@@ -30,9 +30,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from etr_nn.deadline import Deadline
 from etr_nn.z3lib import z3
 
-from etr_nn.discrete.common import Deadline, Outcome, Scaled
+from etr_nn.discrete.common import Outcome, Scaled
 from etr_nn.network import Network
 
 TANGENT_LIMIT = 256  # squared loss: linear tangent cuts up to this residual bound, else r·r
@@ -109,7 +110,7 @@ def solve(sc: Scaled, deadline: Deadline, bitvectors: bool = False) -> Outcome:
     nonlinear = sc.instance.loss == "squared" and math.isqrt(sc.budget) > TANGENT_LIMIT
     logic = "QF_BV" if bits else "QF_NIA" if nonlinear else "QF_LIA"
     solver = z3.SolverFor(logic)
-    remaining = deadline.remaining()
+    remaining = deadline.left()
     if remaining is not None:
         solver.set("timeout", max(1, int(remaining * 1000)))
     solver.add(parts)

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from etr_nn.deadline import Deadline
 from etr_nn.certify import loss
 from etr_nn.exact import Number, to_json
 from etr_nn.instance import Instance
@@ -63,7 +64,7 @@ def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
     from etr_nn.optimize import convex, landscape
 
     start = time.monotonic()
-    deadline = None if timeout is None else start + timeout
+    deadline = Deadline.after(timeout)
     if instance.weights is not None:
         result = Optimum(instance.name, "unknown", rests_on=["finite weight sets: use `solve` with max_error"])
     elif (zero := _zero_error_fit(instance, deadline)) is not None:
@@ -84,13 +85,12 @@ def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
     return result
 
 
-def _zero_error_fit(instance: Instance, deadline: float | None) -> Optimum | None:
+def _zero_error_fit(instance: Instance, deadline: Deadline) -> Optimum | None:
     """Loss 0 is optimal when a zero-error network exists: ask the pattern search first
     (a few seconds at most)."""
     from etr_nn.solve import solve
 
-    budget = ZERO_SEARCH_SECONDS if deadline is None else min(ZERO_SEARCH_SECONDS, deadline - time.monotonic())
-    found = solve(replace(instance, max_error=Fraction(0)), timeout=max(budget, 0.01), workers=1)
+    found = solve(replace(instance, max_error=Fraction(0)), timeout=deadline.cap(ZERO_SEARCH_SECONDS, least=0.01), workers=1)
     if found.status != "sat" or found.network is None:
         return None
     return Optimum(instance.name, "optimal", Fraction(0), found.network, "search",

@@ -18,10 +18,10 @@ fact 3, proved for the instance at hand by exhibiting it.
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from itertools import combinations_with_replacement
 
+from etr_nn.deadline import Deadline
 from etr_nn.z3lib import z3
 
 from etr_nn.exact import from_z3
@@ -41,14 +41,13 @@ def patterns(instance: Instance) -> list[tuple[Neuron, ...]]:
     return list(combinations_with_replacement(neurons, instance.shape.hidden))
 
 
-def optimize(instance: Instance, deadline: float | None) -> Optimum:
+def optimize(instance: Instance, deadline: Deadline) -> Optimum:
     best: tuple[Fraction, Network] | None = None
     todo = patterns(instance)
     for pattern in todo:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
+        if deadline.passed():
             return Optimum(instance.name, "unknown", method="convex", rests_on=["time limit"])
-        found = pattern_optimum(instance, pattern, left)
+        found = pattern_optimum(instance, pattern, deadline.left())
         if found == "unknown":
             return Optimum(instance.name, "unknown", method="convex", rests_on=["z3 gave no answer (time limit)"])
         if found is not None and (best is None or found[0] < best[0]):

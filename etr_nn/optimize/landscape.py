@@ -21,13 +21,13 @@ optimum L* and its proof:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
 import numpy as np
 
+from etr_nn.deadline import Deadline
 from etr_nn.backends.z3_backend import Z3Backend
 from etr_nn.cad import cells, project
 from etr_nn.cad.projection import Timeout
@@ -183,7 +183,7 @@ class Region:
         return (intervals[0].lo, intervals[0].lo_closed) if intervals else None  # type: ignore[return-value]
 
 
-def optimize(instance: Instance, deadline: float | None) -> Optimum:
+def optimize(instance: Instance, deadline: Deadline) -> Optimum:
     labels = np.array([[float(v) for v in y] for y in instance.labels])
     regions = [region for width in range(1, instance.shape.hidden + 1) for piece in pieces(instance, width)
                if (region := Region.of(piece, labels)) is not None]
@@ -240,7 +240,7 @@ class _Best:
     network: Network | None
     where: str
 
-    def improve(self, instance: Instance, region: Region, deadline: float | None) -> bool:
+    def improve(self, instance: Instance, region: Region, deadline: Deadline) -> bool:
         """Exact critical point near region's float minimiser; True if it lowers the best."""
         point = region.critical_point(remaining(deadline))
         if point is None:
@@ -261,7 +261,7 @@ class _Best:
         self.where = f"piece {describe(region.piece)} (limit where D → 0)"
         return True
 
-    def from_cad(self, instance: Instance, region: Region, deadline: float | None) -> bool:
+    def from_cad(self, instance: Instance, region: Region, deadline: Deadline) -> bool:
         """The piece's exact infimum by the CAD, when the critical-point step fails; True if
         it lowers the best."""
         found = region.infimum(remaining(deadline))
@@ -273,7 +273,7 @@ class _Best:
         self.where = f"piece {describe(region.piece)} (CAD projection)"
         return True
 
-    def attain(self, instance: Instance, regions: list[Region], deadline: float | None) -> bool:
+    def attain(self, instance: Instance, regions: list[Region], deadline: Deadline) -> bool:
         """An infimum from an open end may still be attained on another piece: look for loss
         = value on every piece (nlsat); False if some piece gave no answer."""
         if constant_loss(instance) == self.value:
@@ -293,7 +293,7 @@ class _Best:
         return True
 
 
-def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: float | None) -> Network:
+def optimal_network(instance: Instance, piece: Piece, value: Number, deadline: Deadline) -> Network:
     """A network with loss `value` on the piece: a CAD cell of the piece's system with t
     pinned to the value, preferring rational samples; output layer by exact least squares."""
     system = piece.loss_system()
@@ -395,11 +395,8 @@ def _rational(x: float) -> flint.fmpq:
     return to_fmpq(Fraction(x).limit_denominator(10 ** 12))
 
 
-def remaining(deadline: float | None) -> float | None:
+def remaining(deadline: Deadline) -> float | None:
     """Seconds left before the deadline (None: no deadline); raises Timeout past it."""
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
+    if deadline.passed():
         raise Timeout
-    return left
+    return deadline.left()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Mapping
 
+from etr_nn.deadline import Deadline
 from etr_nn.cad import cells
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import certify
@@ -68,7 +69,7 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     """Is there a rational network with loss ≤ max_error (with `optimum`: with the optimal
     loss)? `formula`: the ETR-INV formula the instance is the reduction of, if any."""
     start = time.monotonic()
-    deadline = None if timeout is None else start + timeout
+    deadline = Deadline.after(timeout)
     try:
         if formula is not None:
             answer = _reduced(instance, formula, optimum)
@@ -83,7 +84,7 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     return answer
 
 
-def _decide(instance: Instance, deadline: float | None, optimum: bool) -> Rationality:
+def _decide(instance: Instance, deadline: Deadline, optimum: bool) -> Rationality:
     name = instance.name
     if instance.weights is not None:
         return Rationality(name, "unknown", reasons=["finite weight sets are rational: use `solve`"])
@@ -117,7 +118,7 @@ def _decide(instance: Instance, deadline: float | None, optimum: bool) -> Ration
     return _level_set(instance, target, deadline)
 
 
-def _zero_error(instance: Instance, deadline: float | None) -> Rationality:
+def _zero_error(instance: Instance, deadline: Deadline) -> Rationality:
     """Zero-error fits with two or more outputs: the search engine decides whether there is
     one; an irrational one sends the question to the pieces."""
     found = solve(instance, timeout=remaining(deadline), workers=1, progress=False)
@@ -170,7 +171,7 @@ def _values(values: Mapping[str, Number]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in values.items())
 
 
-def _level_set(instance: Instance, level: Fraction, deadline: float | None) -> Rationality:
+def _level_set(instance: Instance, level: Fraction, deadline: Deadline) -> Rationality:
     """Rational points of {loss = level} (the minimum), piece by piece, with the CAD."""
     name = instance.name
     if constant_loss(instance) == level:
