@@ -21,7 +21,7 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.search import certificate, search
 from etr_nn.search.dichotomies import dichotomies, general_position_count
 from etr_nn.search.lp import Multipliers, check_farkas, farkas, feasible_point
-from etr_nn.search.patterns import Points, Row
+from etr_nn.search.patterns import Points, Row, with_columns, with_hyperplanes
 from etr_nn.solve import solve
 
 F = Fraction
@@ -382,3 +382,22 @@ def test_a_deadline_sent_to_another_process_keeps_the_time_left() -> None:
     assert pickle.loads(pickle.dumps(NO_LIMIT)).left() is None
     assert Deadline.after(0).passed() and Deadline.after(5).sooner(1).cap(10) <= 1
     assert NO_LIMIT.cap(7) == 7 and NO_LIMIT.extended(1).at is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_factor_fixed_the_other_is_an_exact_lp(seed: int) -> None:
+    """u_jo = A[o, j]·v_j with one factor fixed is linear in the other (patterns.with_columns,
+    with_hyperplanes): fixing a planted network's own columns or hyperplanes, the LP finds a fit,
+    and the network it gives is certified exactly."""
+    inst, net = planted(Shape(2, 2, 2), 6, seed)
+    points = Points.of(inst)
+    signs = tuple(tuple(1 if net.A[o][j] >= 0 else -1 for o in range(2)) for j in range(2))
+    prefixes = tuple(tuple(int(sum(w * x for w, x in zip(net.W[j], p)) + net.b[j] > 0) for p in inst.points)
+                     for j in range(2))
+    rows, build = with_columns(points, signs, prefixes, net.A)
+    z = feasible_point(rows, 2 * 3 + 2)
+    assert z is not None and certify(inst, build(z)).valid
+    V = [list(net.W[j]) + [net.b[j]] for j in range(2)]
+    rows, build = with_hyperplanes(points, signs, tuple(range(inst.n)), prefixes, V)
+    z = feasible_point(rows, 2 * 2 + 2)
+    assert z is not None and certify(inst, build(z)).valid

@@ -48,10 +48,9 @@ from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
 from etr_nn.search.engine import LEAF_SECONDS, Hooks, Search
 from etr_nn.search.kinks import Covering
-from etr_nn.search.patterns import (Layout, Linear, Points, Row, Sign, full_pattern_system, lp_network,
+from etr_nn.search.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
 
-Prefixes = tuple[tuple[int, ...], ...]
 #: (points: data then probes, number of data points, claim point indices) → the order the
 #: search decides the points in (a permutation); default: claim points, then lexicographic.
 Ordering = Callable[[list[tuple[Fraction, ...]], int, tuple[int, ...]], tuple[int, ...]]

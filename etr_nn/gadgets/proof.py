@@ -88,7 +88,7 @@ from etr_nn.instance import Instance
 from etr_nn.search.kinks import Covering
 from etr_nn.search.certificate import LEAF_SECONDS
 from etr_nn.search.lp import Multipliers, check_farkas
-from etr_nn.search.patterns import Row, Sign, Trie, children, sign_choices
+from etr_nn.search.patterns import Prefixes, Row, Sign, Trie, children, sign_choices
 from etr_nn.search.rankone import RankOne
 
 FORMAT = "etr-nn/claim-proof/2"
@@ -98,7 +98,6 @@ RULE = ("points: the reduced data, then the probes not among them, decided in 'o
 TOKENS = ".kfrn"
 MAX_PROBLEMS = 20
 
-Prefixes = tuple[tuple[int, ...], ...]
 
 
 # --- what the search and the verifier both derive from instance and claim ------------------------

@@ -25,7 +25,8 @@ from etr_nn.errors import InputError
 from etr_nn.files import json_integer, json_rational
 from etr_nn.instance import Instance
 from etr_nn.search.lp import check_farkas
-from etr_nn.search.patterns import Points, Sign, Trie, children, full_pattern_system, pattern_rows, sign_choices
+from etr_nn.search.patterns import (Points, Prefixes, Sign, Trie, children, full_pattern_system, pattern_rows,
+                                    sign_choices)
 
 FORMAT = "etr-nn/refutation/1"
 RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants of the output columns); points decided in 'order'; "
@@ -33,7 +34,6 @@ RULE = ("sign vectors sigma_1 <= ... <= sigma_k over {-1,1}^m (closed orthants o
         "non-decreasing in j (lexicographic)")
 
 Key = tuple[tuple[Sign, ...], tuple[str, ...]]
-Prefixes = tuple[tuple[int, ...], ...]
 LEAF_SECONDS = 120.0  # Z3's time for re-deciding one full pattern
 
 

@@ -22,23 +22,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
-import flint
 from etr_nn.deadline import NO_LIMIT, Deadline
-from etr_nn.z3lib import z3
 
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.exact import Number, from_z3, to_fmpq
+from etr_nn.exact import Number
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.poly import And, Atom, Formula, System
-from etr_nn.search.dichotomies import lifted
-from etr_nn.search.lp import Multipliers, rational, to_z3
+from etr_nn.search.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.search.rankone import RankOne
-from etr_nn.search.patterns import (Layout, Point, Points, Row, Sign, Trie, children, lp_network, pattern_rows,
-                                    point_rows)
+from etr_nn.search.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, children, lp_network,
+                                    pattern_rows, point_rows, rank_one_system, with_hyperplanes)
 
-Prefixes = tuple[tuple[int, ...], ...]
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
@@ -115,19 +110,18 @@ class Search:
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
         self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
-        self.vars = [z3.Real(f"z{v}") for v in range(self.layout.size)]
-        self.solvers = [z3.SolverFor("QF_LRA") for _ in range(self.layout.m)]
+        self.lps = [ExactLP(self.layout.size) for _ in range(self.layout.m)]
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
-        self.cache: dict[Any, z3.BoolRef] = {}
+        self.cache: dict[Any, Any] = {}  # compiled blocks of point rows
         # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
         self.rank_one = RankOne(self.points, order) if shape.outputs > 1 and not certificates else None
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
-        for o, solver in enumerate(self.solvers):
+        for o, lp in enumerate(self.lps):
             if self.synced[o]:
-                solver.pop(len(self.synced[o]))
+                lp.pop(len(self.synced[o]))
             self.synced[o] = []
         self.deferred: list[Prefixes] = []
         try:
@@ -142,30 +136,28 @@ class Search:
             self.outcome.status = "unknown"
         return self.outcome
 
-    def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> z3.BoolRef:
+    def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> Any:
         key = (o, tuple(s[o] for s in self.signs), p, bits)
         if key not in self.cache:
             rows = point_rows(self.points, self.layout, self.signs, p, bits, (o,))
-            self.cache[key] = z3.And(*[to_z3(r, self.vars) for r in rows])
+            self.cache[key] = self.lps[o].compile([rows])
         return self.cache[key]
 
-    def _sync(self, o: int, path: list[tuple[int, ...]]) -> z3.Solver:
-        """Make solver o hold exactly the rows of output o along `path`."""
-        solver, synced = self.solvers[o], self.synced[o]
+    def _sync(self, o: int, path: list[tuple[int, ...]]) -> ExactLP:
+        """Make LP o hold exactly the rows of output o along `path`."""
+        lp, synced = self.lps[o], self.synced[o]
         common = 0
         while common < min(len(synced), len(path)) and synced[common] == path[common]:
             common += 1
         if len(synced) > common:
-            solver.pop(len(synced) - common)
+            lp.pop(len(synced) - common)
             del synced[common:]
         for t in range(common, len(path)):
-            solver.push()
-            solver.add(self._constraint(o, self.order[t], path[t]))
             alternatives = self.hooks.extra(o, t, path[:t + 1]) if self.hooks.extra else None
-            if alternatives:
-                solver.add(z3.Or(*[z3.And(*[to_z3(r, self.vars) for r in rows]) for rows in alternatives]))
+            extra = (lp.compile(alternatives),) if alternatives else ()
+            lp.push(self._constraint(o, self.order[t], path[t]), *extra)
             synced.append(path[t])
-        return solver
+        return lp
 
     def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         status, o = self._decide(prefixes, path)
@@ -186,9 +178,9 @@ class Search:
             hit = self.known[o].get(key)
             if hit is None:
                 result = self._sync(o, path).check()
-                if result == z3.unknown:
+                if result == "unknown":
                     return "unknown", o
-                hit = self.known[o][key] = result == z3.sat
+                hit = self.known[o][key] = result == "sat"
             if not hit:
                 return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
@@ -252,14 +244,14 @@ class Search:
     def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         z: list[Number] = [Fraction(0)] * self.layout.size
         for o in range(self.layout.m):
-            solver = self._sync(o, path)
-            if solver.check() != z3.sat:  # decided feasible before, so this cannot happen
+            lp = self._sync(o, path)
+            if lp.check() != "sat":  # decided feasible before, so this cannot happen
                 self.outcome.open.append(f"{self._label(prefixes)}: simplex lost its model")
                 return False
-            model = solver.model()
-            for v in [self.layout.c(o)] + [self.layout.u(j, o, t) for j in range(self.layout.k)
-                                            for t in range(self.layout.d + 1)]:
-                z[v] = from_z3(model.eval(self.vars[v], model_completion=True))
+            unknowns = [self.layout.c(o)] + [self.layout.u(j, o, t) for j in range(self.layout.k)
+                                             for t in range(self.layout.d + 1)]
+            for v, value in lp.point(unknowns).items():
+                z[v] = value
         if self.hooks.leaf:
             network = self.hooks.leaf(self.signs, prefixes, z)
             return network is not None and self._accept(network, prefixes)
@@ -292,29 +284,14 @@ class Search:
     def _with_hyperplanes(self, z: list[Number], prefixes: Prefixes, lead: int) -> Network | None:
         """A cheap try before the nonlinear backend: keep the hyperplanes v_j = σ_j,lead·u_j,lead
         of the LP solution (they satisfy the pattern) and solve for A and c in their orthants,
-        which is linear once the v_j are fixed."""
+        which is linear once the v_j are fixed (patterns.with_hyperplanes)."""
         L = self.layout
         V = [[self.signs[j][lead] * z[L.u(j, lead, t)] for t in range(L.d + 1)] for j in range(L.k)]
-        a = [[z3.Real(f"a{o}_{j}") for j in range(L.k)] for o in range(L.m)]
-        c = [z3.Real(f"c{o}") for o in range(L.m)]
-        solver = z3.SolverFor("QF_LRA")
-        solver.add(*[a[o][j] * self.signs[j][o] >= 0 for o in range(L.m) for j in range(L.k)])
-        xs = lifted(self.points.coords)
-        for t, p in enumerate(self.order):
-            y = self.points.label(p)
-            if y is None:
-                continue
-            h = [sum((V[j][i] * xs[p][i] for i in range(L.d + 1)), Fraction(0)) if prefixes[j][t] else Fraction(0)
-                 for j in range(L.k)]
-            for o in range(L.m):
-                solver.add(z3.Sum(*[rational(h[j]) * a[o][j] for j in range(L.k) if h[j]], c[o])
-                           == rational(y[o]))
-        if solver.check() != z3.sat:
+        if not all(isinstance(v, Fraction) for row in V for v in row):
             return None
-        model = solver.model()
-        value = lambda e: from_z3(model.eval(e, model_completion=True))  # noqa: E731
-        return Network.build([v[:L.d] for v in V], [v[L.d] for v in V],
-                             [[value(a[o][j]) for j in range(L.k)] for o in range(L.m)], [value(e) for e in c])
+        rows, network = with_hyperplanes(self.points, self.signs, self.order, prefixes, V)  # type: ignore[arg-type]
+        point = feasible_point(rows, L.m * L.k + L.m)
+        return None if point is None else network(point)
 
     def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
         """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
@@ -333,42 +310,3 @@ class Search:
         else:
             self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
         return None
-
-
-def rank_one_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
-                    prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Number]], Network]]:
-    """The fitting problem of a full pattern: v_j = (w_j, b_j) with v_j·x̃_p ≥ 0 (p ∈ S_j),
-    ≤ 0 (p ∉ S_j); column A[:, j] in the orthant σ_j with Σ_o σ_jo·A[o, j] = 1 (fact 1: a
-    nonzero column scales to it; a zero column acts like v_j = 0); equations
-    Σ_{j: p ∈ S_j} A[o, j]·(v_j·x̃_p) + c_o = y_po."""
-    d, m, k = len(points.coords[0]), len(signs[0]), len(signs)
-    names = ([f"v_{j}_{t}" for j in range(k) for t in range(d + 1)]
-             + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
-    ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
-    var = dict(zip(names, ctx.gens()))
-    one = ctx.from_dict({(0,) * len(names): 1})
-
-    def const(value: Fraction) -> flint.fmpq_mpoly:
-        return ctx.constant(to_fmpq(value))
-
-    xs = lifted(points.coords)
-    parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o in range(m) for j in range(k)]
-    parts += [Atom(sum((var[f"a_{o}_{j}"] * signs[j][o] for o in range(m)), -one), "=") for j in range(k)]
-    for t, p in enumerate(order):
-        z = [sum((var[f"v_{j}_{i}"] * const(xs[p][i]) for i in range(d + 1)), ctx.from_dict({}))
-             for j in range(k)]
-        parts += [Atom(z[j] if prefixes[j][t] else -z[j], ">=") for j in range(k)]
-        y = points.label(p)
-        if y is not None:
-            for o in range(m):
-                total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
-                parts.append(Atom(total - const(y[o]), "="))
-
-    def decode(point: dict[str, Number]) -> Network:
-        value = lambda name: point.get(name, Fraction(0))  # noqa: E731
-        return Network.build([[value(f"v_{j}_{i}") for i in range(d)] for j in range(k)],
-                             [value(f"v_{j}_{d}") for j in range(k)],
-                             [[value(f"a_{o}_{j}") for j in range(k)] for o in range(m)],
-                             [value(f"c_{o}") for o in range(m)])
-
-    return System(ctx, And(tuple(parts))), decode

@@ -27,16 +27,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 from etr_nn.deadline import Deadline
-from etr_nn.z3lib import z3  # noqa: E402
 
 from etr_nn import backends
 from etr_nn.certify import certify
-from etr_nn.exact import from_z3
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.search.engine import LEAF_BACKEND, rank_one_system
-from etr_nn.search.patterns import Points
-from etr_nn.search.lp import rational
+from etr_nn.search.engine import LEAF_BACKEND
+from etr_nn.search.lp import feasible_point
+from etr_nn.search.patterns import Points, rank_one_system, with_columns
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
@@ -147,26 +145,6 @@ def levenberg_marquardt(fun: Callable[[np.ndarray], np.ndarray], jac: Callable[[
     return x, r
 
 
-def _exact_with_columns(instance: Instance, active: list[list[bool]], A: list[list[Fraction]]) -> Network | None:
-    """Fix the output columns; the pattern's fitting problem is then an LP in (w, b, c)."""
-    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
-    v = [[z3.Real(f"v{j}_{t}") for t in range(d + 1)] for j in range(k)]
-    c = [z3.Real(f"c{o}") for o in range(m)]
-    solver = z3.SolverFor("QF_LRA")
-    for i, (x, y) in enumerate(zip(instance.points, instance.labels)):
-        z = [z3.Sum(*[rational(x[t]) * v[j][t] for t in range(d)], v[j][d]) for j in range(k)]
-        solver.add(*[z[j] >= 0 if active[j][i] else z[j] <= 0 for j in range(k)])
-        for o in range(m):
-            terms = [rational(A[o][j]) * z[j] for j in range(k) if active[j][i] and A[o][j]]
-            solver.add(z3.Sum(*terms, c[o]) == rational(y[o]))
-    if solver.check() != z3.sat:
-        return None
-    model = solver.model()
-    value = lambda e: from_z3(model.eval(e, model_completion=True))  # noqa: E731
-    return Network.build([[value(v[j][t]) for t in range(d)] for j in range(k)], [value(v[j][d]) for j in range(k)],
-                         A, [value(e) for e in c])
-
-
 class Guide:
     """Float fits in slices, alongside the exhaustive search: `run(until)` or `share()` return
     a certified network or None; the guide keeps its random state and tried patterns between calls."""
@@ -212,11 +190,13 @@ class Guide:
         if key in self.tried:
             return None
         self.tried.add(key)
-        network = _exact_with_columns(instance, active, columns)
+        prefixes = tuple(tuple(int(a) for a in row) for row in active)
+        signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
+        rows, build = with_columns(Points.of(instance), signs, prefixes, columns)
+        point = feasible_point(rows, k * (instance.shape.inputs + 1) + m)
+        network = None if point is None else build(point)
         if network is None and m > 1:
-            signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
-            system, decode = rank_one_system(Points.of(instance), signs, tuple(range(instance.n)),
-                                             tuple(tuple(int(a) for a in row) for row in active))
+            system, decode = rank_one_system(Points.of(instance), signs, tuple(range(instance.n)), prefixes)
             answer = backends.get(nonlinear).check(system, until.cap(5.0, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:

@@ -47,6 +47,40 @@ def to_z3(row: Row, variables: Sequence[z3.ArithRef]) -> z3.BoolRef:
     return left > rational(row.rhs) if row.rel == ">" else left >= rational(row.rhs)
 
 
+class ExactLP:
+    """An exact, incremental linear feasibility problem over Q in the unknowns z_0 … z_{size−1}:
+    the interface the pattern search keeps each output's system in. Blocks of rows (a disjunction
+    of row systems, `compile`d once and added as often as needed) are added in levels that `pop`
+    removes; `check` says "sat", "unsat" or "unknown"; `point` reads an exact rational solution
+    after "sat". This implementation is Z3's simplex (QF_LRA) with push/pop; another exact LP
+    only has to provide these five methods."""
+
+    def __init__(self, size: int) -> None:
+        self.variables = [z3.Real(f"z{v}") for v in range(size)]
+        self.solver = z3.SolverFor("QF_LRA")
+
+    def compile(self, alternatives: Sequence[Sequence[Row]]) -> z3.BoolRef:
+        """The disjunction of the row systems, in the solver's own form."""
+        systems = [z3.And(*[to_z3(row, self.variables) for row in rows]) for rows in alternatives]
+        return systems[0] if len(systems) == 1 else z3.Or(*systems)
+
+    def push(self, *blocks: z3.BoolRef) -> None:
+        """A new level holding these blocks."""
+        self.solver.push()
+        self.solver.add(*blocks)
+
+    def pop(self, levels: int = 1) -> None:
+        self.solver.pop(levels)
+
+    def check(self) -> str:
+        return str(self.solver.check())
+
+    def point(self, unknowns: Sequence[int]) -> dict[int, Fraction]:
+        """The values of these unknowns in the solution the last "sat" found."""
+        model = self.solver.model()
+        return {v: from_z3(model.eval(self.variables[v], model_completion=True)) for v in unknowns}  # type: ignore[misc]
+
+
 def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
     """An exact rational solution of the rows, or None when there is none."""
     variables = [z3.Real(f"z{v}") for v in range(size)]

@@ -23,18 +23,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations, combinations_with_replacement, product
-from typing import Iterator, Literal, Sequence, Union
+from typing import Callable, Iterator, Literal, Sequence, Union
 
 import flint
 
 from etr_nn.exact import Number, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.poly import HOLDS, And, Atom, System
+from etr_nn.poly import HOLDS, And, Atom, Formula, System
 from etr_nn.search.dichotomies import dichotomies, lifted
 
 Sign = tuple[int, ...]
 Point = tuple[Fraction, ...]
+Prefixes = tuple[tuple[int, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ class Linear:
     def at(self, z: Sequence[Number]) -> Number:
         """The form's value at the point z (exact)."""
         return sum((a * z[v] for v, a in self.coeffs), self.const)  # type: ignore[return-value]
+
+    def substitute(self, image: dict[int, Linear]) -> Linear:
+        """The form after z_v ↦ image[v] (a linear change of unknowns; every v must be mapped)."""
+        return sum((image[v] * a for v, a in self.coeffs), Linear((), self.const))
 
     def poly(self, z: Sequence[flint.fmpq_mpoly]) -> flint.fmpq_mpoly:
         """The form as a polynomial in the generators z (one per unknown)."""
@@ -297,3 +302,89 @@ def lp_network(z: Sequence[Number], signs: tuple[Sign, ...], layout: Layout) -> 
         W.append(v[:L.d])
         b.append(v[L.d])
     return Network.build(W, b, A, c)
+
+
+def substituted(rows: Sequence[Row], image: dict[int, Linear]) -> list[Row]:
+    """The rows after z_v ↦ image[v]: e.g. one factor of u_jo = A[o, j]·v_j fixed, the other unknown
+    (`with_columns`, `with_hyperplanes`)."""
+    out = []
+    for row in rows:
+        form = Linear(row.coeffs, -row.rhs).substitute(image)
+        out.append(Row(form.coeffs, row.rel, -form.const))
+    return out
+
+
+def with_columns(points: Points, signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...],
+                 A: Sequence[Sequence[Fraction]]) -> tuple[list[Row], Callable[[Sequence[Fraction]], Network]]:
+    """A full pattern (points in their index order) with the output layer fixed to A (columns in
+    the orthants σ_j): its rows are linear in v_j = (w_j, b_j) and c, unknowns v_j_t at
+    j·(d+1) + t and c_o after them; with the map from a solution to its network."""
+    d, k, m = len(points.coords[0]), len(signs), len(signs[0])
+    L = Layout(d, k, m)
+    image = {L.u(j, o, t): Linear(((j * (d + 1) + t, A[o][j]),)) for j in range(k) for o in range(m) for t in range(d + 1)}
+    image |= {L.c(o): Linear(((k * (d + 1) + o, Fraction(1)),)) for o in range(m)}
+    rows = substituted(pattern_rows(points, signs, tuple(range(len(points.coords))), prefixes), image)
+
+    def network(z: Sequence[Fraction]) -> Network:
+        return Network.build([z[j * (d + 1):j * (d + 1) + d] for j in range(k)], [z[j * (d + 1) + d] for j in range(k)],
+                             A, z[k * (d + 1):])
+    return rows, network
+
+
+def with_hyperplanes(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
+                     prefixes: tuple[tuple[int, ...], ...], V: Sequence[Sequence[Fraction]]
+                     ) -> tuple[list[Row], Callable[[Sequence[Fraction]], Network]]:
+    """A full pattern with the hidden layer fixed to v_j = V[j] (which satisfy it): its rows are
+    linear in A and c, unknowns A[o, j] at o·k + j and c_o after them — the pattern's rows with
+    u_jo = A[o, j]·V[j], and each column in its orthant; with the map to the network."""
+    d, k, m = len(points.coords[0]), len(signs), len(signs[0])
+    L = Layout(d, k, m)
+    image = {L.u(j, o, t): Linear(((o * k + j, V[j][t]),) if V[j][t] else ()) for j in range(k) for o in range(m)
+             for t in range(d + 1)}
+    image |= {L.c(o): Linear(((m * k + o, Fraction(1)),)) for o in range(m)}
+    rows = substituted(pattern_rows(points, signs, order, prefixes), image)
+    rows += [Row(((o * k + j, Fraction(signs[j][o])),), ">=", Fraction(0)) for o in range(m) for j in range(k)]
+
+    def network(z: Sequence[Fraction]) -> Network:
+        return Network.build([v[:d] for v in V], [v[d] for v in V], [z[o * k:(o + 1) * k] for o in range(m)],
+                             z[m * k:])
+    return rows, network
+
+
+def rank_one_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
+                    prefixes: Prefixes) -> tuple[System, Callable[[dict[str, Number]], Network]]:
+    """The fitting problem of a full pattern: v_j = (w_j, b_j) with v_j·x̃_p ≥ 0 (p ∈ S_j),
+    ≤ 0 (p ∉ S_j); column A[:, j] in the orthant σ_j with Σ_o σ_jo·A[o, j] = 1 (fact 1: a
+    nonzero column scales to it; a zero column acts like v_j = 0); equations
+    Σ_{j: p ∈ S_j} A[o, j]·(v_j·x̃_p) + c_o = y_po."""
+    d, m, k = len(points.coords[0]), len(signs[0]), len(signs)
+    names = ([f"v_{j}_{t}" for j in range(k) for t in range(d + 1)]
+             + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
+    ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
+    var = dict(zip(names, ctx.gens()))
+    one = ctx.from_dict({(0,) * len(names): 1})
+
+    def const(value: Fraction) -> flint.fmpq_mpoly:
+        return ctx.constant(to_fmpq(value))
+
+    xs = lifted(points.coords)
+    parts: list[Formula] = [Atom(var[f"a_{o}_{j}"] * signs[j][o], ">=") for o in range(m) for j in range(k)]
+    parts += [Atom(sum((var[f"a_{o}_{j}"] * signs[j][o] for o in range(m)), -one), "=") for j in range(k)]
+    for t, p in enumerate(order):
+        z = [sum((var[f"v_{j}_{i}"] * const(xs[p][i]) for i in range(d + 1)), ctx.from_dict({}))
+             for j in range(k)]
+        parts += [Atom(z[j] if prefixes[j][t] else -z[j], ">=") for j in range(k)]
+        y = points.label(p)
+        if y is not None:
+            for o in range(m):
+                total = sum((var[f"a_{o}_{j}"] * z[j] for j in range(k) if prefixes[j][t]), var[f"c_{o}"])
+                parts.append(Atom(total - const(y[o]), "="))
+
+    def decode(point: dict[str, Number]) -> Network:
+        value = lambda name: point.get(name, Fraction(0))  # noqa: E731
+        return Network.build([[value(f"v_{j}_{i}") for i in range(d)] for j in range(k)],
+                             [value(f"v_{j}_{d}") for j in range(k)],
+                             [[value(f"a_{o}_{j}") for j in range(k)] for o in range(m)],
+                             [value(f"c_{o}") for o in range(m)])
+
+    return System(ctx, And(tuple(parts))), decode
