@@ -181,7 +181,7 @@ def fits_exist(instance: Instance, backend: str = "z3", timeout: float | None = 
     status = FITS_STATUS[r.verdict]
     network = r.counterexample or (held[0] if held and status == "unknown" else None)
     if r.counterexample or (network and r is searched):
-        rests_on = "a certified zero-error fit was found"
+        rests_on = "a zero-error fit was found"
     else:  # no fit, undecided, or a proof of "no fit" contradicted by a fit held
         rests_on = r.reason.replace("fits ∧ ¬claim", "fits")
     if network is not None:
