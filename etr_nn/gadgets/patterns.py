@@ -1,4 +1,5 @@
-"""Claims checked activation pattern by activation pattern (the pattern-search engine's DFS).
+"""Claims checked activation pattern by activation pattern (the pattern-search engine's DFS,
+extended through its hooks, etr_nn.search.engine.Hooks).
 
 For a claim over outputs only, "fits ∧ ¬claim" splits by the activation pattern of the data
 *and the probe points*: the search of etr_nn.search.engine runs over the claim's points

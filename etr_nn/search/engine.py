@@ -1,9 +1,9 @@
 """Depth-first search over activation patterns, point by point, with exact LP pruning.
 
 A task fixes the closed orthants σ_1 ≤ … ≤ σ_k of the output columns; the search then decides the points
-in `order`, one bit per neuron, and keeps the linear system of the partial pattern in one
-incremental Z3 simplex (push/pop). An infeasible partial system refutes every completion
-(its rows are a subset of theirs). At a full pattern:
+in `order`, one bit per neuron, and keeps the linear system of the partial pattern (the rows
+of patterns.py) in one incremental exact LP per output (lp.ExactLP). An infeasible partial
+system refutes every completion (its rows are a subset of theirs). At a full pattern:
 - m = 1: the system is exactly the fitting problem (patterns.py); its rational solution
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
@@ -13,6 +13,9 @@ incremental Z3 simplex (push/pop). An infeasible partial system refutes every co
   FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
   end of the task (one hard leaf does not hold up the rest of the search, nor the guide).
 Every network found is certified exactly before it is reported.
+
+A caller extends the search through `Hooks` (a pruning rule, extra rows, what a full pattern
+yields, an observer of every decision), as the gadget checker does; it never overrides it.
 """
 
 from __future__ import annotations
