@@ -81,6 +81,7 @@ import flint
 
 from etr_nn import backends
 from etr_nn.errors import InputError
+from etr_nn.exact import to_fmpq
 from etr_nn.files import json_integer, json_rational, write_atomically
 from etr_nn.gadgets.claims import Claim, check_against, parse_claim
 from etr_nn.gadgets.patterns import Reduction, Setting
@@ -432,13 +433,13 @@ def _reduction_problems(instance: Instance, claim: Claim, r: Reduction) -> list[
     for o in range(m):
         if o not in r.outputs and (o in mentioned or len({y[o] for y in instance.labels}) > 1):
             problems.append(f"the reduction drops output {o + 1}, which the claim mentions or whose labels vary")
-    G = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) for v in row] for row in r.G])
+    G = flint.fmpq_mat([[to_fmpq(v) for v in row] for row in r.G])
     gram = G * G.transpose()
     if gram.rank() != G.nrows():
         return problems + ["the reduction's coordinates are not independent"]
     projector = G.transpose() * gram.inv() * G
     for x in list(instance.points) + claim.probes():
-        diff = flint.fmpq_mat([[flint.fmpq((a - b).numerator, (a - b).denominator)] for a, b in zip(x, r.p0)])
+        diff = flint.fmpq_mat([[to_fmpq(a - b)] for a, b in zip(x, r.p0)])
         if projector * diff != diff:
             problems.append(f"the point {tuple(str(v) for v in x)} is not on the affine hull of the reduction")
     return problems

@@ -23,7 +23,7 @@ import flint
 
 from etr_nn.z3lib import z3
 
-from etr_nn.exact import from_z3
+from etr_nn.exact import from_fmpq, from_z3, to_fmpq
 from etr_nn.search.patterns import Row
 
 
@@ -174,8 +174,8 @@ def _float_guided(rows: Sequence[Row]) -> list[Fraction] | None:
     for r in support:
         column = [flint.fmpq(0)] * (size + 1)
         for v, a in rows[r].coeffs:
-            column[v] = flint.fmpq(a.numerator, a.denominator)
-        column[size] = flint.fmpq(rows[r].rhs.numerator, rows[r].rhs.denominator) + (rows[r].rel == ">")
+            column[v] = to_fmpq(a)
+        column[size] = to_fmpq(rows[r].rhs) + (rows[r].rel == ">")
         for i in range(size + 1):
             entries[i].append(column[i])
     for i in range(size + 1):
@@ -187,7 +187,7 @@ def _float_guided(rows: Sequence[Row]) -> list[Fraction] | None:
         if j == len(support):
             return None  # inconsistent on this support
         value = reduced[i, len(support)]
-        y[support[j]] = Fraction(int(value.p), int(value.q))
+        y[support[j]] = from_fmpq(value)
     return y
 
 
