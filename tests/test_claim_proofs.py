@@ -17,8 +17,8 @@ from etr_nn.cli import main
 from etr_nn.gadgets import patterns, proof
 from etr_nn.gadgets.claims import parse_claim
 from etr_nn.gadgets.library import GADGETS
-from etr_nn.search.lp import check_farkas, farkas, feasible_point, to_z3
-from etr_nn.search.patterns import Row
+from etr_nn.lp import check_farkas, farkas, feasible_point, to_z3
+from etr_nn.patterns import Row
 
 import z3
 

@@ -20,8 +20,8 @@ from etr_nn.generate import planted
 from etr_nn.instance import Instance, Shape
 from etr_nn.search import certificate, search
 from etr_nn.search.dichotomies import dichotomies, general_position_count
-from etr_nn.search.lp import Multipliers, check_farkas, farkas, feasible_point
-from etr_nn.search.patterns import Points, Row, with_columns, with_hyperplanes
+from etr_nn.lp import Multipliers, check_farkas, farkas, feasible_point
+from etr_nn.patterns import Points, Row, with_columns, with_hyperplanes
 from etr_nn.solve import solve
 
 F = Fraction
@@ -162,7 +162,7 @@ def test_farkas_certificates_verify_and_corruption_is_rejected(tmp_path) -> None
 
 def _forged(inst: Instance) -> dict:
     """A certificate that declares every full pattern refuted by "the nonlinear backend"."""
-    from etr_nn.search.patterns import Trie, children, point_order, sign_choices
+    from etr_nn.patterns import Trie, children, point_order, sign_choices
 
     order = point_order(inst)
     trie, leaves = Trie(inst.points, order), []
@@ -290,7 +290,7 @@ def test_float_guide_finds_certified_fits_and_nothing_on_unsat_data() -> None:
 
 def _own_pattern(inst: Instance, network) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
     """The planted network's output orthants σ_j and activation bits (points in the search order)."""
-    from etr_nn.search.patterns import point_order
+    from etr_nn.patterns import point_order
 
     order = point_order(inst)
     k, m = inst.shape.hidden, inst.shape.outputs
@@ -303,7 +303,7 @@ def _own_pattern(inst: Instance, network) -> tuple[tuple[tuple[int, ...], ...], 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 2), st.integers(1, 3), st.integers(2, 3), st.integers(0, 10**6))
 def test_rank_one_test_never_refutes_a_planted_networks_own_pattern(d: int, k: int, m: int, seed: int) -> None:
-    from etr_nn.search.patterns import point_order
+    from etr_nn.patterns import point_order
     from etr_nn.search.rankone import RankOne
 
     inst, network = planted(Shape(d, k, m), 9, seed)
@@ -316,7 +316,7 @@ def test_rank_one_test_never_refutes_a_planted_networks_own_pattern(d: int, k: i
 def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
     """One neuron, two outputs: off at x = 1, 2, on at 3, 4, 5. Each output alone fits
     (u_1 = (1, −5/2), u_2 = (2, −4), c = 0), but the two are not parallel, so no network does."""
-    from etr_nn.search.patterns import pattern_rows, point_order
+    from etr_nn.patterns import pattern_rows, point_order
     from etr_nn.search.rankone import RankOne
 
     inst = instance([(x,) for x in range(1, 6)], [(0, 0), (0, 0), (F(1, 2), 2), (F(3, 2), 4), (F(5, 2), 6)], 1)
@@ -332,7 +332,7 @@ def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
 def test_side_task_networks_end_the_search_and_never_make_unsat() -> None:
     """The side task (the float guide's slot) is called during the search; its network wins."""
     from etr_nn.search import engine
-    from etr_nn.search.patterns import point_order, sign_choices
+    from etr_nn.patterns import point_order, sign_choices
 
     inst, network = planted(Shape(2, 2, 2), 8, seed=3)
     calls = []
@@ -363,7 +363,7 @@ def test_concurrent_guide_returns_certified_sats_in_process(monkeypatch) -> None
 
 
 def test_point_order_is_a_permutation_starting_lexicographically() -> None:
-    from etr_nn.search.patterns import point_order
+    from etr_nn.patterns import point_order
 
     for d in (1, 2, 3):
         inst, _ = planted(Shape(d, 2, 1), 10, seed=d)

@@ -27,7 +27,7 @@ from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
-from etr_nn.search.patterns import children, point_rows, sign_choices
+from etr_nn.patterns import children, point_rows, sign_choices
 
 F = Fraction
 SEEDS = range(60)

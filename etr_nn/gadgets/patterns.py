@@ -49,7 +49,7 @@ from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
 from etr_nn.search.engine import LEAF_SECONDS, Hooks, Search
 from etr_nn.search.kinks import Covering
-from etr_nn.search.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
+from etr_nn.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
 
 #: (points: data then probes, number of data points, claim point indices) → the order the
@@ -96,7 +96,7 @@ def kept_outputs(instance: Instance, claim: Claim) -> tuple[int, ...]:
 @dataclass
 class Setting:
     """A claim's pattern problem: the reduced instance and claim (`Reduction`), its points (data,
-    then the claim's probe points, etr_nn.search.patterns.Points), where each claim point is, and
+    then the claim's probe points, etr_nn.patterns.Points), where each claim point is, and
     ¬claim over the pattern's unknowns. Shared by the search and the proofs (etr_nn.gadgets.proof)."""
 
     reduction: Reduction
@@ -132,7 +132,7 @@ class Setting:
         return max((order.index(p) for p in self.index.values()), default=-1)
 
     def point_rows(self, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...], o: int) -> list[Row]:
-        """etr_nn.search.patterns.point_rows for output o (memoised: proofs ask for the same often)."""
+        """etr_nn.patterns.point_rows for output o (memoised: proofs ask for the same often)."""
         key = (tuple(s[o] for s in signs), p, bits, o)
         hit = self.memo.get(key)
         if hit is None:
@@ -141,7 +141,7 @@ class Setting:
 
     def claim_value(self, bits_at: dict[int, tuple[int, ...]], convert: Callable[[Linear], Any] = lambda v: v) -> Any:
         """lhs − rhs of the claim under the pattern: every probe value f_o(x_p) is linear in the
-        unknowns (etr_nn.search.patterns.output_value), converted by `convert` (default: kept as
+        unknowns (etr_nn.patterns.output_value), converted by `convert` (default: kept as
         Linear, which only a linear claim allows)."""
         def value(s: Symbol) -> Any:
             p = self.index[s[2]]
@@ -155,7 +155,7 @@ class Setting:
         return self.claim_value(bits_at).row(NEGATION[self.claim.rel])
 
     def negated_system(self, order: tuple[int, ...], signs: tuple[Sign, ...], prefixes: Prefixes) -> System:
-        """A full pattern's exact system (etr_nn.search.patterns.full_pattern_system) with ¬claim:
+        """A full pattern's exact system (etr_nn.patterns.full_pattern_system) with ¬claim:
         its solutions are exactly the fits with this (closed) pattern that violate the claim."""
         _, z = unknowns(self.layout)
         bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(order)}

@@ -23,11 +23,11 @@ The file (JSON)::
 
 The points are those of the reduced instance (etr_nn.gadgets.patterns.Reduction: the
 outputs kept, coordinates on the affine hull of data and probes): its data, then the claim's
-probe points that are not data points (etr_nn.search.patterns.Points). "order" is a
-permutation of them. "tasks" are the sign choices σ_1 ≤ … ≤ σ_k (etr_nn.search.patterns.
+probe points that are not data points (etr_nn.patterns.Points). "order" is a
+permutation of them. "tasks" are the sign choices σ_1 ≤ … ≤ σ_k (etr_nn.patterns.
 sign_choices), all of them, in that order. Each task's "tree" lists the search tree of that
 task in pre-order, one character per node: the root (no point decided) is split, its
-children are the bit vectors of etr_nn.search.patterns.children (a Trie of hyperplane
+children are the bit vectors of etr_nn.patterns.children (a Trie of hyperplane
 dichotomies of ALL points, data and probes, in the order; neuron symmetry broken), in the
 order `children` yields them, and each node is
 - "." split: its children follow;
@@ -40,12 +40,12 @@ order `children` yields them, and each node is
   claim (there the search refutes full patterns by the simplex with ¬claim: "f").
 A Farkas entry: the output o, then one sparse vector per case (an index into "vectors", where
 each distinct vector is written once, as space-separated "row index:multiplier" pairs),
-the rows being etr_nn.search.patterns.pattern_rows of output o (u and c unknowns as in
-etr_nn.search.patterns.Layout), followed, when the claim is linear over output o alone and
+the rows being etr_nn.patterns.pattern_rows of output o (u and c unknowns as in
+etr_nn.patterns.Layout), followed, when the claim is linear over output o alone and
 every claim point is decided, by one row for ¬claim: with ℓ = lhs − rhs (linear in the
 unknowns once the claim points' bits are fixed), ¬claim is ℓ ⋈ 0 with ⋈ the negated
 relation; ℓ ≥ 0 and ℓ ≤ 0 are ≥ rows, ℓ = 0 an = row, ℓ > 0 and ℓ < 0 strict rows (Motzkin
-form, etr_nn.search.lp.check_farkas), and ℓ ≠ 0 is two cases, ℓ > 0 and ℓ < 0, each with
+form, etr_nn.lp.check_farkas), and ℓ ≠ 0 is two cases, ℓ > 0 and ℓ < 0, each with
 its own vector. Without a ¬claim row there is one vector (plain Farkas).
 
 The verifier re-derives the reduction from the instance and the claim text (and checks it:
@@ -88,8 +88,8 @@ from etr_nn.gadgets.patterns import Reduction, Setting
 from etr_nn.instance import Instance
 from etr_nn.search.kinks import Covering
 from etr_nn.search.certificate import LEAF_SECONDS
-from etr_nn.search.lp import Multipliers, check_farkas
-from etr_nn.search.patterns import Prefixes, Row, Sign, Trie, children, sign_choices
+from etr_nn.lp import Multipliers, check_farkas
+from etr_nn.patterns import Prefixes, Row, Sign, Trie, children, sign_choices
 from etr_nn.search.rankone import RankOne
 
 FORMAT = "etr-nn/claim-proof/2"

@@ -29,8 +29,8 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
 from etr_nn.search.dichotomies import dichotomies
-from etr_nn.search.lp import linear, rational, to_z3
-from etr_nn.search.patterns import Layout, Points, lp_network, output_value, sign_rows
+from etr_nn.lp import linear, rational, to_z3
+from etr_nn.patterns import Layout, Points, lp_network, output_value, sign_rows
 
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
@@ -62,7 +62,7 @@ def optimize(instance: Instance, deadline: Deadline) -> Optimum:
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
                     timeout: float | None) -> tuple[Fraction, Network] | None | str:
     """(minimum loss, network) on the pattern's closed cell; None if the cell is empty. In the
-    pattern core's unknowns (etr_nn.search.patterns, m = 1): u_j = s_j·v_j, with a dead neuron
+    pattern core's unknowns (etr_nn.patterns, m = 1): u_j = s_j·v_j, with a dead neuron
     taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing)."""
     points, layout = Points.of(instance), Layout(instance.shape.inputs, instance.shape.hidden, 1)
     signs = tuple((s or 1,) for s, _ in pattern)

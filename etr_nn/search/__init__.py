@@ -3,7 +3,7 @@
 Instead of handing the ReLU case splits to a generic solver, the engine enumerates
 activation patterns (only hyperplane dichotomies of the data, O(n^d) per neuron, with the
 k! neuron symmetry broken), point by point, and refutes partial patterns by exact linear
-feasibility (patterns.py, engine.py). With one output a full pattern is an exact LP, so
+feasibility (etr_nn.patterns, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
 only the rank-one residual of a full pattern goes to a nonlinear backend, and partial patterns
 are also refuted by an exact rank-one test of their eliminated linear part (rankone.py).
@@ -32,7 +32,7 @@ from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import LEAF_BACKEND, Outcome
 from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_inline, run_local
-from etr_nn.search.patterns import point_order, sign_choices
+from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
 QUICK_SECONDS = 1.0  # with several workers or a cluster: tried in this process before spawning any

@@ -3,13 +3,13 @@
 Format "etr-nn/refutation/1" (JSON): the instance name, the point order, and
 - "refuted": partial patterns {"signs": σ_1..σ_k, "bits": per neuron a 0/1 string over the
   first points of the order, "output": o, "farkas": multipliers, one per row of
-  etr_nn.search.patterns.pattern_rows for output o} whose linear system is infeasible;
+  etr_nn.patterns.pattern_rows for output o} whose linear system is infeasible;
 - "nonlinear": full patterns {"signs", "bits", "decided_by": "nonlinear backend: cad+z3 (…)"}
   whose rank-one system a nonlinear backend refuted; there is no certificate to read for
   them, so `check` re-decides each one itself (Z3 on
-  etr_nn.search.patterns.full_pattern_system, unsat required)
+  etr_nn.patterns.full_pattern_system, unsat required)
   and refuses them with one output, where a full pattern is linear and needs Farkas;
-- "rule": the enumeration rule (patterns.py) that makes these patterns exhaustive.
+- "rule": the enumeration rule (etr_nn.patterns) that makes these patterns exhaustive.
 `check` re-derives the search tree from the rule (dichotomies recomputed exactly), checks
 that every branch ends in a listed pattern (the walk is bounded by the entries: a
 certificate that leaves a subtree uncovered is rejected, not explored), and re-checks
@@ -24,8 +24,8 @@ from etr_nn import backends
 from etr_nn.errors import InputError
 from etr_nn.files import json_integer, json_rational
 from etr_nn.instance import Instance
-from etr_nn.search.lp import check_farkas
-from etr_nn.search.patterns import (Points, Prefixes, Sign, Trie, children, full_pattern_system, pattern_rows,
+from etr_nn.lp import check_farkas
+from etr_nn.patterns import (Points, Prefixes, Sign, Trie, children, full_pattern_system, pattern_rows,
                                     sign_choices)
 
 FORMAT = "etr-nn/refutation/1"

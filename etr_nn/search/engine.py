@@ -2,9 +2,9 @@
 
 A task fixes the closed orthants σ_1 ≤ … ≤ σ_k of the output columns; the search then decides the points
 in `order`, one bit per neuron, and keeps the linear system of the partial pattern (the rows
-of patterns.py) in one incremental exact LP per output (lp.ExactLP). An infeasible partial
+of etr_nn.patterns) in one incremental exact LP per output (etr_nn.lp.ExactLP). An infeasible partial
 system refutes every completion (its rows are a subset of theirs). At a full pattern:
-- m = 1: the system is exactly the fitting problem (patterns.py); its rational solution
+- m = 1: the system is exactly the fitting problem (etr_nn.patterns); its rational solution
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
   the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
@@ -32,9 +32,9 @@ from etr_nn.certify import certify
 from etr_nn.exact import Number
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.search.lp import ExactLP, Multipliers, feasible_point
+from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.search.rankone import RankOne
-from etr_nn.search.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, children, lp_network,
+from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, children, lp_network,
                                     pattern_rows, point_rows, rank_one_system, with_hyperplanes)
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat

@@ -33,8 +33,8 @@ from etr_nn.certify import certify
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
-from etr_nn.search.lp import feasible_point
-from etr_nn.search.patterns import Points, rank_one_system, with_columns
+from etr_nn.lp import feasible_point
+from etr_nn.patterns import Points, rank_one_system, with_columns
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check

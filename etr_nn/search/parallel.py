@@ -21,7 +21,7 @@ from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import Outcome, Search
-from etr_nn.search.patterns import Sign
+from etr_nn.patterns import Sign
 from etr_nn.supervise import die_with_parent
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The rank-one test at partial patterns (m ≥ 2), by exact elimination of the linear part.
 
 Under a partial pattern every output's equations read M·(u_·o, c_o) = y_·o with one matrix M
-for all outputs (patterns.py; row p: x̃_p in the blocks of the neurons active at p, 1 for c).
+for all outputs (etr_nn.patterns; row p: x̃_p in the blocks of the neurons active at p, 1 for c).
 A functional φ on neuron j's block is determined by the equations when (φ on block j, 0
 elsewhere) lies in the row space of M; then φ(u_jo) = r_o for every solution, where r is the
 right-hand side of that combination of rows. In the network u_jo = A[o, j]·v_j, so
@@ -21,7 +21,7 @@ import flint
 
 from etr_nn.exact import to_fmpq
 from etr_nn.search.dichotomies import lifted
-from etr_nn.search.patterns import Points, Sign
+from etr_nn.patterns import Points, Sign
 
 
 class RankOne:

@@ -24,7 +24,7 @@ import flint
 from etr_nn.z3lib import z3
 
 from etr_nn.exact import from_fmpq, from_z3, to_fmpq
-from etr_nn.search.patterns import Row
+from etr_nn.patterns import Row
 
 
 def rational(value: Fraction) -> z3.RatNumRef:

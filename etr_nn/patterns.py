@@ -1,4 +1,11 @@
-"""Activation patterns and the linear system each (partial) pattern imposes.
+"""The pattern core: activation patterns and the system each (partial) pattern imposes, written
+once for every user (the search engine, the guide, optimize, the gadget checker, the proofs).
+
+Converters: rows to an exact LP (etr_nn.lp: incremental simplex, Farkas certificates), to
+polynomial atoms and `poly.System` for the nonlinear backends (`row_atom`,
+`full_pattern_system`, `rank_one_system`), outputs as linear forms (`output_value`, `Linear`,
+which claims and residuals are built from), one factor of u = A·v fixed (`with_columns`,
+`with_hyperplanes`), and back from a solution to a `Network` (`lp_network`).
 
 Unknowns (design notes, fact 4): u_jo = A[o, j]·(w_j, b_j) ∈ R^{d+1} and c_o. A neuron
 carries a closed orthant σ_j ∈ {−1, 1}^m of its output column (σ_jo·A[o, j] ≥ 0; zero
