@@ -191,8 +191,8 @@ def test_gadget_relations_round_trip(name: str, tmp_path: Path, capsys: pytest.C
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["copy", "addition"])
 def test_plane_gadget_relations_round_trip(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """copy: ~1,600 Farkas entries (each an exact LP, twice for ¬(=)), about 30 s with the fit
-    check and verify; addition: ~167,000 of them, more than 47 CPU minutes (etr_nn.gadgets.proof)."""
+    """copy: ~1,600 Farkas entries, about 15 s with the fit check and verify; addition: ~169,000
+    of them, about 14 CPU minutes for check and verify (etr_nn.gadgets.proof)."""
     _gadget_round_trip(name, tmp_path, capsys)
 
 
