@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations, combinations_with_replacement, product
+from math import ceil, isqrt
 from typing import Callable, Iterator, Literal, Sequence, Union
 
 import flint
@@ -51,16 +52,20 @@ class Points:
 
     A probe point (where a claim is evaluated) adds its activation bits and sign rows to a
     pattern but no equation: nothing is fitted there. Everything that reads labels reads
-    them through `label`, so a probe is never taken for a data point."""
+    them through `label`, so a probe is never taken for a data point. With `loss` = (kind,
+    γ), γ > 0, a data point's label is met up to a slack, not exactly (`point_rows`)."""
 
     coords: tuple[Point, ...]
     labels: tuple[Point, ...]
+    loss: tuple[str, Fraction] | None = None
 
     @classmethod
-    def of(cls, instance: Instance, probes: Sequence[Point] = ()) -> Points:
-        """The instance's data, then those probes that are not data points."""
+    def of(cls, instance: Instance, probes: Sequence[Point] = (), with_loss: bool = False) -> Points:
+        """The instance's data, then those probes that are not data points; with `with_loss`
+        and max_error > 0, labels within the instance's loss bound."""
         extra = tuple(dict.fromkeys(x for x in probes if x not in instance.points))
-        return cls(tuple(instance.points) + extra, tuple(instance.labels))
+        loss = (instance.loss, instance.max_error) if with_loss and instance.max_error > 0 else None
+        return cls(tuple(instance.points) + extra, tuple(instance.labels), loss)
 
     def label(self, p: int) -> Point | None:
         """y_p for a data point, None for a probe."""
@@ -149,11 +154,13 @@ def _linear(value: Union[Linear, Fraction, int]) -> Linear:
 
 @dataclass(frozen=True)
 class Layout:
-    """Indices of the unknowns u_jo_t (t ≤ d, t = d the bias part) and c_o."""
+    """Indices of the unknowns u_jo_t (t ≤ d, t = d the bias part), c_o, and, when a loss bound
+    replaces the label equations, a slack e_po ≥ |f_o(x_p) − y_po| per data point and output."""
 
     d: int
     k: int
     m: int
+    n: int = 0  # data points with a slack (0: labels are equations)
 
     def u(self, j: int, o: int, t: int) -> int:
         return ((j * self.m) + o) * (self.d + 1) + t
@@ -161,9 +168,17 @@ class Layout:
     def c(self, o: int) -> int:
         return self.k * self.m * (self.d + 1) + o
 
+    def e(self, p: int, o: int) -> int:
+        return self.k * self.m * (self.d + 1) + self.m + p * self.m + o
+
     @property
     def size(self) -> int:
-        return self.k * self.m * (self.d + 1) + self.m
+        return self.k * self.m * (self.d + 1) + self.m + self.n * self.m
+
+    @classmethod
+    def of(cls, points: Points, k: int, m: int) -> Layout:
+        """The layout of a search over these points: slacks when they carry a loss bound."""
+        return cls(len(points.coords[0]), k, m, len(points.labels) if points.loss else 0)
 
 
 def sign_vectors(m: int) -> list[Sign]:
@@ -234,9 +249,36 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
     rows = []
-    if y is not None:
-        rows += [(output_value(points, layout, p, bits, o) - y[o]).row("=")[0] for o in outputs]
+    for o in outputs if y is not None else ():
+        residual = output_value(points, layout, p, bits, o) - y[o]
+        if points.loss is None:
+            rows += residual.row("=")
+        else:  # e ≥ |residual|; squared loss: also e ≤ a rational bound of √γ (one residual)
+            e = Linear(((layout.e(p, o), Fraction(1)),))
+            rows += (e - residual).row(">=") + (e + residual).row(">=")
+            if points.loss[0] == "squared":
+                rows += (e - budget(points.loss, 1)).row("<=")
     return rows + sign_rows(points, layout, signs, p, bits, outputs)
+
+
+def budget(loss: tuple[str, Fraction], count: int) -> Fraction:
+    """A bound on Σ |residual| over `count` residuals of a fit with loss ≤ γ: γ for absolute
+    loss; for squared loss a rational ≥ √(count·γ) (Cauchy–Schwarz: Σ|r| ≤ √count·√Σr²)."""
+    kind, gamma = loss
+    if kind == "absolute":
+        return gamma
+    scale = 10 ** 6
+    return Fraction(isqrt(ceil(count * gamma * scale * scale)) + 1, scale)
+
+
+def budget_row(points: Points, layout: Layout, order: tuple[int, ...], depth: int, o: int) -> Row | None:
+    """Σ e_po ≤ budget over the data points among the first `depth` of the order (a necessary
+    condition on every fit with loss ≤ γ: each e_po ≥ |residual|); None without a loss bound."""
+    if points.loss is None:
+        return None
+    decided = [p for p in order[:depth] if points.label(p) is not None]
+    total = Linear(tuple((layout.e(p, o), Fraction(1)) for p in sorted(decided)))
+    return (total - budget(points.loss, len(decided))).row("<=")[0]
 
 
 def sign_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...],

@@ -36,7 +36,7 @@ def solve(instance: Instance, backend: str = SEARCH, timeout: float | None = Non
         return discrete.solve(instance, method, timeout)
     fallback = ""
     if backend == SEARCH:
-        reason = search.covers(instance)
+        reason = search.covers(instance, certificate is not None)
         if reason is None:
             return search.search(instance, timeout, workers, cluster, certificate, progress)
         backend, fallback = "z3", f"direct encoding ({reason}); "

@@ -9,6 +9,7 @@ kink covering, the rank-one test). PROVED must match its unsat, REFUTED its sat.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -165,3 +166,40 @@ def test_rationality_agrees_with_solve_on_random_two_output_data() -> None:
             assert answer.network is not None and answer.network.is_rational()
             assert certify(instance, answer.network).valid
     assert seen.get("rational", 0) >= 3 and seen.get("no fit", 0) >= 2, seen
+
+
+def loss_bound_case(seed: int) -> tuple[Instance, Fraction]:
+    """Random one-output data and the exact least loss of its network shape (etr_nn.optimize,
+    which enumerates every pattern without the search's pruning)."""
+    from etr_nn.optimize import optimize
+
+    rng = random.Random(seed)
+    d, k = rng.randint(1, 2), rng.randint(1, 2)
+    points = random_points(rng.randint(3, 6), d, rng, size=3)
+    labels = tuple((F(rng.randint(-3, 3)),) for _ in points)
+    instance = Instance(f"loss-{seed}", Shape(d, k, 1), tuple(points), labels,
+                        rng.choice(("squared", "absolute")), F(1))
+    best = optimize(instance, 60)
+    assert best.status == "optimal" and isinstance(best.value, Fraction)  # one output: rational (fact 3)
+    return instance, best.value
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_loss_bounds_in_the_search_agree_with_the_exact_optimum(seed: int) -> None:
+    """solve with max_error = γ > 0 (the pattern search with slack rows and budget bounds) is sat
+    exactly when the exact optimum is ≤ γ: at the optimum, just below it, and above it."""
+    from etr_nn.solve import solve
+
+    instance, optimum = loss_bound_case(seed)
+    for gamma in {optimum, optimum - F(1, 7), optimum + F(1, 3)} - {F(0)}:
+        if gamma < 0:
+            continue
+        answer = solve(replace(instance, max_error=gamma), timeout=60)
+        assert answer.backend == "pattern search", answer.rests_on
+        assert answer.status == ("sat" if optimum <= gamma else "unsat"), (gamma, optimum, answer.rests_on)
+
+
+@pytest.mark.slow
+def test_loss_bounds_in_the_search_agree_with_the_exact_optimum_many() -> None:
+    for seed in range(1000, 1300):
+        test_loss_bounds_in_the_search_agree_with_the_exact_optimum(seed)

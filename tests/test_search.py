@@ -255,9 +255,15 @@ def test_timeout_gives_unknown_quickly() -> None:
 
 
 def test_uncovered_instances_fall_back_to_the_direct_encoding() -> None:
+    """max_error > 0: the search covers one output (without certificates), else the direct encoding."""
     inst = instance(*XOR, hidden=2)
     inst = Instance(inst.name, inst.shape, inst.points, inst.labels, "absolute", F(1, 2))
-    solution = solve(inst, timeout=30)
+    covered = solve(inst, timeout=30)
+    assert covered.status == "sat" and covered.backend == "pattern search"
+    assert "direct encoding" in solve(inst, timeout=30, certificate="unused.json").rests_on
+    two, _ = planted(Shape(1, 1, 2), 3, seed=2)
+    two = Instance(two.name, two.shape, two.points, two.labels, "absolute", F(1, 2))
+    solution = solve(two, timeout=30)
     assert solution.status == "sat" and "direct encoding" in solution.rests_on
 
 

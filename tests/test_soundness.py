@@ -15,11 +15,12 @@ fit to a fit of the reduced instance with the same values at the probes.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
-from etr_nn.certify import certify
+from etr_nn.certify import certify, loss
 from etr_nn.deadline import NO_LIMIT
 from etr_nn.gadgets import patterns
 from etr_nn.gadgets.claims import Claim, lookup_in, parse_claim
@@ -27,7 +28,7 @@ from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
-from etr_nn.patterns import children, point_rows, sign_choices
+from etr_nn.patterns import Layout, Points, budget_row, children, point_order, point_rows, sign_choices
 
 F = Fraction
 SEEDS = range(60)
@@ -160,3 +161,39 @@ def test_the_planted_cases_exercise_every_rule() -> None:
         seen["covering"] += search.search.hooks.prune is not None
         seen["probe"] += len(setting.points.coords) > instance.n
     assert all(count >= 5 for count in seen.values()), seen
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_loss_budget_never_prunes_a_fit_within_the_bound(seed: int) -> None:
+    """The rows that replace the label equations under max_error = γ > 0 (slacks e ≥ |residual|,
+    Σ e over the decided points bounded: patterns.point_rows, budget_row) hold at every depth on
+    the own pattern of a planted network whose noisy labels it fits with loss exactly γ."""
+    rng = random.Random(seed)
+    shape = Shape(rng.randint(1, 2), rng.randint(1, 3), 1)
+    network = random_network(shape, rng)
+    points = random_points(rng.randint(2, 7), shape.inputs, rng)
+    clean = sample(network, points, "noisy", rng.choice(("squared", "absolute")))
+    labels = tuple((y[0] + F(rng.randint(-3, 3), rng.randint(1, 4)),) for y in clean.labels)
+    noisy = replace(clean, labels=labels)
+    gamma = loss(noisy, network)
+    if gamma == 0:
+        return
+    instance = replace(noisy, max_error=gamma)
+    pts = Points.of(instance, with_loss=True)
+    L = Layout.of(pts, shape.hidden, 1)
+    z = [F(0)] * L.size
+    v = [tuple(network.W[j]) + (network.b[j],) for j in range(shape.hidden)]
+    for j in range(shape.hidden):
+        for t in range(L.d + 1):
+            z[L.u(j, 0, t)] = network.A[0][j] * v[j][t]
+    z[L.c(0)] = network.c[0]
+    for p, (x, y) in enumerate(zip(instance.points, instance.labels)):
+        z[L.e(p, 0)] = abs(network(x)[0] - y[0])
+    signs = tuple((1 if network.A[0][j] >= 0 else -1,) for j in range(shape.hidden))
+    order = point_order(instance)
+    for depth, p in enumerate(order, start=1):
+        lifted_x = tuple(instance.points[p]) + (F(1),)
+        bits = tuple(int(sum((a * b for a, b in zip(v[j], lifted_x)), F(0)) > 0) for j in range(shape.hidden))
+        assert all(row.holds(z) for row in point_rows(pts, L, signs, p, bits)), f"rows of depth {depth}"
+        budget = budget_row(pts, L, order, depth, 0)
+        assert budget is not None and budget.holds(z), f"budget of depth {depth}"

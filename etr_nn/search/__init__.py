@@ -38,10 +38,13 @@ from etr_nn.solution import Solution
 QUICK_SECONDS = 1.0  # with several workers or a cluster: tried in this process before spawning any
 
 
-def covers(instance: Instance) -> str | None:
-    """None if the engine decides the instance, else why not."""
-    if instance.max_error != 0:
-        return "max_error > 0 is not covered by the pattern search"
+def covers(instance: Instance, certificate: bool = False) -> str | None:
+    """None if the engine decides the instance, else why not. A loss bound γ > 0 is covered with
+    one output (slack rows; etr_nn.patterns.point_rows), without a refutation certificate."""
+    if instance.max_error != 0 and instance.shape.outputs > 1:
+        return "max_error > 0 with two or more outputs is not covered by the pattern search"
+    if instance.max_error != 0 and certificate:
+        return "refutation certificates cover zero-error instances only"
     return None
 
 
@@ -134,7 +137,14 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
-             + (f", {nonlinear_count} full patterns by the nonlinear backend {nonlinear}" if nonlinear_count else ""))
+             + (f", {nonlinear_count} full patterns by " + (
+                 "their exact least squared loss (KKT system, Z3 over Q) above max_error"
+                 if instance.max_error and instance.loss == "squared" else f"the nonlinear backend {nonlinear}")
+                if nonlinear_count else ""))
+    if instance.max_error:
+        rests += (f"; loss ≤ {instance.max_error} as slack rows e ≥ |residual| with Σ e bounded "
+                  + ("(exact for absolute loss)" if instance.loss == "absolute"
+                     else "by a rational bound of √(n·γ) (Cauchy–Schwarz)"))
     if want:
         refuted = [entry for o in outcomes for entry in o.refuted]
         doc = certificates.build(instance, order, refuted, [e for o in outcomes for e in o.nonlinear])

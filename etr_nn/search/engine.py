@@ -34,7 +34,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.search.rankone import RankOne
-from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, children, lp_network,
+from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, lp_network,
                                     pattern_rows, point_rows, rank_one_system, with_hyperplanes)
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -105,14 +105,14 @@ class Search:
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
                  hooks: Hooks | None = None):
         self.instance, self.order, self.nonlinear = instance, order, nonlinear
-        self.points = Points.of(instance, probes)
+        self.points = Points.of(instance, probes, with_loss=True)
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
         self.multipliers = Multipliers()
         self.hooks = hooks or Hooks()
         self.next_side = time.monotonic() + SIDE_PERIOD
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
-        self.layout = Layout(shape.inputs, shape.hidden, shape.outputs)
+        self.layout = Layout.of(self.points, shape.hidden, shape.outputs)
         self.lps = [ExactLP(self.layout.size) for _ in range(self.layout.m)]
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
@@ -158,6 +158,8 @@ class Search:
         for t in range(common, len(path)):
             alternatives = self.hooks.extra(o, t, path[:t + 1]) if self.hooks.extra else None
             extra = (lp.compile(alternatives),) if alternatives else ()
+            budget = budget_row(self.points, self.layout, self.order, t + 1, o)
+            extra += (lp.compile([[budget]]),) if budget else ()
             lp.push(self._constraint(o, self.order[t], path[t]), *extra)
             synced.append(path[t])
         return lp
@@ -258,11 +260,31 @@ class Search:
         if self.hooks.leaf:
             network = self.hooks.leaf(self.signs, prefixes, z)
             return network is not None and self._accept(network, prefixes)
+        if self.points.loss is not None and self.points.loss[0] == "squared":
+            return self._least_squares(prefixes)
         network = lp_network(z, self.signs, self.layout) or next(
             (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
         if network is None:
             network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
         return network is not None and self._accept(network, prefixes)
+
+    def _least_squares(self, prefixes: Prefixes) -> bool:
+        """One output, squared loss ≤ γ: the full pattern's least loss is a convex QP, decided
+        exactly (its KKT system, etr_nn.optimize.convex.pattern_optimum); the LP above only
+        bounded the residuals."""
+        from etr_nn.optimize.convex import pattern_optimum
+
+        active = [frozenset(self.order[t] for t, bit in enumerate(bits) if bit) for bits in prefixes]
+        pattern = tuple((sign[0], cell) for sign, cell in zip(self.signs, active))
+        found = pattern_optimum(self.instance, pattern, self.deadline.cap(LEAF_SECONDS, least=0.1))
+        entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes]}
+        if found == "unknown":
+            self.outcome.open.append(f"{self._label(prefixes)}: the exact QP gave no answer in time")
+        elif found is None or found[0] > self.instance.max_error:
+            self.outcome.nonlinear.append(entry | {"decided_by": "exact QP: the least squared loss exceeds max_error"})
+        else:
+            return self._accept(found[1], prefixes)
+        return False
 
     def _retry_deferred(self) -> None:
         """The full patterns the first try left open, now with the full time (LEAF_SECONDS each)."""
