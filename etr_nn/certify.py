@@ -34,7 +34,7 @@ def loss(instance: Instance, network: Network) -> Number:
         for value, label in zip(network(x), y):
             residual = value - label
             if residual:
-                total = total + (abs(residual) if instance.loss == "absolute" else residual * residual)
+                total = total + ((-residual if residual < 0 else residual) if instance.loss == "absolute" else residual * residual)
     return total
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from typing import cast
 
 from etr_nn.instance import Instance, Loss, Shape
 from etr_nn.network import Network
@@ -39,7 +40,7 @@ def sample(network: Network, points: list[tuple[Fraction, ...]], name: str, loss
            hidden: int | None = None) -> Instance:
     """The data (x, network(x)); fittable with zero error by `network` (so with ≥ its width)."""
     shape = network.shape
-    labels = [tuple(Fraction(v) for v in network(x)) for x in points]
+    labels = [tuple(Fraction(cast(Fraction, v)) for v in network(x)) for x in points]  # Fraction() rejects irrational values
     return Instance(name, Shape(shape.inputs, hidden or shape.hidden, shape.outputs),
                     tuple(points), tuple(labels), loss)
 

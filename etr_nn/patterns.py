@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations, combinations_with_replacement, product
 from math import ceil, isqrt
-from typing import Callable, Iterator, Literal, Sequence, Union
+from typing import Callable, Iterator, Literal, Sequence, Union, overload
 
 import flint
 
@@ -134,9 +134,13 @@ class Linear:
                 "<": [Row(minus.coeffs, ">", -minus.const)],
                 "!=": [Row(self.coeffs, ">", -self.const), Row(minus.coeffs, ">", -minus.const)]}[rel]
 
+    @overload
+    def at(self, z: Sequence[Fraction]) -> Fraction: ...
+    @overload
+    def at(self, z: Sequence[Number]) -> Number: ...
     def at(self, z: Sequence[Number]) -> Number:
         """The form's value at the point z (exact)."""
-        return sum((a * z[v] for v, a in self.coeffs), self.const)  # type: ignore[return-value]
+        return sum((a * z[v] for v, a in self.coeffs), self.const)
 
     def substitute(self, image: dict[int, Linear]) -> Linear:
         """The form after z_v ↦ image[v] (a linear change of unknowns; every v must be mapped)."""
@@ -337,6 +341,7 @@ def lp_network(z: Sequence[Number], signs: tuple[Sign, ...], layout: Layout) -> 
     with m = 1), or None: v_j = σ_jo·u_jo for the first o with u_jo ≠ 0, A[o, j] = u_jo / v_j —
     the inverse of u_jo = A[o, j]·v_j, c as it is."""
     L = layout
+    A: list[list[Number]]
     W, b, A, c = [], [], [[Fraction(0)] * L.k for _ in range(L.m)], [z[L.c(o)] for o in range(L.m)]
     for j, sign in enumerate(signs):
         us = [[z[L.u(j, o, t)] for t in range(L.d + 1)] for o in range(L.m)]

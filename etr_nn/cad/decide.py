@@ -12,7 +12,7 @@ and runs one CAD per surviving branch; the eliminated variables are recovered ex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -50,7 +50,7 @@ class _Setup:
     """A formula's atoms in the CAD's context and order, with the verdict on cells."""
 
     def __init__(self, formula: Formula, names: tuple[str, ...], deadline: Deadline,
-                 order: list[str] | None = None, extra: list[Poly] = ()):
+                 order: list[str] | None = None, extra: Sequence[Poly] = ()):
         self.formula = formula
         self.atoms = atoms(formula)
         polys = [a.poly for a in self.atoms] + list(extra)

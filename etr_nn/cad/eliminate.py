@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import flint
 
@@ -36,7 +37,7 @@ class Branch:
     """A conjunctive piece: formula (or True) over the remaining variables, and the
     eliminated variables with their values as polynomials in the others (in order)."""
 
-    formula: Truth
+    formula: Formula | Literal[True]
     solved: tuple[tuple[int, Poly], ...]
 
     def complete(self, point: list[Number]) -> list[Number]:
@@ -62,6 +63,7 @@ def simplify(formula: Formula) -> Truth:
             return not is_and
         if s is is_and:
             continue
+        assert not isinstance(s, bool)  # True and False both returned or skipped above
         args += s.args if type(s) is type(formula) else [s]
     if not args:
         return is_and
@@ -116,7 +118,8 @@ def _row_reduce(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
 
 def _split_products(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | None:
     """The conjuncts with p·q = 0 replaced by p = 0 ∨ q = 0 (irreducible factors), or None."""
-    out, changed = [], False
+    out: list[Formula] = []
+    changed = False
     for a in conjuncts:
         if isinstance(a, Atom) and a.rel == "=":
             factors = [g for g, _ in a.poly.factor()[1]]
@@ -159,7 +162,9 @@ def branches(formula: Formula, deadline: Deadline = NO_LIMIT,
                       if isinstance(a, Or) and any(_has_equation(b) for b in a.args)), None)
         if split is not None:
             rest = conjuncts[:split] + conjuncts[split + 1:]
-            for b in conjuncts[split].args:
+            alternatives = conjuncts[split]
+            assert isinstance(alternatives, Or)
+            for b in alternatives.args:
                 yield from branches(And(rest + (b,)), deadline, solved)
             return
     yield Branch(f, solved)

@@ -47,14 +47,15 @@ def _constant(p: Poly) -> flint.fmpq:
 def substitute_rationals(p: Poly, point: Point) -> Poly:
     """p with every rational coordinate of `point` substituted."""
     degrees = p.degrees()
-    values = {i: to_fmpq(v) for i, v in enumerate(point) if degrees[i] and not isinstance(v, RealAlgebraic)}
+    values: dict[str | int, flint.fmpq] = {i: to_fmpq(v) for i, v in enumerate(point)
+                                           if degrees[i] and not isinstance(v, RealAlgebraic)}
     return p.subs(values) if values else p
 
 
 def _enclosure(p: Poly, point: Point) -> tuple[flint.fmpq, flint.fmpq]:
     """Rational interval containing p(point) (point coordinates used by p are algebraic)."""
-    boxes = {i: tuple(to_fmpq(e) for e in point[i].interval) for i in range(len(point))
-             if isinstance(point[i], RealAlgebraic)}
+    boxes = {i: (to_fmpq(v.interval[0]), to_fmpq(v.interval[1])) for i, v in enumerate(point)
+             if isinstance(v, RealAlgebraic)}
     lo = hi = flint.fmpq(0)
     for exps, c in p.terms():
         a = b = flint.fmpq(1)
@@ -90,10 +91,17 @@ def sign(p: Poly, point: Point) -> int:
         if hi < 0:
             return -1
         for i in used:
-            a, b = point[i].interval
-            point[i].refine((b - a) / 4)
+            x = _algebraic(point[i])
+            a, b = x.interval
+            x.refine((b - a) / 4)
     value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))])
     return (value > 0) - (value < 0)
+
+
+def _algebraic(x: Number) -> RealAlgebraic:
+    """x, known to be irrational: a coordinate a polynomial still involves once the rational ones are substituted."""
+    assert isinstance(x, RealAlgebraic)
+    return x
 
 
 def _vanishes(h: Poly, i: int, point: Point) -> bool:
@@ -163,7 +171,7 @@ def fibre_roots(f: Poly, point: Point) -> list[Number]:
     if len(cs) == 1:
         return [Fraction(0)]
     g = _join(cs, k, g.context())
-    algebraic = {i: point[i] for i, e in enumerate(g.degrees()[:k]) if e}
+    algebraic = {i: _algebraic(point[i]) for i, e in enumerate(g.degrees()[:k]) if e}
     if not algebraic:
         return real_roots(_univariate(g, k))
     coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point)
@@ -205,6 +213,7 @@ def between(a: Number | None, b: Number | None) -> Fraction:
     if a is None and b is None:
         return Fraction(0)
     if a is None:
+        assert b is not None
         return Fraction(0) if b > 0 else Fraction(_lower(b).__floor__() - 1)
     if b is None:
         return Fraction(0) if a < 0 else Fraction(_upper(a).__ceil__() + 1)

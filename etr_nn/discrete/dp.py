@@ -124,6 +124,7 @@ class CompletionBound:
 
     def __call__(self, state: Vector, r: int, limit: int) -> tuple[int, Vector]:
         """(B_r(state), best scaled biases); stops early, biases cut short, above `limit`."""
+        biases: list[int]
         n, total, biases = self.n, 0, []
         for o in range(self.m):
             span = range(o * n, (o + 1) * n)
@@ -166,6 +167,7 @@ def solve(sc: Scaled, deadline: Deadline, types: Types | None = None) -> Outcome
     steps = pruned = 0
     for t in range(k):
         r = k - t - 1
+        following: Level
         current, following = levels[-1], {}
         levels.append(following)
         for p, entry in current.items():

@@ -396,7 +396,7 @@ def _select(res: fmpz_poly, enclose: Callable[[], Interval], operands: list[Real
         for f in factors:
             if f.degree() == 1:
                 r = -f[0] / fmpq(f[1])
-                hits = [r] if lo <= r <= hi else []
+                hits: list[tuple[fmpz_poly, Interval] | fmpq] = [r] if lo <= r <= hi else []
             else:
                 hits = [(f, j) for j in _roots_in(f, lo, hi)]
             if hits:

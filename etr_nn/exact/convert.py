@@ -89,7 +89,7 @@ def _nth_root(b: Number, n: int) -> Number:
     if n % 2 == 0 and b < 0:
         raise ValueError("even root of a negative number is not real")
     if isinstance(b, RealAlgebraic):
-        coeffs = [0] * (n * b.degree + 1)
+        coeffs: list[Fraction | int] = [0] * (n * b.degree + 1)
         coeffs[:: n] = b.coeffs
     else:
         coeffs = [-b] + [0] * (n - 1) + [1]
@@ -121,8 +121,8 @@ def from_sympy(expr: Any) -> Number:
     if e.is_Add or e.is_Mul:
         parts = [from_sympy(a) for a in e.args]
         acc = parts[0]
-        for p in parts[1:]:
-            acc = acc + p if e.is_Add else acc * p
+        for part in parts[1:]:
+            acc = acc + part if e.is_Add else acc * part
         return acc
     if e.is_Pow and e.exp.is_Rational:
         base = from_sympy(e.base)

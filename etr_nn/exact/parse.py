@@ -130,6 +130,7 @@ class _Parser(Tokens):
         kind, text, pos = self.peek()
         if kind == "num":
             self.i += 1
+            value: Value
             try:
                 value = parse_rational(text)
             except ValueError as error:

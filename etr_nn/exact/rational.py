@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import SupportsInt
 
 from etr_nn.limits import MAX_BITS, MAX_DEGREE, MAX_DIGITS, MAX_POLY_DIGITS, MAX_TEXT_CHARS
 
@@ -50,7 +51,7 @@ def bounded(value: Fraction) -> Fraction:
     return value
 
 
-def check_poly(coeffs: Sequence[int]) -> None:
+def check_poly(coeffs: Sequence[SupportsInt]) -> None:
     """ValueError unless an integer polynomial (coefficients ascending) is within MAX_DEGREE and
     MAX_POLY_DIGITS (the cost of isolating its roots grows fast with both)."""
     if len(coeffs) - 1 > MAX_DEGREE:

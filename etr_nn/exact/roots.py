@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import isqrt
+from typing import cast
 
-from flint import arb, fmpq, fmpq_poly, fmpz, fmpz_poly
+from flint import acb, arb, fmpq, fmpq_poly, fmpz, fmpz_poly
 
 Interval = tuple[fmpq, fmpq]
 
@@ -70,7 +71,8 @@ def _to_fmpq(x: arb) -> fmpq:
 def _guided(p: fmpz_poly) -> list[Interval] | None:
     """Intervals proposed by FLINT's root finder, or None if not certified."""
     out = []
-    for r, _ in p.complex_roots():
+    # python-flint's stub says list[acb]; complex_roots returns (root, multiplicity) pairs
+    for r, _ in cast("list[tuple[acb, int]]", p.complex_roots()):
         if r.imag.is_zero():
             lo, hi = _to_fmpq(r.real.lower()), _to_fmpq(r.real.upper())
             if sign_at(p, lo) * sign_at(p, hi) >= 0 or descartes(p, lo, hi) != 1:
@@ -138,7 +140,7 @@ def isolate_coarse(coeffs: tuple[int, ...]) -> tuple[Interval, ...]:
     """Canonical isolating intervals with small dyadic endpoints (for display
     and serialization); bounds of neighbouring tight intervals separate them."""
     tight = isolate(coeffs)
-    out = []
+    out: list[Interval] = []
     for i, (lo, hi) in enumerate(tight):
         left = out[-1][1] if out else None
         right = tight[i + 1][0] if i + 1 < len(tight) else None

@@ -153,6 +153,7 @@ def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float 
                  start: float, proof: bool = False) -> ClaimResult:
     tally = patterns.check(instance, claim, timeout, backend, proof=proof)
     r = tally.reduction
+    assert r is not None  # patterns.check always records its reduction
     where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
              f"{len(r.G)} input coordinate(s) (affine hull of data and probes)")
     counts = (f"{tally.kink_refuted} partial activation patterns refuted by kink covering, "

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, overload
 
 from etr_nn.exact import Number
 from etr_nn.instance import Instance, Shape
@@ -46,10 +46,14 @@ RANGE = Fraction(2, 3)  # range-line distance: every ramp has s ≥ 3/2
 PIN = Fraction(1, 2)  # range-line distance for x = 1: s ≥ 2
 
 
-def vec(u: object, v: object) -> Vec:
-    return (Fraction(u), Fraction(v))  # type: ignore[arg-type]
+def vec(u: int | Fraction, v: int | Fraction) -> Vec:
+    return (Fraction(u), Fraction(v))
 
 
+@overload
+def dot(a: Sequence[Fraction], b: Sequence[Fraction]) -> Fraction: ...
+@overload
+def dot(a: Sequence[Number], b: Sequence[Number]) -> Number: ...
 def dot(a: Sequence[Number], b: Sequence[Number]) -> Number:
     return a[0] * b[0] + a[1] * b[1]
 
@@ -171,7 +175,7 @@ class Layout:
                 data[p] = tuple(net(p))  # type: ignore[arg-type]
         for m in self.measures:
             base = net(m.origin)
-            for t, p in zip((-THIRD, 0, THIRD), m.points()):
+            for t, p in zip((-THIRD, Fraction(0), THIRD), m.points()):
                 label = tuple(base[o] + t * m.kappa[o] for o in range(2))
                 if data.setdefault(p, label) != label:  # type: ignore[arg-type]
                     raise ValueError(f"point {p} ({m.label}) gets two different labels")
@@ -194,7 +198,7 @@ class Layout:
             for p in m.points():
                 for other in self.chains:
                     if other.name in designed:
-                        if abs(dot(other.normal, p) - other.centre(designed[other.name])) > THIRD:  # type: ignore[operator]
+                        if abs(dot(other.normal, p) - other.centre(designed[other.name])) > THIRD:
                             problems.append(f"measuring point {p} ({m.label}) is off its ramp in {other.name}")
                     elif _reaches(other, p):
                         problems.append(f"measuring point {p} ({m.label}) lies in the zone of {other.name}")
@@ -206,7 +210,7 @@ def _reaches(chain: Chain, p: Vec) -> bool:
     """Can the chain's breaklines pass through p's neighbourhood, making f(p) value-dependent?"""
     xi = dot(chain.normal, p)
     lo, hi = chain.zone
-    return lo < xi < hi and xi not in {chain.centre(i) for i in range(len(chain.ramps))}  # type: ignore[operator]
+    return lo < xi < hi and xi not in {chain.centre(i) for i in range(len(chain.ramps))}
 
 
 def slope(network: Network, point: Vec, direction: Vec, output: int, delta: Fraction = THIRD) -> Number:

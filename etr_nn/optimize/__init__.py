@@ -24,7 +24,7 @@ from etr_nn.certify import loss
 from etr_nn.exact import Number, to_json
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.solution import Solution
+from etr_nn.solution import Solution, Status
 
 
 ZERO_SEARCH_SECONDS = 5.0
@@ -52,9 +52,11 @@ class Optimum:
                                                  "attained": self.status == "optimal"}
         rests_on = "; ".join(self.rests_on)
         if self.status == "optimal" and self.network is not None and self.value is not None:
-            return Solution.certified(replace(instance, max_error=self.value), self.network, self.method,
+            # the optimum may be algebraic, unlike a declared max_error: certify compares exactly, and this
+            # instance is only certified against, never written out
+            return Solution.certified(replace(instance, max_error=self.value), self.network, self.method,  # type: ignore[arg-type]
                                       self.seconds, rests_on, details)
-        status = "unsat" if self.status == "not attained" else "unknown"
+        status: Status = "unsat" if self.status == "not attained" else "unknown"
         return Solution(self.instance, status, backend=self.method, seconds=self.seconds, rests_on=rests_on,
                         details=details)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from etr_nn import instance as instances
 from etr_nn import supervise
@@ -62,8 +63,8 @@ def cmd_rationality(args: argparse.Namespace) -> int:
     headline = {"rational": f"rational {what}", "no rational fit": f"no rational {what}",
                 "no fit": f"no {what} at all", "unknown": "unknown"}[answer.status]
     if args.json:
-        doc = {"instance": instance.name, "answer": headline, "reasons": answer.reasons,
-               "assumes": answer.assumes, "seconds": round(answer.seconds, 4)}
+        doc: dict[str, Any] = {"instance": instance.name, "answer": headline, "reasons": answer.reasons,
+                               "assumes": answer.assumes, "seconds": round(answer.seconds, 4)}
         if answer.network is not None:
             doc["network"] = answer.network.to_json()
         print(json.dumps(doc, indent=1))

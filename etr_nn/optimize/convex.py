@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from itertools import combinations_with_replacement
+from typing import Literal
 
 from etr_nn.deadline import Deadline
 from etr_nn.z3lib import z3
@@ -60,7 +61,7 @@ def optimize(instance: Instance, deadline: Deadline) -> Optimum:
 
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
-                    timeout: float | None) -> tuple[Fraction, Network] | None | str:
+                    timeout: float | None) -> tuple[Fraction, Network] | None | Literal["unknown"]:
     """(minimum loss, network) on the pattern's closed cell; None if the cell is empty. In the
     pattern core's unknowns (etr_nn.patterns, m = 1): u_j = s_j·v_j, with a dead neuron
     taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing)."""
@@ -73,7 +74,7 @@ def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
     r = [linear(e.coeffs, z, e.const) for e in residuals]
     if instance.loss == "squared":
         solver = z3.SolverFor("QF_LRA")
-        mu = [z3.Real(f"mu{l}") for l in range(len(cell))]
+        mu = [z3.Real(f"mu{i}") for i in range(len(cell))]
         g = [to_z3(row, z) for row in cell]  # a_l·z ≥ 0
         solver.add(*g, *[m >= 0 for m in mu])
         solver.add(*[z3.Or(m == 0, linear(row.coeffs, z) == 0) for m, row in zip(mu, cell)])

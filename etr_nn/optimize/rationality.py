@@ -142,6 +142,7 @@ def _reduced(instance: Instance, formula: Formula, optimum: bool) -> Rationality
     if found is None:
         return Rationality(name, "unknown", reasons=["the formula's solutions are not finitely many: its rational "
                                                      "solutions are not decided"])
+    values: Mapping[str, Number] | None
     if found:
         values = found[0]
         return Rationality(name, "rational", reduction.lift(formula, values),

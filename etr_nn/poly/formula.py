@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterator, Literal, Mapping, TypeVar, Union, get_args
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypeVar, Union, get_args, overload
 
 import flint
 
@@ -128,10 +128,14 @@ def atoms(formula: Formula) -> Iterator[Atom]:
             stack.extend(reversed(f.args))
 
 
-T = TypeVar("T", flint.fmpq_mpoly, Atom, And, Or)
+T = TypeVar("T", bound=Formula)
 
 
-def rebase(item: T, ctx: flint.fmpq_mpoly_ctx) -> T:
+@overload
+def rebase(item: flint.fmpq_mpoly, ctx: flint.fmpq_mpoly_ctx) -> flint.fmpq_mpoly: ...
+@overload
+def rebase(item: T, ctx: flint.fmpq_mpoly_ctx) -> T: ...
+def rebase(item: flint.fmpq_mpoly | Formula, ctx: flint.fmpq_mpoly_ctx) -> flint.fmpq_mpoly | Formula:
     """The same polynomial or formula over `ctx`, variables matched by name.
 
     Every variable of the source context must be a variable of `ctx` (any order; extra
@@ -149,7 +153,7 @@ def rebase(item: T, ctx: flint.fmpq_mpoly_ctx) -> T:
         args = tuple(walk(g) for g in f.args)
         return f if all(a is g for a, g in zip(args, f.args)) else type(f)(args)
 
-    return walk(item)  # type: ignore[return-value]
+    return walk(item)
 
 
 def _rebase_poly(poly: flint.fmpq_mpoly, ctx: flint.fmpq_mpoly_ctx,
@@ -167,7 +171,7 @@ def _rebase_poly(poly: flint.fmpq_mpoly, ctx: flint.fmpq_mpoly_ctx,
     return poly.project_to_context(ctx)
 
 
-def evaluate(poly: flint.fmpq_mpoly, values: list[Number]) -> Number:
+def evaluate(poly: flint.fmpq_mpoly, values: Sequence[Number]) -> Number:
     """p(values), exactly: Σ coefficient · Π value^exponent."""
     total: Number = Fraction(0)
     for monomial, coefficient in poly.terms():

@@ -105,7 +105,7 @@ class LazyGuide:
     def share(self) -> Network | None:
         return self._get().share()
 
-    def run(self, until: float) -> Network | None:
+    def run(self, until: Deadline) -> Network | None:
         return self._get().run(until)
 
 

@@ -24,11 +24,12 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
 from math import comb, lcm
-from typing import Sequence
+from typing import Sequence, TypeVar, overload
 
 import flint
 
 Vector = tuple[Fraction, ...]
+V = TypeVar("V", bound=tuple[Fraction | int, ...])  # a Vector, or an integer vector
 
 
 def lifted(points: Sequence[Sequence[Fraction]]) -> list[Vector]:
@@ -36,6 +37,10 @@ def lifted(points: Sequence[Sequence[Fraction]]) -> list[Vector]:
     return [tuple(Fraction(v) for v in x) + (Fraction(1),) for x in points]
 
 
+@overload
+def dot(u: Sequence[int], v: Sequence[int]) -> int: ...
+@overload
+def dot(u: Sequence[Fraction | int], v: Sequence[Fraction | int]) -> Fraction | int: ...
 def dot(u: Sequence[Fraction | int], v: Sequence[Fraction | int]) -> Fraction | int:
     return sum((a * b for a, b in zip(u, v)), 0)
 
@@ -46,10 +51,11 @@ def integral(v: Sequence[Fraction | int]) -> tuple[int, ...]:
     return tuple(int(a * scale) for a in v)
 
 
-def basis(vectors: Sequence[Vector]) -> list[Vector]:
+def basis(vectors: Sequence[V]) -> list[V]:
     """A maximal linearly independent subset of `vectors` (exact, fraction-free Gaussian elimination)."""
-    chosen: list[Vector] = []
-    reduced: list[tuple[int, Vector]] = []  # echelon rows with their pivot column
+    chosen: list[V] = []
+    reduced: list[tuple[int, tuple[Fraction | int, ...]]] = []  # echelon rows with their pivot column
+    pivot: int | None
     for v in vectors:
         row = list(v)
         for pivot, r in reduced:

@@ -45,7 +45,10 @@ RIDGES = (0.0, 0.01, 0.1)
 # (most under 2·size), while the slow, failing ones took half the time at 100·size.
 
 
-def _unpack(theta: np.ndarray, d: int, k: int, m: int) -> tuple[np.ndarray, ...]:
+Fit = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W, b, A, c
+
+
+def _unpack(theta: np.ndarray, d: int, k: int, m: int) -> Fit:
     W = theta[:k * d].reshape(k, d)
     b = theta[k * d:k * d + k]
     A = theta[k * d + k:k * d + k + m * k].reshape(m, k)
@@ -69,7 +72,7 @@ def _start(rng: np.random.Generator, X: np.ndarray, k: int, m: int) -> np.ndarra
     return theta
 
 
-def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, ...] | None]:
+def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[Fit | None]:
     """One local fit per step from a random start: (W, b, A, c) when its residual is near zero, else None."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X = np.array([[float(v) for v in x] for x in instance.points])
