@@ -252,8 +252,9 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     probe point adds its sign rows only."""
     y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
-    rows = []
+    rows: list[Row] = []
     for o in outputs if y is not None else ():
+        assert y is not None
         residual = output_value(points, layout, p, bits, o) - y[o]
         if points.loss is None:
             rows += residual.row("=")
