@@ -1,4 +1,6 @@
-"""Builds irrational_weights.ipynb (kept as a script so the notebook's source is reviewable)."""
+"""The source of irrational_weights.ipynb (built by ``python -m notebooks.build``)."""
+
+import copy
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -16,8 +18,6 @@ cells = [
     new_code_cell(
         "from fractions import Fraction\n"
         "import numpy as np\n"
-        "import matplotlib\n"
-        "matplotlib.use('Agg')\n"
         "import matplotlib.pyplot as plt\n"
         "from etr_nn import instance\n"
         "from etr_nn.certify import loss\n"
@@ -58,7 +58,7 @@ cells = [
     new_code_cell(
         "def plot_1d(inst, net, title):\n"
         "    xs = np.linspace(-0.5, 2.5, 301)\n"
-        "    fig, ax = plt.subplots(figsize=(6, 3.5))\n"
+        "    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)\n"
         "    for o, colour in zip(range(inst.shape.outputs), ['C0', 'C1', 'C2']):\n"
         "        ys = [float(net([Fraction(x).limit_denominator(10**6)])[o]) for x in xs]\n"
         "        ax.plot(xs, ys, colour, label=f'f{o + 1}')\n"
@@ -155,17 +155,12 @@ cells = [
         "    assert finals.min() >= float(exact) - 1e-9"),
     new_code_cell(
         "finals = runs['degree 2']\n"
-        "fig, ax = plt.subplots(figsize=(6, 3))\n"
+        "fig, ax = plt.subplots(figsize=(6, 3), dpi=80)\n"
         "ax.hist(finals, bins=40)\n"
         "ax.axvline(float(best.value), color='red', label='exact optimum (13 − √61)/3')\n"
         "ax.set_xlabel('final loss of gradient descent'); ax.legend(); fig.tight_layout()"),
 ]
 
-notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                              "language": "python"}})
-if __name__ == "__main__":
-    from pathlib import Path
-    from nbclient import NotebookClient
-    here = Path(__file__).parent
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(here)}}).execute()
-    nbformat.write(notebook, here / "irrational_weights.ipynb")
+
+def notebook() -> nbformat.NotebookNode:
+    return new_notebook(cells=copy.deepcopy(cells))
