@@ -253,8 +253,9 @@ def point_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int,
     y = points.label(p)
     outputs = range(layout.m) if outputs is None else outputs
     rows: list[Row] = []
-    for o in outputs if y is not None else ():
-        assert y is not None
+    if y is None:
+        return sign_rows(points, layout, signs, p, bits, outputs)
+    for o in outputs:
         residual = output_value(points, layout, p, bits, o) - y[o]
         if points.loss is None:
             rows += residual.row("=")
