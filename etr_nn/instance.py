@@ -205,5 +205,6 @@ def _check_instance(instance: Instance) -> None:
         if len(x) != instance.shape.inputs or len(y) != instance.shape.outputs:
             raise InputError(f"{where}: data[{i}]: dimensions do not match the network")
         j = seen.setdefault(x, i)
-        if j != i and instance.labels[j] != y:
-            raise InputError(f"{where}: data[{i}]: the same point as data[{j}] with a different label")
+        if j != i and instance.labels[j] != y and instance.max_error == 0:
+            raise InputError(f"{where}: data[{i}]: the same point as data[{j}] with a different label "
+                             "(noisy data needs max_error > 0)")

@@ -44,6 +44,22 @@ def test_finite_weights_parsed_sorted() -> None:
     assert inst.weights == (Fraction(-1), Fraction(0), Fraction(1, 2), Fraction(1))
 
 
+def test_noisy_data_with_a_loss_bound(tmp_path: Path) -> None:
+    """The same point with two labels is an input error at zero error, and data to fit within
+    max_error > 0: labels 0 and 1 at x = 0 cost at least 1 (absolute) or 1/2 (squared)."""
+    from etr_nn.solve import solve
+
+    doc = {**GOOD, "network": {"inputs": 1, "hidden": 1, "outputs": 1},
+           "data": [{"x": [0], "y": [0]}, {"x": [0], "y": [1]}, {"x": [2], "y": [3]}]}
+    with pytest.raises(InputError, match="max_error > 0"):
+        instances.load(write(tmp_path, doc))
+    for loss, least in (("absolute", Fraction(1)), ("squared", Fraction(1, 2))):
+        inst = instances.load(write(tmp_path, {**doc, "loss": loss, "max_error": str(least)}))
+        assert solve(inst, timeout=30).status == "sat"
+        below = instances.load(write(tmp_path, {**doc, "loss": loss, "max_error": str(least * Fraction(9, 10))}))
+        assert solve(below, timeout=30).status == "unsat"
+
+
 BAD = [
     ("missing field", {k: v for k, v in GOOD.items() if k != "network"}, "network"),
     ("missing data", {k: v for k, v in GOOD.items() if k != "data"}, "data"),
