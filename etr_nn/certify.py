@@ -38,8 +38,9 @@ def loss(instance: Instance, network: Network) -> Number:
     return total
 
 
-def certify(instance: Instance, network: Network) -> Check:
-    """Does `network` have the instance's shape, allowed weights and loss ≤ max_error?"""
+def certify(instance: Instance, network: Network, bound: Number | None = None) -> Check:
+    """Does `network` have the instance's shape, allowed weights and loss ≤ `bound` (default: the
+    instance's max_error; optimize's bound is the optimum, maybe irrational)?"""
     if network.shape != instance.shape or any(len(row) != instance.shape.inputs for row in network.W):
         s = instance.shape
         return Check(None, (f"the network's shape {_shape(network)} is not the instance's "
@@ -51,8 +52,9 @@ def certify(instance: Instance, network: Network) -> Check:
         if outside:
             problems.append(f"{len(outside)} weight(s) outside the allowed finite set, e.g. {outside[0]}")
     value = loss(instance, network)
-    if value > instance.max_error:
-        problems.append(f"loss {_show(value)} exceeds max_error {instance.max_error}")
+    limit, name = (instance.max_error, "max_error") if bound is None else (bound, "the bound")
+    if value > limit:
+        problems.append(f"loss {_show(value)} exceeds {name} {_show(limit)}")
     return Check(value, tuple(problems))
 
 

@@ -1,9 +1,9 @@
 """Input files read with bounds, output files written atomically: the one place for both.
 
 Reading: at most MAX_INPUT_BYTES (so /dev/zero or a 50 MB file is an error, not a hang);
-JSON numbers are exact and bounded (etr_nn.exact.parse_rational), NaN and infinities
-rejected, nesting past Python's recursion limit (about 1000 levels) an error. Nothing is
-unpickled or evaluated.
+JSON numbers are exact and bounded (etr_nn.exact.parse_rational; fields are read by
+etr_nn.exact.read_rational), NaN and infinities rejected naming their field, nesting past
+Python's recursion limit (about 1000 levels) an error. Nothing is unpickled or evaluated.
 
 Writing: `check_output` refuses, before any long work, a destination that is a directory, a
 symbolic link, not a regular file (/dev/null), in a missing or unwritable directory, or one
@@ -21,7 +21,6 @@ import stat
 import tempfile
 from collections.abc import Sequence
 from contextlib import suppress
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +47,26 @@ def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
 
 
 def loads_json(text: str, source: str) -> Any:
-    """Parse JSON exactly: decimals as Fractions (0.1 is 1/10), sizes bounded; InputError naming `source`."""
+    """Parse JSON exactly: decimals as Fractions (0.1 is 1/10), sizes bounded; InputError naming
+    `source` (and, for NaN or an infinity, the field holding it)."""
+    constants: list[_Constant] = []
+
+    def constant(name: str) -> _Constant:
+        constants.append(_Constant(name))
+        return constants[-1]
+
     try:
-        return json.loads(text, parse_float=parse_rational, parse_int=_integer, parse_constant=_reject_constant,
-                          object_pairs_hook=_unique_keys)
+        doc = json.loads(text, parse_float=parse_rational, parse_int=_integer, parse_constant=constant,
+                         object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})") from None
     except RecursionError:
         raise InputError(f"{source}: invalid JSON (nested too deeply)") from None
     except ValueError as error:
         raise InputError(f"{source}: {error}") from None
+    if constants:
+        raise InputError(f"{source}: {_field_of(doc, constants[0])}: {constants[0]} is not a number this format accepts")
+    return doc
 
 
 def load_json(path: str | Path, what: str, limit: int | None = None) -> Any:
@@ -81,16 +90,6 @@ def json_integer(value: Any) -> int:
     return value
 
 
-def json_rational(value: Any) -> Fraction:
-    """A rational field of a parsed document: a JSON number or a string "p/q" / "-1.25" (read by
-    etr_nn.exact.parse_rational, bounded); TypeError for anything else."""
-    if isinstance(value, str):
-        return parse_rational(value)
-    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
-        return Fraction(value)
-    raise TypeError(f"expected a rational, got {json.dumps(value, default=str)[:40]}")
-
-
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object whose keys are all different (JSON allows repeats; we refuse them)."""
     seen: set[str] = set()
@@ -101,8 +100,22 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number this format accepts")
+class _Constant(str):
+    """NaN, Infinity or -Infinity where a JSON document has one (refused once its field is known)."""
+
+
+def _field_of(doc: Any, target: _Constant) -> str:
+    """The path of `target` in `doc`, as the formats name fields ("data[3].y[0]"); "top level" for the document."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if value is target:
+            return path or "top level"
+        if isinstance(value, dict):
+            stack += [(v, f"{path}.{k}" if path else k) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    raise AssertionError("the constant is in the document")
 
 
 def _problem(name: str | Path) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from etr_nn.errors import InputError
-from etr_nn.exact.rational import parse_rational as _parse_rational_text
+from etr_nn.exact.rational import read_rational
 from etr_nn.files import load_json, loads_json, write_atomically
 from etr_nn.limits import MAX_WEIGHTS
 
@@ -40,7 +40,10 @@ class Instance:
     """Data (x_i, y_i) to fit by a network of `shape` with loss at most `max_error`.
 
     `weights` is None for real weights, or the finite set every weight and bias is drawn
-    from (the discrete variant).
+    from (the discrete variant). Built from Python, points and labels may be lists and every
+    number an int, a Fraction or a string "p/q" / "-1.25": they are stored as tuples of
+    Fractions (weights sorted, without repeats). A float is refused (InputError naming the
+    field): 0.1 is not 1/10 in binary, so write Fraction(1, 10) or "0.1".
     """
 
     name: str
@@ -53,6 +56,12 @@ class Instance:
     source: str = field(default="<instance>", compare=False)
 
     def __post_init__(self) -> None:
+        where = self.source
+        object.__setattr__(self, "points", _rows(self.points, f"{where}: points"))
+        object.__setattr__(self, "labels", _rows(self.labels, f"{where}: labels"))
+        object.__setattr__(self, "max_error", parse_rational(self.max_error, f"{where}: max_error"))
+        if self.weights is not None:
+            object.__setattr__(self, "weights", tuple(sorted(set(_row(self.weights, f"{where}: weights.finite")))))
         _check_instance(self)
 
     @property
@@ -91,17 +100,12 @@ def rational_to_json(value: Fraction | int) -> int | str:
 
 
 def parse_rational(value: Any, where: str) -> Fraction:
-    """An exact rational from a JSON integer, a decimal (already a Fraction) or a string."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Fraction(value)
-    if isinstance(value, str):
-        try:
-            return _parse_rational_text(value)
-        except ValueError as error:
-            raise InputError(f"{where}: {error}") from None
-    raise InputError(f"{where}: expected a number, got {json.dumps(value, default=str)}")
+    """An exact rational (etr_nn.exact.read_rational: an int, a Fraction, a string "p/q" or
+    "-1.25"; a JSON decimal is already a Fraction); InputError naming `where` for anything else."""
+    try:
+        return read_rational(value)
+    except ValueError as error:
+        raise InputError(f"{where}: {error}") from None
 
 
 def loads(text: str, source: str = "<instance>") -> Instance:
@@ -184,11 +188,22 @@ def _parse_weights(value: Any, where: str) -> tuple[Fraction, ...] | None:
     if value == "real":
         return None
     if isinstance(value, dict) and set(value) == {"finite"} and isinstance(value["finite"], list):
-        options = sorted({parse_rational(v, f"{where}.finite[{t}]") for t, v in enumerate(value["finite"])})
-        if not options:
-            raise InputError(f"{where}.finite: the set of allowed weights is empty")
-        return tuple(options)
+        return _row(value["finite"], f"{where}.finite")
     raise InputError(f"{where}: expected \"real\" or {{\"finite\": [...]}}")
+
+
+def _row(values: Any, where: str) -> tuple[Fraction, ...]:
+    """A list or tuple of exact rationals (parse_rational), as a tuple; InputError naming `where`."""
+    if not isinstance(values, (list, tuple)):
+        raise InputError(f"{where}: expected a list or tuple of numbers, got {type(values).__name__}")
+    return tuple(parse_rational(v, f"{where}[{t}]") for t, v in enumerate(values))
+
+
+def _rows(values: Any, where: str) -> tuple[tuple[Fraction, ...], ...]:
+    """A list or tuple of rows (_row), as a tuple of tuples; InputError naming `where`."""
+    if not isinstance(values, (list, tuple)):
+        raise InputError(f"{where}: expected a list or tuple of rows, got {type(values).__name__}")
+    return tuple(_row(row, f"{where}[{i}]") for i, row in enumerate(values))
 
 
 def _check_instance(instance: Instance) -> None:
@@ -198,6 +213,8 @@ def _check_instance(instance: Instance) -> None:
         raise InputError(f"{where}: max_error: must be at least 0, got {instance.max_error}")
     if instance.loss not in LOSSES:
         raise InputError(f"{where}: loss: expected \"squared\" or \"absolute\"")
+    if instance.weights == ():
+        raise InputError(f"{where}: weights.finite: the set of allowed weights is empty")
     if len(instance.points) != len(instance.labels) or not instance.points:
         raise InputError(f"{where}: data: needs at least one point and a label for each")
     seen: dict[tuple[Fraction, ...], int] = {}

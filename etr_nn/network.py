@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
-from etr_nn.exact import Number, from_json, parse_rational, to_json
+from etr_nn.exact import Number, RealAlgebraic, from_json, read_rational, to_json
 from etr_nn.instance import Shape
 
 Vector = tuple[Number, ...]
@@ -17,7 +17,7 @@ def relu(z: Number) -> Number:
     return z if z > 0 else Fraction(0)
 
 
-def dot(u: Sequence[Number], v: Sequence[Number]) -> Number:
+def dot(u: Sequence[Number], v: Sequence[Number | int]) -> Number:
     total: Number = Fraction(0)
     for a, b in zip(u, v):
         if a and b:
@@ -37,9 +37,10 @@ class Network:
     @staticmethod
     def build(W: Sequence[Sequence[Any]], b: Sequence[Any], A: Sequence[Sequence[Any]],
               c: Sequence[Any]) -> Network:
-        """A network from nested sequences of ints, Fractions, strings or algebraic numbers."""
+        """A network from nested sequences of ints, Fractions, strings "p/q" / "-1.25" or algebraic
+        numbers (etr_nn.exact.read_rational; a float is a ValueError)."""
         def num(v: Any) -> Number:
-            return parse_rational(v) if isinstance(v, str) else Fraction(v) if isinstance(v, int) else v
+            return v if isinstance(v, RealAlgebraic) else read_rational(v)
         return Network(tuple(tuple(num(v) for v in row) for row in W), tuple(num(v) for v in b),
                        tuple(tuple(num(v) for v in row) for row in A), tuple(num(v) for v in c))
 
@@ -52,11 +53,20 @@ class Network:
         return ([v for row in self.W for v in row] + list(self.b)
                 + [v for row in self.A for v in row] + list(self.c))
 
-    def hidden(self, x: Sequence[Number]) -> Vector:
-        """relu(W·x + b): the hidden layer's values at x."""
+    def hidden(self, x: Sequence[Number | int]) -> Vector:
+        """relu(W·x + b): the hidden layer's values at x (exact inputs only, as for __call__)."""
+        if self.W and len(x) != self.shape.inputs:
+            raise ValueError(f"x has {len(x)} entries, the network has {self.shape.inputs} inputs")
+        for t, v in enumerate(x):
+            if isinstance(v, bool) or not isinstance(v, (int, Fraction, RealAlgebraic)):
+                raise TypeError(f"x[{t}]: expected an exact number (int, Fraction or RealAlgebraic), got "
+                                f"{type(v).__name__} {v!r}; for a float, Fraction(x) is its exact binary value")
         return tuple(relu(dot(w, x) + bj) for w, bj in zip(self.W, self.b))
 
-    def __call__(self, x: Sequence[Number]) -> Vector:
+    def __call__(self, x: Sequence[Number | int]) -> Vector:
+        """f(x), computed exactly, whatever the weights (rational or algebraic). One rule for x: one
+        int, Fraction or RealAlgebraic per input; a float is a TypeError (its binary value is rarely
+        the number meant: pass Fraction(0.1) for that value, Fraction("0.1") for 1/10)."""
         h = self.hidden(x)
         return tuple(dot(a, h) + co for a, co in zip(self.A, self.c))
 

@@ -23,8 +23,9 @@ Status = Literal["sat", "unsat", "unknown"]
 class Solution:
     """A solver's answer. `network` and `error` only with status "sat".
 
-    `rests_on` says what an answer rests on (backend, pattern split, certificates);
-    `details` carries extra fields written verbatim into the JSON (e.g. "optimum").
+    `rests_on` says what an answer rests on (backend, pattern split, certificates); `optimum`
+    is the least loss `etr-nn optimize` found (with "sat", `error` equals it); `details`
+    carries extra fields written verbatim into the JSON (e.g. "attained").
     """
 
     instance: str
@@ -36,19 +37,21 @@ class Solution:
     seconds: float = 0.0
     rests_on: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    optimum: Number | None = None
 
     @classmethod
     def certified(cls, instance: Instance, network: Network, backend: str, seconds: float, rests_on: str,
-                  details: dict[str, Any] | None = None) -> Solution:
+                  details: dict[str, Any] | None = None, optimum: Number | None = None) -> Solution:
         """The last gate of every "sat" answer: status "sat" only when `certify` (exact, sharing
-        nothing with the backend that found the network) accepts the network on every data point;
-        else "unknown", saying what failed."""
-        check = certify(instance, network)
+        nothing with the backend that found the network) accepts the network on every data point,
+        with loss ≤ `optimum` when one is given (else ≤ max_error); else "unknown", saying what failed."""
+        check = certify(instance, network, optimum)
         if not check.valid:
             return cls(instance.name, "unknown", backend=backend, seconds=seconds, details=details or {},
-                       rests_on=f"{rests_on}; its network failed the exact check ({'; '.join(check.problems)})")
+                       rests_on=f"{rests_on}; its network failed the exact check ({'; '.join(check.problems)})",
+                       optimum=optimum)
         return cls(instance.name, "sat", network, check.loss, True, backend, seconds,
-                   f"{rests_on}; certified exactly", details or {})
+                   f"{rests_on}; certified exactly", details or {}, optimum)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": FORMAT, "instance": self.instance, "status": self.status}
@@ -58,6 +61,8 @@ class Solution:
         doc.update(verified=self.verified, backend=self.backend, seconds=round(self.seconds, 4))
         if self.rests_on:
             doc["rests_on"] = self.rests_on
+        if self.optimum is not None:
+            doc["optimum"] = to_json(self.optimum)
         doc.update(self.details)
         return doc
 
@@ -94,18 +99,28 @@ def from_document(doc: Any, path: str) -> Solution:
     status = doc.get("status")
     if status not in ("sat", "unsat", "unknown"):
         raise InputError(f"{path}: status: expected \"sat\", \"unsat\" or \"unknown\", got {status!r}")
-    network = error = None
+    network = None
     try:
         if status == "sat":
             network = Network.from_json(doc.get("network"))
-            if doc.get("error") is not None:
-                error = from_json(doc["error"])
+        error, optimum = _number(doc, "error"), _number(doc, "optimum")
     except ValueError as problem:
         raise InputError(f"{path}: {problem}") from None
     seconds = doc.get("seconds", 0)
     if not isinstance(seconds, (int, Fraction)) or isinstance(seconds, bool) or not 0 <= seconds < 10**12:
         raise InputError(f"{path}: seconds: expected a number of seconds")
-    known = {"format", "instance", "status", "network", "error", "verified", "backend", "seconds", "rests_on"}
-    return Solution(str(doc.get("instance", "")), status, network, error, bool(doc.get("verified")),
-                    str(doc.get("backend", "")), float(seconds), str(doc.get("rests_on", "")),
-                    {k: v for k, v in doc.items() if k not in known})
+    known = {"format", "instance", "status", "network", "error", "verified", "backend", "seconds", "rests_on",
+             "optimum"}
+    return Solution(str(doc.get("instance", "")), status, network, error if status == "sat" else None,
+                    bool(doc.get("verified")), str(doc.get("backend", "")), float(seconds),
+                    str(doc.get("rests_on", "")), {k: v for k, v in doc.items() if k not in known}, optimum)
+
+
+def _number(doc: dict[str, Any], key: str) -> Number | None:
+    """The exact number in field `key` (None when absent or null); ValueError naming the field."""
+    if doc.get(key) is None:
+        return None
+    try:
+        return from_json(doc[key])
+    except ValueError as problem:
+        raise ValueError(f"{key}: {problem}") from None

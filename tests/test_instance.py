@@ -136,3 +136,36 @@ def test_timeout_must_be_a_positive_finite_number(value: str, capsys: pytest.Cap
     with pytest.raises(SystemExit) as stop:
         main(["solve", str(Path(__file__).parent.parent / "encodings" / "xor-k2.json"), "--timeout", value])
     assert stop.value.code == 2 and "--timeout" in capsys.readouterr().err
+
+
+def test_instances_built_in_python_are_normalised() -> None:
+    """Lists and strings become tuples of Fractions (hashable, equal to the loaded instance)."""
+    built = instances.Instance("t", instances.Shape(2, 1, 1), points=[[0, "1/2"], [1, 0]], labels=[[1], ["-1.25"]],
+                               max_error=0, weights=[1, "-1", 0, 1])
+    loaded = instances.from_json({**GOOD, "weights": {"finite": [-1, 0, 1]}})
+    assert built == loaded and hash(built) == hash(loaded) and built.weights == (-1, 0, 1)
+    assert all(isinstance(v, Fraction) for row in built.points + built.labels for v in row)
+
+
+@pytest.mark.parametrize("points, field", [([[0], [0.5]], r"points\[1\]\[0\]: expected an exact rational, got the float"),
+                                           ([[0], [True]], r"points\[1\]\[0\]"), ([0, 1], r"points\[0\]: expected a list"),
+                                           ([[0], ["x"]], r"points\[1\]\[0\]: 'x' is not a rational")])
+def test_instances_built_in_python_refuse_inexact_numbers(points: list, field: str) -> None:
+    with pytest.raises(InputError, match=field):
+        instances.Instance("t", instances.Shape(1, 1, 1), points=points, labels=[[0], [1]])
+
+
+def test_networks_take_exact_inputs_only_whatever_their_weights() -> None:
+    """One rule for rational and algebraic weights: ints, Fractions, real algebraic numbers; a float is a TypeError."""
+    from etr_nn.exact import parse_number
+    from etr_nn.network import Network
+
+    sqrt2 = parse_number("sqrt(2)")
+    rational, algebraic = Network.build([[1]], [0], [[2]], [0]), Network.build([[sqrt2]], [0], [[sqrt2]], [0])
+    for network in (rational, algebraic):
+        assert network([1]) == network([Fraction(1)]) == (2,)
+        assert network([sqrt2]) == (2 * sqrt2,)
+        with pytest.raises(TypeError, match=r"x\[0\]: expected an exact number .* got float 0\.5"):
+            network([0.5])
+        with pytest.raises(ValueError, match="x has 2 entries, the network has 1 inputs"):
+            network([1, 2])

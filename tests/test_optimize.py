@@ -18,7 +18,8 @@ from etr_nn.cli import main
 from etr_nn.exact import RealAlgebraic, from_json
 from etr_nn.gadgets import etrinv, reduction
 from etr_nn.instance import Instance, Shape
-from etr_nn.optimize import convex, landscape, optimize
+from etr_nn.network import Network
+from etr_nn.optimize import Optimum, convex, landscape, optimize
 from etr_nn.optimize.hidden import pieces
 from etr_nn.optimize.rationality import rationality
 from etr_nn.solve import solve
@@ -160,8 +161,37 @@ def test_cli_optimize_json_and_output(encodings: Path, tmp_path: Path, capsys: p
     doc = json.loads(capsys.readouterr().out)
     assert doc == json.loads(out.read_text())
     assert doc["status"] == "sat" and doc["attained"] is True and doc["verified"] is True
+    assert doc["optimum_status"] == "optimal"  # what the text's headline says
     assert from_json(doc["optimum"]) == from_json(doc["error"])
     assert isinstance(from_json(doc["optimum"]), RealAlgebraic)
+    assert main(["verify", str(encodings / "irrational-optimum.json"), str(out)]) == 0  # not against max_error 0
+    assert "= the claimed optimum" in capsys.readouterr().out
+
+
+def test_verify_checks_an_optimum_file_against_its_optimum(encodings: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    instance, out = encodings / "rational-optimum-one-output.json", tmp_path / "opt.json"
+    assert main(["optimize", str(instance), "--output", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["optimum"] == doc["error"] == "14/3" and doc["optimum_status"] == "optimal"
+    assert main(["verify", str(instance), str(out)]) == 0
+    for claimed, problem in (("4", "exceeds the bound 4"), ("5", "claims the optimum 5, the exact loss is 14/3")):
+        out.write_text(json.dumps(doc | {"optimum": claimed}))
+        capsys.readouterr()
+        assert main(["verify", str(instance), str(out)]) == 1
+        assert problem in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("status, solution_status", [("optimal", "sat"), ("not attained", "unsat"),
+                                                     ("unknown", "unknown")])
+def test_optimum_status_in_the_solution_format(status: str, solution_status: str) -> None:
+    """The solution format keeps sat/unsat/unknown; "optimum_status" says what the text says."""
+    inst = make([(0,), (1,)], [(0,), (1,)], 1)
+    value = None if status == "unknown" else Fraction(0)
+    network = Network.build([[1]], [0], [[1]], [0]) if status == "optimal" else None
+    doc = Optimum("t", status, value, network).solution(inst).to_json()
+    assert doc["status"] == solution_status and doc["optimum_status"] == status
+    assert doc.get("attained") == (None if value is None else status == "optimal")
 
 
 def test_cli_rationality_text(encodings: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -265,6 +265,6 @@ def test_no_sat_answer_without_the_exact_check(encodings: Path, file: str, backe
     the pattern search, the direct encoding and the discrete search all answer unknown, never sat."""
     inst = instances.load(encodings / file)
     assert solve(inst, backend=backend, timeout=60).status == "sat"
-    monkeypatch.setattr("etr_nn.solution.certify", lambda instance, network: Check(None, ("rejected",)))
+    monkeypatch.setattr("etr_nn.solution.certify", lambda instance, network, bound=None: Check(None, ("rejected",)))
     refused = solve(inst, backend=backend, timeout=60)
     assert refused.status == "unknown" and refused.network is None and "rejected" in refused.rests_on

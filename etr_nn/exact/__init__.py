@@ -3,7 +3,7 @@
 from .algebraic import Number, RealAlgebraic, approx_str, from_fmpq, real_roots, sign, to_fmpq
 from .convert import from_json, from_sympy, from_z3, to_json, to_latex, to_sympy
 from .parse import parse_number
-from .rational import parse_rational
+from .rational import parse_rational, read_rational
 
 __all__ = [
     "Number",
@@ -15,6 +15,7 @@ __all__ = [
     "from_z3",
     "parse_number",
     "parse_rational",
+    "read_rational",
     "real_roots",
     "sign",
     "to_fmpq",

@@ -31,7 +31,7 @@ from typing import Union
 
 from flint import fmpq, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
 
-from .rational import parse_rational
+from .rational import read_rational
 from .roots import Interval, isolate, isolate_coarse, primitive, sign_at
 
 Number = Union[Fraction, "RealAlgebraic"]
@@ -51,12 +51,8 @@ def from_fmpq(x: fmpq) -> Fraction:
 
 
 def _rational(x: object) -> fmpq:
-    """Exact rational from an int, Fraction, fmpq or a string like "-7/2", "1.25"."""
-    if isinstance(x, fmpq):
-        return x
-    if isinstance(x, bool) or not isinstance(x, (int, Fraction, str)):
-        raise ValueError(f"expected an exact rational (int, Fraction or string), got {x!r}")
-    return to_fmpq(parse_rational(x) if isinstance(x, str) else Fraction(x))
+    """Exact rational from an fmpq or what read_rational reads (an int, a Fraction, "-7/2", "1.25")."""
+    return x if isinstance(x, fmpq) else to_fmpq(read_rational(x))
 
 
 def _integer_poly(coeffs: Sequence[object]) -> fmpz_poly:

@@ -3,6 +3,7 @@ which builds a 10^9-digit integer for "1e999999999")."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -42,6 +43,24 @@ def parse_rational(text: str) -> Fraction:
         raise ValueError(f"{shown}: more than {MAX_DIGITS} digits")
     value = Fraction(int(sign + digits))
     return value * 10**shift if shift >= 0 else value / 10**-shift
+
+
+def read_rational(value: object) -> Fraction:
+    """The one reader of exact rationals, for instance files, solution files and Python arguments
+    alike: an int, a Fraction (a JSON decimal, as etr_nn.files reads it) or a string "p/q" /
+    "-1.25" (parse_rational, bounded). ValueError for anything else, a float included: its value
+    is binary (0.1 is not 1/10)."""
+    if isinstance(value, str):
+        return parse_rational(value)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    if isinstance(value, float):
+        raise ValueError(f"expected an exact rational, got the float {value!r} (use an int, a Fraction or a "
+                         f"string such as \"1/2\")")
+    shown = json.dumps(value, default=str)
+    raise ValueError(f"expected a rational (an integer, a decimal or \"p/q\"), got {shown[:40]}")
 
 
 def bounded(value: Fraction) -> Fraction:

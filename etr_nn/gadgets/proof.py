@@ -82,8 +82,8 @@ import flint
 
 from etr_nn import backends
 from etr_nn.errors import InputError
-from etr_nn.exact import to_fmpq
-from etr_nn.files import json_integer, json_rational, write_atomically
+from etr_nn.exact import read_rational, to_fmpq
+from etr_nn.files import json_integer, write_atomically
 from etr_nn.gadgets.claims import Claim, check_against, parse_claim
 from etr_nn.gadgets.patterns import Reduction, Setting
 from etr_nn.instance import Instance
@@ -273,7 +273,7 @@ def _vector(text: Any) -> dict[int, Fraction]:
         r = json_integer(row)
         if r in vector:
             raise ValueError(f"row {r} twice in a multiplier vector")
-        vector[r] = json_rational(value)
+        vector[r] = read_rational(value)
     return vector
 
 

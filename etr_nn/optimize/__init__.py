@@ -10,7 +10,7 @@
   gives its exact infimum (a real algebraic number) and whether it is attained.
 
 `optimize` returns an `Optimum`; `Optimum.solution(instance)` is the solution format with the
-field "optimum" (and "attained") added.
+fields "optimum", "optimum_status" and "attained" added.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import Any
 
 from etr_nn.deadline import Deadline
 from etr_nn.certify import loss
-from etr_nn.exact import Number, to_json
+from etr_nn.exact import Number
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.solution import Solution, Status
@@ -45,20 +46,19 @@ class Optimum:
     seconds: float = 0.0
 
     def solution(self, instance: Instance) -> Solution:
-        """Solution format: status "sat" with the optimal network (certified against the instance
-        with max_error = the optimum), "unsat" when the infimum is not attained (no network
-        reaches it), else "unknown"."""
-        details = {} if self.value is None else {"optimum": to_json(self.value),
-                                                 "attained": self.status == "optimal"}
+        """Solution format, with "optimum" (the value), "optimum_status" (this status: "optimal",
+        "not attained" or "unknown") and "attained": status "sat" with the optimal network
+        (certified: its exact loss is at most the optimum), "unsat" when the infimum is not
+        attained (no network reaches it), else "unknown"."""
+        details: dict[str, Any] = {"optimum_status": self.status}
+        if self.value is not None:
+            details["attained"] = self.status == "optimal"
         rests_on = "; ".join(self.rests_on)
         if self.status == "optimal" and self.network is not None and self.value is not None:
-            # the optimum may be algebraic, unlike a declared max_error: certify compares exactly, and this
-            # instance is only certified against, never written out
-            return Solution.certified(replace(instance, max_error=self.value), self.network, self.method,  # type: ignore[arg-type]
-                                      self.seconds, rests_on, details)
+            return Solution.certified(instance, self.network, self.method, self.seconds, rests_on, details, self.value)
         status: Status = "unsat" if self.status == "not attained" else "unknown"
         return Solution(self.instance, status, backend=self.method, seconds=self.seconds, rests_on=rests_on,
-                        details=details)
+                        details=details, optimum=self.value)
 
 
 def optimize(instance: Instance, timeout: float | None = None) -> Optimum:

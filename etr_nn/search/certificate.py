@@ -22,7 +22,8 @@ from typing import Any
 
 from etr_nn import backends
 from etr_nn.errors import InputError
-from etr_nn.files import json_integer, json_rational
+from etr_nn.exact import read_rational
+from etr_nn.files import json_integer
 from etr_nn.instance import Instance
 from etr_nn.lp import check_farkas
 from etr_nn.patterns import (Points, Prefixes, Sign, Trie, children, full_pattern_system, pattern_rows,
@@ -48,7 +49,7 @@ def check(instance: Instance, doc: Any, source: str, leaf_seconds: float = LEAF_
     certificates, #full patterns re-decided."""
     try:
         order = tuple(json_integer(p) for p in doc["order"])
-        refuted = {_key(entry): (json_integer(entry["output"]), [json_rational(v) for v in entry["farkas"]])
+        refuted = {_key(entry): (json_integer(entry["output"]), [read_rational(v) for v in entry["farkas"]])
                    for entry in doc["refuted"]}
         nonlinear = {_key(entry) for entry in doc["nonlinear"]}
         hidden = json_integer(doc.get("hidden", instance.shape.hidden))

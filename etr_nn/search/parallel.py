@@ -9,6 +9,7 @@ backend is doing) while this process gives the side task its turns between polls
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -134,21 +135,21 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
 
 
 def check_cluster(address: str) -> None:
-    """InputError unless `address` is tcp://HOST:PORT or tls://HOST:PORT. Dask exchanges pickled
-    objects with the scheduler and workers: connect only to a cluster you control."""
+    """InputError unless `address` is tcp://HOST:PORT or tls://HOST:PORT and dask.distributed is
+    installed (checked before any work: a quick instance never reaches the cluster). Dask
+    exchanges pickled objects with the scheduler and workers: connect only to a cluster you control."""
     if len(address) > 300 or not _CLUSTER.fullmatch(address):
         shown = address if len(address) <= 60 else address[:57] + "..."
         raise InputError(f"--cluster {shown!r}: expected tcp://HOST:PORT or tls://HOST:PORT")
+    if importlib.util.find_spec("distributed") is None:
+        raise InputError("--cluster needs dask.distributed: pip install 'etr_nn[dask]'")
 
 
 def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
              deadline: Deadline, certificates: bool, report: Report | None) -> tuple[list[Outcome], int]:
     """Run the tasks on a dask.distributed cluster (the optional extra "dask")."""
     check_cluster(address)
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError:
-        raise InputError("--cluster needs dask.distributed: pip install 'etr_nn[dask]'") from None
+    from dask.distributed import Client, as_completed
     try:
         client = Client(address, timeout=10)
     except (OSError, TimeoutError) as error:
