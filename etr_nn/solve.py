@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from etr_nn.deadline import Deadline
+from etr_nn.progress import Progress, wanted
 from etr_nn import backends, discrete, search
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance
@@ -40,32 +42,34 @@ def solve(instance: Instance, backend: str = SEARCH, timeout: float | None = Non
         if reason is None:
             return search.search(instance, timeout, workers, cluster, certificate, progress)
         backend, fallback = "z3", f"direct encoding ({reason}); "
-    solution = _direct(instance, backend, timeout)
+    solution = _direct(instance, backend, timeout, progress)
     solution.rests_on = fallback + solution.rests_on
     return solution
 
 
-def _direct(instance: Instance, backend: str, timeout: float | None) -> Solution:
+def _direct(instance: Instance, backend: str, timeout: float | None, progress: bool = False) -> Solution:
     start = time.monotonic()
+    deadline = Deadline.after(timeout)
     engine = backends.get(backend)
     cases = encode(instance)
     refuted, open_cases = [], []
-    for case in cases:
-        remaining = None if timeout is None else timeout - (time.monotonic() - start)
-        if remaining is not None and remaining <= 0:
-            open_cases.append(f"{case.label}: not tried (time limit)")
-            continue
-        answer = engine.check(case.system, remaining)
-        if answer.status == "sat":
-            found = Solution.certified(instance, case.network(answer.point), engine.name,
-                                       time.monotonic() - start, f"{case.label}; {answer.reason}")
-            if found.status == "sat":
-                return found
-            open_cases.append(f"{engine.name}'s model: {found.rests_on}")
-        elif answer.status == "unsat":
-            refuted.append(f"{case.label}: {answer.reason}")
-        else:
-            open_cases.append(f"{case.label}: {answer.reason}")
+    with Progress(f"direct encoding ({engine.name}): cases", len(cases), wanted(not progress)) as bar:
+        for done, case in enumerate(cases):
+            bar.show(done)
+            if deadline.passed():
+                open_cases.append(f"{case.label}: not tried (time limit)")
+                continue
+            answer = engine.check(case.system, deadline.left())
+            if answer.status == "sat":
+                found = Solution.certified(instance, case.network(answer.point), engine.name,
+                                           time.monotonic() - start, f"{case.label}; {answer.reason}")
+                if found.status == "sat":
+                    return found
+                open_cases.append(f"{engine.name}'s model: {found.rests_on}")
+            elif answer.status == "unsat":
+                refuted.append(f"{case.label}: {answer.reason}")
+            else:
+                open_cases.append(f"{case.label}: {answer.reason}")
     seconds = time.monotonic() - start
     if open_cases:
         return Solution(instance.name, "unknown", backend=engine.name, seconds=seconds,

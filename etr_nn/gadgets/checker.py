@@ -27,10 +27,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import flint
 
+from etr_nn.progress import Progress, wanted
 from etr_nn.deadline import Deadline
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -109,8 +110,8 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
     return System(ctx, And(tuple(parts)))
 
 
-def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
-                timeout: float | None = None, proof: bool = False) -> ClaimResult:
+def check_claim(instance: Instance, claim: Claim, backend: str = "z3", timeout: float | None = None,
+                proof: bool = False, tick: Callable[[int, int], None] | None = None) -> ClaimResult:
     """Prove the claim for every zero-error fit, or refute it with a certified network.
 
     A claim over outputs only, on a zero-error instance with real weights, is checked
@@ -122,7 +123,7 @@ def check_claim(instance: Instance, claim: Claim, backend: str = "z3",
     if not claim.symbols() and claim.holds(lambda symbol: Fraction(0)):
         return ClaimResult(claim, "proved", "a true relation between constants", seconds=time.monotonic() - start)
     if not claim.mentions_weights and instance.max_error == 0 and instance.weights is None:
-        return _by_patterns(instance, claim, backend, timeout, start, proof)
+        return _by_patterns(instance, claim, backend, timeout, start, proof, tick)
     engine = backends.get(backend)
     (case,) = encode(instance, normalise=False)
     answer = engine.check(negated_system(instance, case, claim), timeout)
@@ -150,8 +151,8 @@ def _refuted(instance: Instance, claim: Claim, network: Network, reason: str, st
 
 
 def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float | None,
-                 start: float, proof: bool = False) -> ClaimResult:
-    tally = patterns.check(instance, claim, timeout, backend, proof=proof)
+                 start: float, proof: bool = False, tick: Callable[[int, int], None] | None = None) -> ClaimResult:
+    tally = patterns.check(instance, claim, timeout, backend, proof=proof, tick=tick)
     r = tally.reduction
     assert r is not None  # patterns.check always records its reduction
     where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
@@ -221,15 +222,25 @@ def held_fits(instance: Instance, found: Sequence[Network | None], seconds: floa
 
 
 def check(instance: Instance, claims: list[Claim], backend: str = "z3", timeout: float | None = None,
-          fits: bool = True, proof: bool = False) -> Report:
+          fits: bool = True, proof: bool = False, progress: bool = False) -> Report:
     """Check every claim (each with the full timeout); with fits=True also decide whether any fit
     exists; with proof=True each claim the pattern search proves carries its proof
     (etr_nn.gadgets.proof). Every "proved" passes the last gate (`gated`) against the certified
     fits held: fits from the float guide (found without the search), the witness that fits
-    exist, and the counterexamples to the other claims."""
+    exist, and the counterexamples to the other claims. With `progress`, a bar per claim on a
+    terminal (etr_nn.progress)."""
     held = held_fits(instance, [])
     witness = fits_exist(instance, backend, timeout, held) if fits else None
-    results = [check_claim(instance, c, backend, timeout, proof) for c in claims]
+    results = []
+    for i, claim in enumerate(claims):
+        with Progress(f"claim {i + 1}/{len(claims)}: patterns", None, wanted(not progress)) as bar:
+            counts = [0, 0]
+
+            def tick(explored: int, refuted: int) -> None:
+                counts[0] += explored
+                counts[1] += refuted
+                bar.show(counts[0], refuted=counts[1])
+            results.append(check_claim(instance, claim, backend, timeout, proof, tick))
     held += [n for n in [witness.network if witness else None] + [r.counterexample for r in results]
              if n is not None and n not in held]
     return Report([gated(r, held) for r in results], witness)

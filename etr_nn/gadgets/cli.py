@@ -49,7 +49,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         checker.check_against(c, s.inputs, s.hidden, s.outputs)
     if args.certificate is not None:
         _certificate_usage(instance, claims, args.certificate, args.instance)
-    report = checker.check(instance, claims, timeout=args.timeout, proof=args.certificate is not None)
+    report = checker.check(instance, claims, timeout=args.timeout, proof=args.certificate is not None,
+                           progress=not args.quiet)
     for r in report.results:
         print(f"{r.verdict.upper()}: {r.claim.text}  ({r.seconds:.2f} s; {r.reason})")
         if r.counterexample is not None:
@@ -208,6 +209,7 @@ def register(commands: Any) -> None:
     q.add_argument("instance")
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
     q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim")
+    q.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     q.add_argument("--certificate", metavar="CERT", help="write a checkable proof of the (one) claim here "
                    "when the pattern search proves it (for `etr-nn verify INSTANCE CERT`)")
     q.set_defaults(run=cmd_check, limit=check_limit, stopped=check_stopped)

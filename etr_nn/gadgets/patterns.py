@@ -170,7 +170,8 @@ class ClaimSearch:
     counterexample (a certified fit violating the claim) or is refuted with ¬claim."""
 
     def __init__(self, setting: Setting, order: tuple[int, ...], deadline: Deadline, nonlinear: str = "z3",
-                 observe: Callable[[str, int, Prefixes], None] | None = None):
+                 observe: Callable[[str, int, Prefixes], None] | None = None,
+                 tick: Callable[[int, int], None] | None = None):
         self.setting, self.order, self.deadline, self.nonlinear = setting, order, deadline, nonlinear
         self.cut = setting.cut(order)
         self.tally = Tally(linear=setting.linear_output is not None, reduction=setting.reduction)
@@ -178,8 +179,8 @@ class ClaimSearch:
         hooks = Hooks(prune=self.covering.feasible if self.covering else None,
                       extra=self.negated_claim if setting.linear_output is not None else None,
                       leaf=self.leaf, observe=observe)
-        self.search = Search(setting.data, order, nonlinear, deadline, probes=setting.points.coords[setting.data.n:],
-                             hooks=hooks)
+        self.search = Search(setting.data, order, nonlinear, deadline, tick=tick,
+                             probes=setting.points.coords[setting.data.n:], hooks=hooks)
 
     def negated_claim(self, o: int, depth: int, path: list[tuple[int, ...]]) -> list[list[Row]] | None:
         """Hooks.extra: ¬claim for the claim's output at the depth of its last claim point."""
@@ -279,10 +280,11 @@ def reduction(instance: Instance, claim: Claim) -> Reduction:
 
 
 def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
-          ordering: Ordering | None = None, proof: bool = False) -> Tally:
+          ordering: Ordering | None = None, proof: bool = False,
+          tick: Callable[[int, int], None] | None = None) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
     `proof`, record a checkable proof (etr_nn.gadgets.proof) and put it in the tally when every
-    pattern is refuted."""
+    pattern is refuted. `tick(explored, refuted)` hears of the search's progress."""
     setting = Setting.of(instance, claim)
     order = setting.order(ordering)
     deadline = Deadline.after(timeout)
@@ -290,7 +292,7 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
     if proof:
         from etr_nn.gadgets.proof import Recorder
         recorder = Recorder(setting, order)
-    search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None)
+    search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None, tick)
     tasks: list[tuple[Sign, ...]] = sign_choices(setting.layout.k, setting.layout.m)
     search.tally.tasks = len(tasks)
     for task in tasks:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
+from etr_nn.progress import wanted
 from etr_nn.deadline import Deadline
 from etr_nn.certify import loss
 from etr_nn.exact import Number
@@ -61,7 +62,7 @@ class Optimum:
                         details=details, optimum=self.value)
 
 
-def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
+def optimize(instance: Instance, timeout: float | None = None, progress: bool = False) -> Optimum:
     """The exact optimum of the instance's loss (max_error is ignored)."""
     from etr_nn.optimize import convex, landscape
 
@@ -72,9 +73,9 @@ def optimize(instance: Instance, timeout: float | None = None) -> Optimum:
     elif (zero := _zero_error_fit(instance, deadline)) is not None:
         result = zero
     elif instance.shape.outputs == 1:
-        result = convex.optimize(instance, deadline)
+        result = convex.optimize(instance, deadline, wanted(not progress))
     elif instance.loss == "squared":
-        result = landscape.optimize(instance, deadline)
+        result = landscape.optimize(instance, deadline, wanted(not progress))
     else:
         result = Optimum(instance.name, "unknown",
                          rests_on=["absolute loss with two or more outputs is not supported by optimize"])

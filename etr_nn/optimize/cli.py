@@ -35,7 +35,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     timeout = args.timeout
     if args.output:
         check_output(args.output, [args.file])
-    result = optimize(instance, timeout)
+    result = optimize(instance, timeout, progress=not args.quiet)
     solution = result.solution(instance)
     if args.output:
         solution.dump(args.output)
@@ -58,7 +58,7 @@ def cmd_rationality(args: argparse.Namespace) -> int:
     from etr_nn.optimize.rationality import rationality
 
     instance = instances.load(args.file)
-    answer = rationality(instance, args.timeout, args.optimum, attached(args.file))
+    answer = rationality(instance, args.timeout, args.optimum, attached(args.file), progress=not args.quiet)
     what = "optimal network" if args.optimum else "fit"
     headline = {"rational": f"rational {what}", "no rational fit": f"no rational {what}",
                 "no fit": f"no {what} at all", "unknown": "unknown"}[answer.status]
@@ -83,6 +83,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = commands.add_parser("optimize", help="the exact minimum training loss over all real weights")
     p.add_argument("file")
     p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
+    p.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     p.add_argument("--output", help="write the optimal solution JSON here (with the field \"optimum\")")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
     p.set_defaults(run=cmd_optimize)
@@ -91,6 +92,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("file")
     p.add_argument("--optimum", action="store_true", help="ask about optimal networks instead of max_error")
     p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
+    p.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(run=cmd_rationality)
 

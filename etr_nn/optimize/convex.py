@@ -22,6 +22,7 @@ from fractions import Fraction
 from itertools import combinations_with_replacement
 from typing import Literal
 
+from etr_nn.progress import Progress
 from etr_nn.deadline import Deadline
 from etr_nn.z3lib import z3
 
@@ -42,10 +43,17 @@ def patterns(instance: Instance) -> list[tuple[Neuron, ...]]:
     return list(combinations_with_replacement(neurons, instance.shape.hidden))
 
 
-def optimize(instance: Instance, deadline: Deadline) -> Optimum:
-    best: tuple[Fraction, Network] | None = None
+def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
+    """The least of the patterns' exact convex optima (module docstring); a bar over the patterns
+    when `shown`."""
     todo = patterns(instance)
-    for pattern in todo:
+    with Progress("optimize: activation patterns", len(todo), shown) as bar:
+        return _least(instance, todo, deadline, bar)
+
+
+def _least(instance: Instance, todo: list[tuple[Neuron, ...]], deadline: Deadline, bar: Progress) -> Optimum:
+    best: tuple[Fraction, Network] | None = None
+    for done, pattern in enumerate(todo, start=1):
         if deadline.passed():
             return Optimum(instance.name, "unknown", method="convex", rests_on=["time limit"])
         found = pattern_optimum(instance, pattern, deadline.left())
@@ -53,6 +61,7 @@ def optimize(instance: Instance, deadline: Deadline) -> Optimum:
             return Optimum(instance.name, "unknown", method="convex", rests_on=["z3 gave no answer (time limit)"])
         if found is not None and (best is None or found[0] < best[0]):
             best = found
+        bar.show(done)
     assert best is not None  # the all-dead pattern is always feasible
     kind = "KKT system" if instance.loss == "squared" else "linear program"
     return Optimum(instance.name, "optimal", best[0], best[1], "convex",

@@ -27,6 +27,7 @@ from fractions import Fraction
 import flint
 import numpy as np
 
+from etr_nn.progress import Progress
 from etr_nn.deadline import Deadline
 from etr_nn.backends.z3_backend import Z3Backend
 from etr_nn.cad import cells, project
@@ -183,10 +184,15 @@ class Region:
         return (intervals[0].lo, intervals[0].lo_closed) if intervals else None  # type: ignore[return-value]
 
 
-def optimize(instance: Instance, deadline: Deadline) -> Optimum:
+def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
     labels = np.array([[float(v) for v in y] for y in instance.labels])
     regions = [region for width in range(1, instance.shape.hidden + 1) for piece in pieces(instance, width)
                if (region := Region.of(piece, labels)) is not None]
+    with Progress("optimize: pieces refuted below the best loss", len(regions), shown) as bar:
+        return _least(instance, regions, deadline, bar)
+
+
+def _least(instance: Instance, regions: list[Region], deadline: Deadline, bar: Progress) -> Optimum:
     best = _Best(constant_loss(instance), constant_network(instance), "the constant network")
     rng = np.random.default_rng(0)
     try:
@@ -203,6 +209,7 @@ def optimize(instance: Instance, deadline: Deadline) -> Optimum:
             status, point = region.below(best.value, remaining(deadline))
             if status == "unsat":
                 refuted += 1
+                bar.show(refuted)
             elif status == "sat":
                 start = np.array([float(point[n]) for n in region.piece.names])  # type: ignore[index]
                 region.minimise(rng, [start])

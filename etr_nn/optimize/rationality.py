@@ -65,16 +65,17 @@ class Rationality:
 
 
 def rationality(instance: Instance, timeout: float | None = None, optimum: bool = False,
-                formula: Formula | None = None) -> Rationality:
+                formula: Formula | None = None, progress: bool = False) -> Rationality:
     """Is there a rational network with loss ≤ max_error (with `optimum`: with the optimal
-    loss)? `formula`: the ETR-INV formula the instance is the reduction of, if any."""
+    loss)? `formula`: the ETR-INV formula the instance is the reduction of, if any. `progress`:
+    the bars of the optimum's and the fit's searches (etr_nn.progress)."""
     start = time.monotonic()
     deadline = Deadline.after(timeout)
     try:
         if formula is not None:
             answer = _reduced(instance, formula, optimum)
         else:
-            answer = _decide(instance, deadline, optimum)
+            answer = _decide(instance, deadline, optimum, progress)
     except Timeout:
         answer = Rationality(instance.name, "unknown", reasons=["time limit"])
     if answer.network is not None and not (answer.network.is_rational() and answer.network.shape == instance.shape
@@ -84,13 +85,13 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     return answer
 
 
-def _decide(instance: Instance, deadline: Deadline, optimum: bool) -> Rationality:
+def _decide(instance: Instance, deadline: Deadline, optimum: bool, progress: bool) -> Rationality:
     name = instance.name
     if instance.weights is not None:
         return Rationality(name, "unknown", reasons=["finite weight sets are rational: use `solve`"])
     if instance.shape.outputs >= 2 and not optimum and instance.max_error == 0:
-        return _zero_error(instance, deadline)
-    best = optimize(instance, remaining(deadline))
+        return _zero_error(instance, deadline, progress)
+    best = optimize(instance, remaining(deadline), progress)
     if best.status == "unknown":
         return Rationality(name, "unknown", reasons=[f"the optimum is unknown: {'; '.join(best.rests_on)}"])
     assert best.value is not None
@@ -118,10 +119,10 @@ def _decide(instance: Instance, deadline: Deadline, optimum: bool) -> Rationalit
     return _level_set(instance, target, deadline)
 
 
-def _zero_error(instance: Instance, deadline: Deadline) -> Rationality:
+def _zero_error(instance: Instance, deadline: Deadline, progress: bool) -> Rationality:
     """Zero-error fits with two or more outputs: the search engine decides whether there is
     one; an irrational one sends the question to the pieces."""
-    found = solve(instance, timeout=remaining(deadline), workers=1, progress=False)
+    found = solve(instance, timeout=remaining(deadline), workers=1, progress=progress)
     if found.status == "unsat":
         return Rationality(instance.name, "no fit", reasons=[f"no fit at all: {found.rests_on}"])
     if found.status == "unknown":

@@ -20,18 +20,18 @@ the direct encoding): max_error > 0 (finite weight sets go to etr_nn.discrete).
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from etr_nn.progress import Progress, wanted
 from etr_nn.deadline import Deadline
 from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import LEAF_BACKEND, Outcome
-from etr_nn.search.parallel import default_workers, progress_printer, run_dask, run_inline, run_local
+from etr_nn.search.parallel import default_workers, run_dask, run_inline, run_local
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
@@ -63,22 +63,30 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
     guide = LazyGuide(instance, nonlinear)
-    report = progress_printer(start) if progress and sys.stderr.isatty() else None
+    bar = Progress("pattern search: sign choices", len(tasks), wanted(not progress))
+    seen = [0, 0]  # partial patterns explored and refuted in this process
     want = certificate is not None
     workers = workers or default_workers()
     inline = deadline if workers == 1 and not cluster else deadline.sooner(QUICK_SECONDS)
-    outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, report,
+
+    def here(explored: int, pruned: int, left: int, total: int) -> None:
+        seen[:] = [explored, pruned]
+        bar.show(total - left, explored=explored, refuted=pruned)
+
+    def there(explored: int, pruned: int, left: int, total: int) -> None:  # workers count from 0
+        bar.show(len(outcomes) + total - left, explored=seen[0] + explored, refuted=seen[1] + pruned)
+
+    outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, here,
                                 guide.share if guide else None)
     unfinished = len(rest)
     if rest and not any(o.status == "sat" for o in outcomes) and not deadline.passed():
         if cluster:
-            more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, report)
+            more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, there)
         else:
-            more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, report,
+            more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, there,
                                          guide.share if guide else None)
         outcomes += more
-    if report:
-        sys.stderr.write("\n")
+    bar.close()
     solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)
     if solution.status == "unknown" and guide is not None and deadline.at is not None and not deadline.passed():
         network = guide.run(deadline)  # the search ended early on undecided leaves: the guide gets the rest

@@ -13,8 +13,6 @@ import importlib.util
 import os
 import re
 import signal
-import sys
-import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from etr_nn.deadline import Deadline
@@ -182,13 +180,3 @@ def _dask_task(instance: Instance, order: tuple[int, ...], task: Task, nonlinear
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def progress_printer(start: float) -> Report:
-    """A one-line progress report on stderr, rewritten in place."""
-    def report(explored: int, pruned: int, left: int, total: int) -> None:
-        sys.stderr.write(f"\r  patterns explored {explored}, pruned {pruned}, tasks left {left}/{total}, "
-                         f"{time.monotonic() - start:.1f} s ")
-        sys.stderr.flush()
-    return report
-
