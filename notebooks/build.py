@@ -6,22 +6,23 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+import copy
 
 import nbformat
 from nbclient import NotebookClient
+from nbformat.v4 import new_notebook
 
 from notebooks import make_gadgets, make_irrational_weights, make_quickstart
 
 HERE = Path(__file__).parent
-SOURCES: dict[str, Callable[[], nbformat.NotebookNode]] = {
-    "quickstart": make_quickstart.notebook, "gadgets": make_gadgets.notebook,
-    "irrational_weights": make_irrational_weights.notebook}
+SOURCES: dict[str, list[nbformat.NotebookNode]] = {  # each notebook's cells, unexecuted
+    "quickstart": make_quickstart.cells, "gadgets": make_gadgets.cells,
+    "irrational_weights": make_irrational_weights.cells}
 
 
 def source(name: str) -> nbformat.NotebookNode:
     """The notebook as its make_*.py writes it, unexecuted, with stable cell ids."""
-    notebook = SOURCES[name]()
+    notebook = new_notebook(cells=copy.deepcopy(SOURCES[name]))
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for i, cell in enumerate(notebook.cells):
         cell.id = f"cell-{i}"

@@ -1,9 +1,6 @@
 """The source of gadgets.ipynb (built by ``python -m notebooks.build``)."""
 
-import copy
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 cells = [
     new_markdown_cell(
@@ -118,7 +115,3 @@ cells = [
         "handles, labels = axes.flat[0].get_legend_handles_labels()\n"
         "fig.legend(handles, labels, loc='lower center', ncol=len(labels)); fig.tight_layout(rect=(0, 0.04, 1, 1))"),
 ]
-
-
-def notebook() -> nbformat.NotebookNode:
-    return new_notebook(cells=copy.deepcopy(cells))

@@ -1,9 +1,6 @@
 """The source of irrational_weights.ipynb (built by ``python -m notebooks.build``)."""
 
-import copy
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 cells = [
     new_markdown_cell(
@@ -160,7 +157,3 @@ cells = [
         "ax.axvline(float(best.value), color='red', label='exact optimum (13 − √61)/3')\n"
         "ax.set_xlabel('final loss of gradient descent'); ax.legend(); fig.tight_layout()"),
 ]
-
-
-def notebook() -> nbformat.NotebookNode:
-    return new_notebook(cells=copy.deepcopy(cells))

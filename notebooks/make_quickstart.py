@@ -1,9 +1,6 @@
 """The source of quickstart.ipynb (built by ``python -m notebooks.build``)."""
 
-import copy
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 cells = [
     new_markdown_cell("# etr_nn quickstart\n\nSolve a bundled instance from Python, inspect exact "
@@ -57,7 +54,3 @@ cells = [
                   "print('certified:', certify(two, answer.network).valid)\n"
                   "answer.network"),
 ]
-
-
-def notebook() -> nbformat.NotebookNode:
-    return new_notebook(cells=copy.deepcopy(cells))
