@@ -8,8 +8,8 @@ system refutes every completion (its rows are a subset of theirs). At a full pat
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
   the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
-  rank-one system (v_j, A[:, j] in its orthant with Σ_o σ_jo·A[o, j] = 1; bilinear
-  equations, linear pattern inequalities on v_j) goes to the nonlinear backend, first for
+  pattern's fitting system in the LP's own unknowns (its rows, and rank one as vanishing
+  2×2 minors of each (u_jo_t)_{o,t}: patterns.fitting_system) goes to the nonlinear backend, first for
   FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
   end of the task (one hard leaf does not hold up the rest of the search, nor the guide).
 Every network found is certified exactly before it is reported.
@@ -35,7 +35,7 @@ from etr_nn.network import Network
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.search.rankone import RankOne
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, lp_network,
-                                    pattern_rows, point_rows, rank_one_system, with_hyperplanes)
+                                    pattern_rows, point_rows, fitting_system, with_hyperplanes)
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
@@ -319,13 +319,16 @@ class Search:
         return None if point is None else network(point)
 
     def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
-        """Decide the rank-one system of a full pattern with the nonlinear backend, for at most
+        """Decide the fitting system of a full pattern (patterns.fitting_system) with the nonlinear backend, for at most
         `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
-        system, decode = rank_one_system(self.points, self.signs, self.order, prefixes)
+        system, decode = fitting_system(self.points, self.signs, self.order, prefixes)
         limit = self.deadline.cap(seconds, least=0.1)
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
-            return decode(answer.point)
+            network = decode(answer.point)
+            if network is None:  # a model of the system is rank one, so this cannot happen
+                self.outcome.open.append(f"{self._label(prefixes)}: the backend's model is not rank one")
+            return network
         entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes],
                  "decided_by": f"nonlinear backend: {self.nonlinear} ({answer.reason})"}
         if answer.status == "unsat":

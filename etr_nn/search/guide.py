@@ -34,7 +34,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.lp import feasible_point
-from etr_nn.patterns import Points, rank_one_system, with_columns
+from etr_nn.patterns import Points, fitting_system, with_columns
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
@@ -199,7 +199,7 @@ class Guide:
         point = feasible_point(rows, k * (instance.shape.inputs + 1) + m)
         network = None if point is None else build(point)
         if network is None and m > 1:
-            system, decode = rank_one_system(Points.of(instance), signs, tuple(range(instance.n)), prefixes)
+            system, decode = fitting_system(Points.of(instance), signs, tuple(range(instance.n)), prefixes)
             answer = backends.get(nonlinear).check(system, until.cap(5.0, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
