@@ -1,10 +1,9 @@
 """Two exact backends in turn: the own CAD briefly, then Z3's nlsat for the rest of the time.
 
 The CAD backend first substitutes variables fixed by linear equations and row-reduces the
-equations over their monomials (etr_nn.cad.eliminate); on the rank-one systems of the pattern
-search that often exposes an inconsistency, or a low-dimensional remainder, at once (a 4-point,
-two-ReLU, two-output leaf: CAD 0.01 s, nlsat 14 s), while nlsat is faster where the CAD's
-projection grows. Both answers are exact; the first definite one is returned, named.
+equations over their monomials (etr_nn.cad.eliminate); on the fitting systems of the pattern
+search (etr_nn.patterns.fitting_system) that often exposes an inconsistency, or a low-dimensional
+remainder, at once, while nlsat is faster where the CAD's projection grows. Both answers are exact; the first definite one is returned, named.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ activation patterns (only hyperplane dichotomies of the data, O(n^d) per neuron,
 k! neuron symmetry broken), point by point, and refutes partial patterns by exact linear
 feasibility (etr_nn.patterns, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
-only the rank-one residual of a full pattern goes to a nonlinear backend, and partial patterns
+only a full pattern's fitting system (its rows and rank one as vanishing minors) goes to a nonlinear backend, and partial patterns
 are also refuted by an exact rank-one test of their eliminated linear part (rankone.py).
 Alongside the exhaustive search runs float guidance (guide.py): local fits propose patterns
 that are solved (an exact LP once the output columns are fixed; with one output they are

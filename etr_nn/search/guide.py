@@ -7,7 +7,7 @@ points where w_j·x + b_j > 0, ties either way since the pattern constraints are
 and the direction of every output column. That one pattern is then solved exactly:
 - with the columns fixed to rationals read off the float fit (normalised to max-norm 1,
   fact 1), fitting is linear in (w_j, b_j, c): an exact LP (Z3 simplex over Q);
-- if that fails (an irrational or badly rounded column), the pattern's rank-one system
+- if that fails (an irrational or badly rounded column), the pattern's fitting system
   goes to the nonlinear backend, as at a leaf of the search.
 Floats never decide anything: a proposal only matters through a network that
 `etr_nn.certify` accepts, and a failed proposal is discarded (unsat answers always come
