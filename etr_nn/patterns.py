@@ -418,4 +418,24 @@ def fitting_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ..
 
     def decode(point: dict[str, Number]) -> Network | None:
         return lp_network([point.get(f"z{v}", Fraction(0)) for v in range(layout.size)], signs, layout)
-    return full_pattern_system(points, signs, order, prefixes), decode
+    return full_pattern_system(points, signs, order, prefixes, loss_atoms(points, layout, order, prefixes)), decode
+
+
+def loss_atoms(points: Points, layout: Layout, order: tuple[int, ...], prefixes: Prefixes) -> list[Atom]:
+    """The whole loss bound of a full pattern, over all outputs together (the slack rows and budget
+    rows bound each output alone): Σ_{p,o} e_po ≤ γ (absolute loss; e_po ≥ |residual| are rows), or
+    Σ_{p,o} (f_o(x_p) − y_po)² ≤ γ (squared loss); none at zero error."""
+    if points.loss is None:
+        return []
+    kind, gamma = points.loss
+    _, z = unknowns(layout)
+    bits_at = {p: tuple(b[t] for b in prefixes) for t, p in enumerate(order)}
+    total = z[0] * 0
+    for p, y in enumerate(points.labels):
+        for o in range(layout.m):
+            if kind == "absolute":
+                total += z[layout.e(p, o)]
+            else:
+                residual = (output_value(points, layout, p, bits_at[p], o) - y[o]).poly(z)
+                total += residual * residual
+    return [Atom(total - to_fmpq(gamma), "<=")]

@@ -251,7 +251,7 @@ def test_z3_memory_is_capped() -> None:
         "data": [{"x": [x], "y": y} for x, y in enumerate([[0, 1], [2, -1], [-1, 0], [1, 2], [-2, 1], [0, -2]])]}))
     configured.set_param("memory_max_size", 60)
     try:
-        answer = solve(noisy, timeout=60)
+        answer = solve(noisy, backend="z3", timeout=60)
     finally:
         configured.set_param("memory_max_size", Z3_MEGABYTES)
     assert answer.status == "unknown" and "out of memory" in answer.rests_on

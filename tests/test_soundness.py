@@ -28,7 +28,8 @@ from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
-from etr_nn.patterns import Layout, Points, budget_row, children, point_order, point_rows, sign_choices
+from etr_nn.patterns import (Layout, Points, budget_row, children, fitting_system, point_order, point_rows,
+                             sign_choices)
 
 F = Fraction
 SEEDS = range(60)
@@ -166,34 +167,48 @@ def test_the_planted_cases_exercise_every_rule() -> None:
 @pytest.mark.parametrize("seed", range(40))
 def test_loss_budget_never_prunes_a_fit_within_the_bound(seed: int) -> None:
     """The rows that replace the label equations under max_error = γ > 0 (slacks e ≥ |residual|,
-    Σ e over the decided points bounded: patterns.point_rows, budget_row) hold at every depth on
-    the own pattern of a planted network whose noisy labels it fits with loss exactly γ."""
+    Σ e over the decided points bounded per output: patterns.point_rows, budget_row) hold at every
+    depth on the own pattern of a planted network (one or two outputs) whose noisy labels it fits
+    with loss exactly γ, and its point satisfies the full pattern's fitting system with the whole
+    loss bound (patterns.fitting_system, loss_atoms)."""
     rng = random.Random(seed)
-    shape = Shape(rng.randint(1, 2), rng.randint(1, 3), 1)
+    shape = Shape(rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 2))
     network = random_network(shape, rng)
     points = random_points(rng.randint(2, 7), shape.inputs, rng)
     clean = sample(network, points, "noisy", rng.choice(("squared", "absolute")))
-    labels = tuple((y[0] + F(rng.randint(-3, 3), rng.randint(1, 4)),) for y in clean.labels)
+    labels = tuple(tuple(v + F(rng.randint(-3, 3), rng.randint(1, 4)) for v in y) for y in clean.labels)
     noisy = replace(clean, labels=labels)
     gamma = loss(noisy, network)
     if gamma == 0:
         return
     instance = replace(noisy, max_error=gamma)
+    m = shape.outputs
     pts = Points.of(instance, with_loss=True)
-    L = Layout.of(pts, shape.hidden, 1)
-    z = [F(0)] * L.size
+    L = Layout.of(pts, shape.hidden, m)
     v = [tuple(network.W[j]) + (network.b[j],) for j in range(shape.hidden)]
-    for j in range(shape.hidden):
-        for t in range(L.d + 1):
-            z[L.u(j, 0, t)] = network.A[0][j] * v[j][t]
-    z[L.c(0)] = network.c[0]
-    for p, (x, y) in enumerate(zip(instance.points, instance.labels)):
-        z[L.e(p, 0)] = abs(network(x)[0] - y[0])
-    signs = tuple((1 if network.A[0][j] >= 0 else -1,) for j in range(shape.hidden))
+    sigma = [tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(shape.hidden)]
     order = point_order(instance)
+    bits = [tuple(int(sum((a * b for a, b in zip(v[j], tuple(instance.points[p]) + (F(1),))), F(0)) > 0)
+                  for p in order) for j in range(shape.hidden)]
+    neurons = sorted(range(shape.hidden), key=lambda j: (sigma[j], bits[j]))
+    signs = tuple(sigma[j] for j in neurons)
+    z = [F(0)] * L.size
+    for new, j in enumerate(neurons):
+        for o in range(m):
+            for t in range(L.d + 1):
+                z[L.u(new, o, t)] = network.A[o][j] * v[j][t]
+    for o in range(m):
+        z[L.c(o)] = network.c[o]
+        for p, (x, y) in enumerate(zip(instance.points, instance.labels)):
+            z[L.e(p, o)] = abs(network(x)[o] - y[o])
     for depth, p in enumerate(order, start=1):
-        lifted_x = tuple(instance.points[p]) + (F(1),)
-        bits = tuple(int(sum((a * b for a, b in zip(v[j], lifted_x)), F(0)) > 0) for j in range(shape.hidden))
-        assert all(row.holds(z) for row in point_rows(pts, L, signs, p, bits)), f"rows of depth {depth}"
-        budget = budget_row(pts, L, order, depth, 0)
-        assert budget is not None and budget.holds(z), f"budget of depth {depth}"
+        step = tuple(bits[j][depth - 1] for j in neurons)
+        assert all(row.holds(z) for row in point_rows(pts, L, signs, p, step)), f"rows of depth {depth}"
+        for o in range(m):
+            budget = budget_row(pts, L, order, depth, o)
+            assert budget is not None and budget.holds(z), f"budget of depth {depth}, output {o}"
+    prefixes = tuple(bits[j] for j in neurons)
+    system, decode = fitting_system(pts, signs, order, prefixes)
+    assert system.holds({f"z{i}": value for i, value in enumerate(z)}), "the fitting system loses the fit"
+    rebuilt = decode({f"z{i}": value for i, value in enumerate(z)})
+    assert rebuilt is not None and loss(instance, rebuilt) == gamma

@@ -39,10 +39,9 @@ QUICK_SECONDS = 1.0  # with several workers or a cluster: tried in this process 
 
 
 def covers(instance: Instance, certificate: bool = False) -> str | None:
-    """None if the engine decides the instance, else why not. A loss bound γ > 0 is covered with
-    one output (slack rows; etr_nn.patterns.point_rows), without a refutation certificate."""
-    if instance.max_error != 0 and instance.shape.outputs > 1:
-        return "max_error > 0 with two or more outputs is not covered by the pattern search"
+    """None if the engine decides the instance, else why not. A loss bound γ > 0 is covered (slack
+    rows, etr_nn.patterns.point_rows; with two or more outputs the whole bound in each full pattern's
+    fitting system, etr_nn.patterns.loss_atoms), without a refutation certificate."""
     if instance.max_error != 0 and certificate:
         return "refutation certificates cover zero-error instances only"
     return None

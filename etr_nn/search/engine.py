@@ -118,7 +118,9 @@ class Search:
         self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
         self.cache: dict[Any, Any] = {}  # compiled blocks of point rows
         # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
-        self.rank_one = RankOne(self.points, order) if shape.outputs > 1 and not certificates else None
+        # The rank-one test reads labels as equations: not with a loss bound.
+        self.rank_one = (RankOne(self.points, order) if shape.outputs > 1 and not certificates
+                         and self.points.loss is None else None)
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -260,8 +262,14 @@ class Search:
         if self.hooks.leaf:
             network = self.hooks.leaf(self.signs, prefixes, z)
             return network is not None and self._accept(network, prefixes)
-        if self.points.loss is not None and self.points.loss[0] == "squared":
+        if self.points.loss is not None and self.layout.m == 1 and self.points.loss[0] == "squared":
             return self._least_squares(prefixes)
+        if self.points.loss is not None and self.layout.m > 1:  # each output's LP met its own bound
+            network = lp_network(z, self.signs, self.layout)
+            if network is not None and certify(self.instance, network).valid:
+                return self._accept(network, prefixes)
+            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
+            return network is not None and self._accept(network, prefixes)
         network = lp_network(z, self.signs, self.layout) or next(
             (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
         if network is None:
