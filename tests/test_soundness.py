@@ -83,21 +83,17 @@ def restricted(r: patterns.Reduction, instance: Instance, claim: Claim, network:
     return Network.build(W, b, [network.A[o] for o in r.outputs], [network.c[o] for o in r.outputs])
 
 
-def walk(search: patterns.ClaimSearch, network: Network) -> None:
-    """Walk the network's own pattern down the search; no rule may refute it at any depth: its
-    point z = (u, c) satisfies every row and the ¬claim alternatives the search adds (exactly),
-    and neither the pruning rule (kink covering) nor the rank-one test refutes a prefix."""
-    setting, engine = search.setting, search.search
-    L, points = setting.layout, setting.points
+def own_pattern(network: Network, coords: list[tuple[F, ...]], L: Layout
+                ) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...], list[F]]:
+    """The network's own pattern over the points `coords` (in the order decided), neurons sorted
+    as the enumeration's symmetry breaking has them: (signs σ_j, bits per neuron, the point z with
+    u_jo = A[o, j]·v_j and c; slacks 0)."""
     k, m = L.k, L.m
     v = [tuple(network.W[j]) + (network.b[j],) for j in range(k)]
-    h = [[sum((a * b for a, b in zip(v[j], tuple(points.coords[p]) + (F(1),))), F(0)) for p in search.order]
-         for j in range(k)]
     sigma = [tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(k)]
-    bits = [tuple(int(value > 0) for value in h[j]) for j in range(k)]
-    neurons = sorted(range(k), key=lambda j: (sigma[j], bits[j]))  # the symmetry-broken representative
-    signs = tuple(sigma[j] for j in neurons)
-    assert signs in sign_choices(k, m)
+    bits = [tuple(int(sum((a * b for a, b in zip(v[j], tuple(x) + (F(1),))), F(0)) > 0) for x in coords)
+            for j in range(k)]
+    neurons = sorted(range(k), key=lambda j: (sigma[j], bits[j]))
     z = [F(0)] * L.size
     for new, j in enumerate(neurons):
         for o in range(m):
@@ -105,11 +101,23 @@ def walk(search: patterns.ClaimSearch, network: Network) -> None:
                 z[L.u(new, o, t)] = network.A[o][j] * v[j][t]
     for o in range(m):
         z[L.c(o)] = network.c[o]
-    prefixes: tuple[tuple[int, ...], ...] = tuple(() for _ in neurons)
+    return tuple(sigma[j] for j in neurons), tuple(bits[j] for j in neurons), z
+
+
+def walk(search: patterns.ClaimSearch, network: Network) -> None:
+    """Walk the network's own pattern down the search; no rule may refute it at any depth: its
+    point z = (u, c) satisfies every row and the ¬claim alternatives the search adds (exactly),
+    and neither the pruning rule (kink covering) nor the rank-one test refutes a prefix."""
+    setting, engine = search.setting, search.search
+    L, points = setting.layout, setting.points
+    signs, bits, z = own_pattern(network, [points.coords[p] for p in search.order], L)
+    assert signs in sign_choices(L.k, L.m)
+    m = L.m
+    prefixes: tuple[tuple[int, ...], ...] = tuple(() for _ in signs)
     path: list[tuple[int, ...]] = []
     hooks = engine.hooks
     for t, p in enumerate(search.order):
-        step = tuple(bits[j][t] for j in neurons)
+        step = tuple(b[t] for b in bits)
         assert step in list(children(signs, prefixes, engine.trie)), f"enumeration skips depth {t}"
         prefixes = tuple(prefix + (b,) for prefix, b in zip(prefixes, step))
         path.append(step)
@@ -185,30 +193,18 @@ def test_loss_budget_never_prunes_a_fit_within_the_bound(seed: int) -> None:
     m = shape.outputs
     pts = Points.of(instance, with_loss=True)
     L = Layout.of(pts, shape.hidden, m)
-    v = [tuple(network.W[j]) + (network.b[j],) for j in range(shape.hidden)]
-    sigma = [tuple(1 if network.A[o][j] >= 0 else -1 for o in range(m)) for j in range(shape.hidden)]
     order = point_order(instance)
-    bits = [tuple(int(sum((a * b for a, b in zip(v[j], tuple(instance.points[p]) + (F(1),))), F(0)) > 0)
-                  for p in order) for j in range(shape.hidden)]
-    neurons = sorted(range(shape.hidden), key=lambda j: (sigma[j], bits[j]))
-    signs = tuple(sigma[j] for j in neurons)
-    z = [F(0)] * L.size
-    for new, j in enumerate(neurons):
-        for o in range(m):
-            for t in range(L.d + 1):
-                z[L.u(new, o, t)] = network.A[o][j] * v[j][t]
+    signs, bits, z = own_pattern(network, [instance.points[p] for p in order], L)
     for o in range(m):
-        z[L.c(o)] = network.c[o]
         for p, (x, y) in enumerate(zip(instance.points, instance.labels)):
             z[L.e(p, o)] = abs(network(x)[o] - y[o])
     for depth, p in enumerate(order, start=1):
-        step = tuple(bits[j][depth - 1] for j in neurons)
+        step = tuple(b[depth - 1] for b in bits)
         assert all(row.holds(z) for row in point_rows(pts, L, signs, p, step)), f"rows of depth {depth}"
         for o in range(m):
             budget = budget_row(pts, L, order, depth, o)
             assert budget is not None and budget.holds(z), f"budget of depth {depth}, output {o}"
-    prefixes = tuple(bits[j] for j in neurons)
-    system, decode = fitting_system(pts, signs, order, prefixes)
+    system, decode = fitting_system(pts, signs, order, bits)
     assert system.holds({f"z{i}": value for i, value in enumerate(z)}), "the fitting system loses the fit"
     rebuilt = decode({f"z{i}": value for i, value in enumerate(z)})
     assert rebuilt is not None and loss(instance, rebuilt) == gamma
