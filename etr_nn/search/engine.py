@@ -25,17 +25,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
 
-from etr_nn.deadline import NO_LIMIT, Deadline
-
 from etr_nn import backends
 from etr_nn.certify import certify
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.exact import Number
 from etr_nn.instance import Instance
-from etr_nn.network import Network
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
+from etr_nn.network import Network
+from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
+                             lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.search.rankone import RankOne
-from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, lp_network,
-                                    pattern_rows, point_rows, fitting_system, with_hyperplanes)
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
@@ -148,6 +147,14 @@ class Search:
             self.cache[key] = self.lps[o].compile([rows])
         return self.cache[key]
 
+    def _budget(self, o: int, depth: int) -> tuple[Any, ...]:
+        """Output o's budget row at this depth, compiled once (none without a loss bound)."""
+        key = ("budget", o, depth)
+        if key not in self.cache:
+            row = budget_row(self.points, self.layout, self.order, depth, o)
+            self.cache[key] = (self.lps[o].compile([[row]]),) if row else ()
+        return self.cache[key]
+
     def _sync(self, o: int, path: list[tuple[int, ...]]) -> ExactLP:
         """Make LP o hold exactly the rows of output o along `path`."""
         lp, synced = self.lps[o], self.synced[o]
@@ -160,9 +167,7 @@ class Search:
         for t in range(common, len(path)):
             alternatives = self.hooks.extra(o, t, path[:t + 1]) if self.hooks.extra else None
             extra = (lp.compile(alternatives),) if alternatives else ()
-            budget = budget_row(self.points, self.layout, self.order, t + 1, o)
-            extra += (lp.compile([[budget]]),) if budget else ()
-            lp.push(self._constraint(o, self.order[t], path[t]), *extra)
+            lp.push(self._constraint(o, self.order[t], path[t]), *extra, *self._budget(o, t + 1))
             synced.append(path[t])
         return lp
 
@@ -262,16 +267,14 @@ class Search:
         if self.hooks.leaf:
             network = self.hooks.leaf(self.signs, prefixes, z)
             return network is not None and self._accept(network, prefixes)
-        if self.points.loss is not None and self.layout.m == 1 and self.points.loss[0] == "squared":
-            return self._least_squares(prefixes)
-        if self.points.loss is not None and self.layout.m > 1:  # each output's LP met its own bound
-            network = lp_network(z, self.signs, self.layout)
-            if network is not None and certify(self.instance, network).valid:
-                return self._accept(network, prefixes)
-            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
-            return network is not None and self._accept(network, prefixes)
-        network = lp_network(z, self.signs, self.layout) or next(
-            (net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))), None)
+        network = lp_network(z, self.signs, self.layout)
+        if network is not None and self.points.loss is not None and not certify(self.instance, network).valid:
+            network = None  # under a loss bound each output's LP met only its own share of it
+        if network is None and self.points.loss is None:
+            network = next((net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))),
+                           None)
+        if network is None and self.points.loss is not None and self.layout.m == 1:
+            return self._least_squares(prefixes)  # squared loss (with absolute loss the LP solution fits)
         if network is None:
             network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
         return network is not None and self._accept(network, prefixes)
