@@ -3,7 +3,8 @@ once for every user (the search engine, the guide, optimize, the gadget checker,
 
 Converters: rows to an exact LP (etr_nn.lp: incremental simplex, Farkas certificates), to
 polynomial atoms and `poly.System` for the nonlinear backends (`row_atom`,
-`full_pattern_system`, `rank_one_system`), outputs as linear forms (`output_value`, `Linear`,
+`full_pattern_system`, `fitting_system`), least squares over a pattern's cell (`least_squares_problem`,
+for etr_nn.qp), outputs as linear forms (`output_value`, `Linear`,
 which claims and residuals are built from), one factor of u = A·v fixed (`with_columns`,
 `with_hyperplanes`), and back from a solution to a `Network` (`lp_network`).
 
@@ -310,6 +311,26 @@ def pattern_rows(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...]
     for t in range(depth):
         rows += point_rows(points, layout, signs, order[t], tuple(prefix[t] for prefix in prefixes), outputs)
     return rows
+
+
+def least_squares_problem(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
+                          prefixes: Prefixes) -> tuple[list[Row], list[Linear], Layout]:
+    """A (partial) pattern's cell — the sign rows of its decided points, every output — and the
+    residuals f_o(x_p) − y_po of its decided data points, in the unknowns (u, c) (no slacks).
+    At any network whose pattern completes this one the rows hold and Σ residual² is at most its
+    squared loss (the other points add nonnegative terms): the least Σ residual² over the rows
+    (a convex QP, etr_nn.qp) bounds the loss of every completion from below, with the rank-one
+    condition of m ≥ 2 dropped. With m = 1 and every point decided it is the pattern's optimum."""
+    layout = Layout(len(points.coords[0]), len(signs), len(signs[0]))
+    rows: list[Row] = []
+    residuals: list[Linear] = []
+    for t, p in enumerate(order[:len(prefixes[0])]):
+        bits = tuple(prefix[t] for prefix in prefixes)
+        rows += sign_rows(points, layout, signs, p, bits, range(layout.m))
+        y = points.label(p)
+        if y is not None:
+            residuals += [output_value(points, layout, p, bits, o) - y[o] for o in range(layout.m)]
+    return rows, residuals, layout
 
 
 def unknowns(layout: Layout) -> tuple[flint.fmpq_mpoly_ctx, list[flint.fmpq_mpoly]]:

@@ -28,7 +28,8 @@ from etr_nn.generate import random_network, random_points, sample
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
-from etr_nn.patterns import (Layout, Points, budget_row, children, fitting_system, point_order, point_rows,
+from etr_nn.qp import least_squares
+from etr_nn.patterns import (Layout, Points, budget_row, children, fitting_system, least_squares_problem, point_order, point_rows,
                              sign_choices)
 
 F = Fraction
@@ -178,7 +179,8 @@ def test_loss_budget_never_prunes_a_fit_within_the_bound(seed: int) -> None:
     Σ e over the decided points bounded per output: patterns.point_rows, budget_row) hold at every
     depth on the own pattern of a planted network (one or two outputs) whose noisy labels it fits
     with loss exactly γ, and its point satisfies the full pattern's fitting system with the whole
-    loss bound (patterns.fitting_system, loss_atoms)."""
+    loss bound (patterns.fitting_system, loss_atoms); with squared loss, the exact least squares of
+    the decided points (the engine's loss bound) never exceeds γ."""
     rng = random.Random(seed)
     shape = Shape(rng.randint(1, 2), rng.randint(1, 3), rng.randint(1, 2))
     network = random_network(shape, rng)
@@ -204,6 +206,13 @@ def test_loss_budget_never_prunes_a_fit_within_the_bound(seed: int) -> None:
         for o in range(m):
             budget = budget_row(pts, L, order, depth, o)
             assert budget is not None and budget.holds(z), f"budget of depth {depth}, output {o}"
+        if instance.loss == "squared":  # the engine's loss bound (Search._loss_exceeds) keeps the fit
+            prefixes = tuple(b[:depth] for b in bits)
+            rows, residuals, plain = least_squares_problem(pts, signs, order, prefixes)
+            assert all(row.holds(z[:plain.size]) for row in rows), f"cell of depth {depth}"
+            assert sum((r.at(z[:plain.size]) ** 2 for r in residuals), F(0)) <= gamma, f"residuals of depth {depth}"
+            least = least_squares(rows, residuals, plain.size)
+            assert least is None or least.value <= gamma, f"least squares of depth {depth} above the fit's loss"
     system, decode = fitting_system(pts, signs, order, bits)
     assert system.holds({f"z{i}": value for i, value in enumerate(z)}), "the fitting system loses the fit"
     rebuilt = decode({f"z{i}": value for i, value in enumerate(z)})

@@ -8,18 +8,20 @@ variables (absolute) over a polyhedron, bounded below by 0, so its minimum is at
 (Frank–Wolfe) at a rational point:
 
 - squared: the KKT conditions (stationarity, feasibility, multipliers ≥ 0,
-  complementarity) are necessary (linear constraints) and sufficient (convexity); as a
-  linear system with disjunctions Z3 solves them exactly in rationals;
+  complementarity) are necessary (linear constraints) and sufficient (convexity): with the
+  active set a float QP proposes they are a linear system solved exactly (etr_nn.qp); else,
+  as a linear system with disjunctions, Z3 solves them exactly in rationals;
 - absolute: Z3's exact simplex (Optimize) over Q.
 
 The optimum is the least pattern optimum, and the optimal network is rational: that is
-fact 3, proved for the instance at hand by exhibiting it.
+fact 3, proved for the instance at hand by exhibiting it. The patterns are not enumerated
+one by one: a branch and bound on the pattern search (`optimize`) prunes every partial
+pattern whose exact loss bound reaches the best loss found.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import combinations_with_replacement
 from typing import Literal
 
 from etr_nn.progress import Progress
@@ -30,65 +32,97 @@ from etr_nn.exact import from_z3
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
-from etr_nn.search.dichotomies import dichotomies
 from etr_nn.lp import linear, rational, to_z3
-from etr_nn.patterns import Layout, Points, lp_network, output_value, sign_rows
+from etr_nn.certify import loss
+from etr_nn.patterns import Linear, Points, Row, least_squares_problem, lp_network, point_order, sign_choices
+from etr_nn.qp import least_squares
 
+GUIDE_SHARE, GUIDE_SECONDS = 0.1, 3.0  # float fits for the first incumbent
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
 
-def patterns(instance: Instance) -> list[tuple[Neuron, ...]]:
-    """Multisets of neurons (neurons are interchangeable), dead ones included."""
-    neurons: list[Neuron] = [(0, frozenset())] + [(s, S) for S in dichotomies(instance.points) if S for s in (1, -1)]
-    return list(combinations_with_replacement(neurons, instance.shape.hidden))
-
-
 def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
-    """The least of the patterns' exact convex optima (module docstring); a bar over the patterns
-    when `shown`."""
-    todo = patterns(instance)
-    with Progress("optimize: activation patterns", len(todo), shown) as bar:
-        return _least(instance, todo, deadline, bar)
+    """Branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`): the incumbent
+    starts as the best of the constant network and the exact pattern optima of float fits
+    (GUIDE_SHARE of the time, at most GUIDE_SECONDS); every full pattern's exact convex optimum
+    below it replaces it; a partial pattern whose exact loss bound reaches it is pruned. When
+    every sign choice is searched to the end, no network has a smaller loss: the incumbent is
+    optimal (and rational). A bar over the sign choices when `shown`."""
+    from etr_nn.search.engine import Incumbent, Search
+    from etr_nn.search.guide import least_fit
 
-
-def _least(instance: Instance, todo: list[tuple[Neuron, ...]], deadline: Deadline, bar: Progress) -> Optimum:
-    best: tuple[Fraction, Network] | None = None
-    for done, pattern in enumerate(todo, start=1):
-        if deadline.passed():
-            return Optimum(instance.name, "unknown", method="convex", rests_on=["time limit"])
-        found = pattern_optimum(instance, pattern, deadline.left())
-        if found == "unknown":
-            return Optimum(instance.name, "unknown", method="convex", rests_on=["z3 gave no answer (time limit)"])
-        if found is not None and (best is None or found[0] < best[0]):
-            best = found
-        bar.show(done)
-    assert best is not None  # the all-dead pattern is always feasible
-    kind = "KKT system" if instance.loss == "squared" else "linear program"
-    return Optimum(instance.name, "optimal", best[0], best[1], "convex",
-                   [f"one output (fact 3): {len(todo)} activation pattern(s), each an exact convex program "
-                    f"({kind} solved by Z3 over Q); the optimum and an optimal network are rational"])
+    constant = Network.build([[Fraction(0)] * instance.shape.inputs] * instance.shape.hidden,
+                             [Fraction(0)] * instance.shape.hidden, [[Fraction(0)] * instance.shape.hidden],
+                             [sum((y[0] for y in instance.labels), Fraction(0)) / instance.n])
+    best = Incumbent(Fraction(loss(instance, constant)), constant)  # type: ignore[arg-type]  # rational weights
+    guided = least_fit(instance, Deadline.after(min(GUIDE_SECONDS, GUIDE_SHARE * (deadline.left() or GUIDE_SECONDS / GUIDE_SHARE))))
+    if guided is not None and guided[0] < best.value:
+        best.value, best.network = guided
+    tasks = sign_choices(instance.shape.hidden, 1)
+    if best.value == 0:  # no loss is negative
+        return Optimum(instance.name, "optimal", best.value, best.network, "branch and bound",
+                       ["a network with loss 0 (exact convex optimum of a float fit's pattern); no loss is negative"])
+    search = Search(instance, point_order(instance), deadline=deadline, incumbent=best)
+    explored = pruned = 0
+    with Progress("optimize: branch and bound over sign choices", len(tasks), shown) as bar:
+        for done, signs in enumerate(tasks, start=1):
+            outcome = search.run(signs)
+            if outcome.status == "unknown":
+                why = "time limit" if outcome.timed_out else "; ".join(outcome.open[:3])
+                return Optimum(instance.name, "unknown", method="branch and bound",
+                               rests_on=[f"{why}; best loss found {best.value} (an upper bound)"])
+            explored += outcome.explored
+            pruned += outcome.pruned + outcome.loss_bound
+            bar.show(done)
+    kind = "KKT point, exact" if instance.loss == "squared" else "linear program, Z3 over Q"
+    return Optimum(instance.name, "optimal", best.value, best.network, "branch and bound",
+                   [f"one output (fact 3): branch and bound over {len(tasks)} sign choices, {explored} partial "
+                    f"patterns ({pruned} pruned by exact linear infeasibility or an exact loss bound at least the "
+                    f"incumbent); each full pattern an exact convex program ({kind}); the optimum and an optimal "
+                    f"network are rational"])
 
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
                     timeout: float | None) -> tuple[Fraction, Network] | None | Literal["unknown"]:
     """(minimum loss, network) on the pattern's closed cell; None if the cell is empty. In the
     pattern core's unknowns (etr_nn.patterns, m = 1): u_j = s_j·v_j, with a dead neuron
-    taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing)."""
-    points, layout = Points.of(instance), Layout(instance.shape.inputs, instance.shape.hidden, 1)
+    taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing).
+    Squared loss: a float active set confirmed by an exact KKT point (etr_nn.qp) when it can be,
+    else the whole KKT system with its complementarity disjunctions (Z3 over Q)."""
+    points = Points.of(instance)
     signs = tuple((s or 1,) for s, _ in pattern)
-    bits = [tuple(int(i in active) for _, active in pattern) for i in range(instance.n)]
-    cell = [row for i in range(instance.n) for row in sign_rows(points, layout, signs, i, bits[i], (0,))]
-    residuals = [output_value(points, layout, i, bits[i], 0) - y[0] for i, y in enumerate(instance.labels)]
-    z = [z3.Real(f"z{v}") for v in range(layout.size)]
+    prefixes = tuple(tuple(int(i in active) for i in range(instance.n)) for _, active in pattern)
+    cell, residuals, layout = least_squares_problem(points, signs, tuple(range(instance.n)), prefixes)
+    if instance.loss == "squared" and (found := least_squares(cell, residuals, layout.size)) is not None:
+        values = found.z
+    else:
+        solved = _solve(instance.loss, cell, residuals, layout.size, timeout)
+        if solved is None or solved == "unknown":
+            return solved
+        values = solved
+    network = lp_network(values, signs, layout)
+    assert network is not None  # one output: always rank one
+    total = sum((e.at(values) ** 2 if instance.loss == "squared" else abs(e.at(values)) for e in residuals),
+                Fraction(0))
+    return total, network
+
+
+def _solve(kind: str, cell: list[Row], residuals: list[Linear], size: int,
+           timeout: float | None) -> list[Fraction] | None | Literal["unknown"]:
+    """A minimiser of the loss over the cell by Z3 over Q (None: the cell is empty): squared loss
+    as its KKT system (stationarity, feasibility, multipliers ≥ 0, complementarity as
+    disjunctions: necessary for linear constraints, sufficient by convexity); absolute loss as
+    an LP with slacks e ≥ |r| (Z3's exact simplex, Optimize)."""
+    z = [z3.Real(f"z{v}") for v in range(size)]
     r = [linear(e.coeffs, z, e.const) for e in residuals]
-    if instance.loss == "squared":
+    if kind == "squared":
         solver = z3.SolverFor("QF_LRA")
         mu = [z3.Real(f"mu{i}") for i in range(len(cell))]
         g = [to_z3(row, z) for row in cell]  # a_l·z ≥ 0
         solver.add(*g, *[m >= 0 for m in mu])
         solver.add(*[z3.Or(m == 0, linear(row.coeffs, z) == 0) for m, row in zip(mu, cell)])
         # stationarity: ∇ Σ r_i² = Σ_l μ_l·a_l, coordinate by coordinate (linear)
-        for v in range(layout.size):
+        for v in range(size):
             grad = [rational(2 * a) * ri for e, ri in zip(residuals, r) if (a := dict(e.coeffs).get(v))]
             dual = [rational(a) * m for row, m in zip(cell, mu) if (a := dict(row.coeffs).get(v))]
             solver.add(z3.Sum(*grad, z3.RealVal(0)) == z3.Sum(*dual, z3.RealVal(0)))
@@ -106,9 +140,4 @@ def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
     if result != z3.sat:
         return "unknown"
     model = solver.model()
-    values: list[Fraction] = [from_z3(model.eval(e, model_completion=True)) for e in z]  # type: ignore[misc]
-    network = lp_network(values, signs, layout)
-    assert network is not None  # one output: always rank one
-    total = sum((e.at(values) ** 2 if instance.loss == "squared" else abs(e.at(values)) for e in residuals),
-                Fraction(0))
-    return total, network
+    return [from_z3(model.eval(e, model_completion=True)) for e in z]  # type: ignore[misc]

@@ -122,8 +122,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     want = certificate is not None
     seconds = time.monotonic() - start
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
-    rank_one = sum(o.rank_one for o in outcomes)
+    rank_one, loss_bound = sum(o.rank_one for o in outcomes), sum(o.loss_bound for o in outcomes)
     stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_rank_one": rank_one,
+             "patterns_refuted_loss_bound": loss_bound,
              "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
         if outcome.status == "sat" and outcome.network is not None:

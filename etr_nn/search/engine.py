@@ -21,7 +21,7 @@ yields, an observer of every decision), as the gadget checker does; it never ove
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -33,7 +33,8 @@ from etr_nn.instance import Instance
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
-                             lp_network, pattern_rows, point_rows, with_hyperplanes)
+                             least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
+from etr_nn.qp import least_squares
 from etr_nn.search.rankone import RankOne
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -57,6 +58,7 @@ class Outcome:
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
+    loss_bound: int = 0  # partial patterns refuted by the exact least squared loss of their decided points
     guided: bool = False  # the network came from the side task, not from this search
     timed_out: bool = False
 
@@ -76,6 +78,18 @@ class Hooks:
     extra: Callable[[int, int, list[tuple[int, ...]]], list[list[Row]] | None] | None = None
     leaf: Callable[[tuple[Sign, ...], Prefixes, list[Number]], Network | None] | None = None
     observe: Callable[[str, int, Prefixes], None] | None = None
+
+
+@dataclass
+class Incumbent:
+    """Branch and bound (one output): the least loss found so far and a network with exactly that
+    loss. A search given one minimises: every full pattern's exact convex optimum
+    (etr_nn.optimize.convex) below `value` replaces it, and a partial pattern whose loss bound
+    is at least `value` is pruned; when the search ends, no network has a loss below `value`."""
+
+    value: Fraction
+    network: Network
+    improved: int = 0
 
 
 class OutOfTime(Exception):
@@ -102,8 +116,10 @@ class Search:
                  deadline: Deadline = NO_LIMIT, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
-                 hooks: Hooks | None = None):
-        self.instance, self.order, self.nonlinear = instance, order, nonlinear
+                 hooks: Hooks | None = None, incumbent: Incumbent | None = None):
+        self.instance, self.order, self.nonlinear, self.incumbent = instance, order, nonlinear, incumbent
+        if incumbent is not None:
+            instance = replace(instance, max_error=incumbent.value)
         self.points = Points.of(instance, probes, with_loss=True)
         self.deadline, self.certificates, self.tick, self.side = deadline, certificates, tick, side
         self.multipliers = Multipliers()
@@ -149,7 +165,7 @@ class Search:
 
     def _budget(self, o: int, depth: int) -> tuple[Any, ...]:
         """Output o's budget row at this depth, compiled once (none without a loss bound)."""
-        key = ("budget", o, depth)
+        key = ("budget", o, depth, self.points.loss)
         if key not in self.cache:
             row = budget_row(self.points, self.layout, self.order, depth, o)
             self.cache[key] = (self.lps[o].compile([[row]]),) if row else ()
@@ -180,7 +196,8 @@ class Search:
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
         ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("rank", −1) when
-        every output's LP is feasible but the rank-one test refutes it."""
+        every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when the least
+        squared loss of the decided points exceeds γ (`_loss_exceeds`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
@@ -197,7 +214,24 @@ class Search:
                 return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
             return "rank", -1
+        if self.points.loss is not None and self.points.loss[0] == "squared" and self._loss_exceeds(prefixes):
+            return "loss", -1
         return "sat", 0
+
+    def _loss_exceeds(self, prefixes: Prefixes) -> bool:
+        """Squared loss ≤ γ: is the exact least Σ residual² over the decided points, on the partial
+        pattern's cell, above γ (patterns.least_squares_problem: a lower bound on the loss of every
+        completion; etr_nn.qp: exact)? When minimising, at least γ (the incumbent) is enough. The
+        bound is shared, like the LP table, by patterns equal up to renaming the neurons."""
+        assert self.points.loss is not None
+        gamma = self.points.loss[1]
+        key = ("loss", len(prefixes[0]), tuple(sorted(zip(self.signs, prefixes))))
+        if key not in self.cache:
+            rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+            least = least_squares(rows, residuals, layout.size, exceeding=gamma) if residuals else None
+            self.cache[key] = None if least is None else least.value
+        least_value = self.cache[key]
+        return least_value is not None and (least_value > gamma or (self.incumbent is not None and least_value >= gamma))
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
@@ -225,6 +259,8 @@ class Search:
                 self.outcome.rank_one += 1
             elif status == "rule":
                 self.outcome.ruled_out += 1
+            elif status == "loss":
+                self.outcome.loss_bound += 1
             elif status == "unknown":
                 self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
@@ -267,6 +303,9 @@ class Search:
         if self.hooks.leaf:
             network = self.hooks.leaf(self.signs, prefixes, z)
             return network is not None and self._accept(network, prefixes)
+        if self.incumbent is not None:
+            self._improve(prefixes)
+            return False
         network = lp_network(z, self.signs, self.layout)
         if network is not None and self.points.loss is not None and not certify(self.instance, network).valid:
             network = None  # under a loss bound each output's LP met only its own share of it
@@ -285,9 +324,7 @@ class Search:
         bounded the residuals."""
         from etr_nn.optimize.convex import pattern_optimum
 
-        active = [frozenset(self.order[t] for t, bit in enumerate(bits) if bit) for bits in prefixes]
-        pattern = tuple((sign[0], cell) for sign, cell in zip(self.signs, active))
-        found = pattern_optimum(self.instance, pattern, self.deadline.cap(LEAF_SECONDS, least=0.1))
+        found = pattern_optimum(self.instance, self._pattern(prefixes), self.deadline.cap(LEAF_SECONDS, least=0.1))
         entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes]}
         if found == "unknown":
             self.outcome.open.append(f"{self._label(prefixes)}: the exact QP gave no answer in time")
@@ -296,6 +333,25 @@ class Search:
         else:
             return self._accept(found[1], prefixes)
         return False
+
+    def _improve(self, prefixes: Prefixes) -> None:
+        """Minimising (one output): the full pattern's exact convex optimum, if below the incumbent's,
+        and certified, becomes the incumbent, and the bound γ of every later row and test with it."""
+        from etr_nn.optimize.convex import pattern_optimum
+
+        assert self.incumbent is not None and self.points.loss is not None
+        found = pattern_optimum(self.instance, self._pattern(prefixes), self.deadline.cap(LEAF_SECONDS, least=0.1))
+        if found == "unknown":
+            self.outcome.open.append(f"{self._label(prefixes)}: the exact convex program gave no answer in time")
+        elif found is not None and found[0] < self.incumbent.value and certify(self.instance, found[1]).loss == found[0]:
+            self.incumbent.value, self.incumbent.network = found
+            self.incumbent.improved += 1
+            self.points = replace(self.points, loss=(self.points.loss[0], found[0]))
+
+    def _pattern(self, prefixes: Prefixes) -> tuple[tuple[int, frozenset[int]], ...]:
+        """A full pattern of one output as optimize.convex takes it: (σ_j, activation set S_j)."""
+        return tuple((sign[0], frozenset(self.order[t] for t, bit in enumerate(bits) if bit))
+                     for sign, bits in zip(self.signs, prefixes))
 
     def _retry_deferred(self) -> None:
         """The full patterns the first try left open, now with the full time (LEAF_SECONDS each)."""

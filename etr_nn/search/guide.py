@@ -2,13 +2,16 @@
 
 Levenberg–Marquardt (`levenberg_marquardt`, numpy only) fits the network in floating point from
 random starts (hidden hyperplanes through one or d data points; some starts first fit with a
-small weight penalty, which keeps them away from steep degenerate pairs of neurons). A fit with near-zero residual proposes one activation pattern (S_j: the
-points where w_j·x + b_j > 0, ties either way since the pattern constraints are closed)
-and the direction of every output column. That one pattern is then solved exactly:
+small weight penalty, which keeps them away from steep degenerate pairs of neurons). A fit with
+near-zero residual (with max_error = γ > 0: float loss about γ or less) proposes one activation
+pattern (S_j: the points where w_j·x + b_j > 0, ties either way since the pattern constraints are
+closed) and the direction of every output column. That one pattern is then solved exactly:
 - with the columns fixed to rationals read off the float fit (normalised to max-norm 1,
   fact 1), fitting is linear in (w_j, b_j, c): an exact LP (Z3 simplex over Q);
 - if that fails (an irrational or badly rounded column), the pattern's fitting system
-  goes to the nonlinear backend, as at a leaf of the search.
+  goes to the nonlinear backend, as at a leaf of the search;
+- with γ > 0 and one output, the pattern's exact convex optimum (etr_nn.optimize.convex);
+  with two or more outputs, its fitting system with the loss bound (nonlinear backend).
 Floats never decide anything: a proposal only matters through a network that
 `etr_nn.certify` accepts, and a failed proposal is discarded (unsat answers always come
 from the exhaustive search).
@@ -35,9 +38,11 @@ from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.lp import feasible_point
 from etr_nn.patterns import Points, fitting_system, with_columns
+from etr_nn.optimize.convex import pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
+LOSS_SLACK = 1e-6  # with max_error = γ > 0: a fit with float loss ≤ γ·(1 + this) is worth an exact check
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
 # k = 4 data: plain fits often end at a near-zero residual made by two steep opposite neurons.
 RIDGES = (0.0, 0.01, 0.1)
@@ -72,13 +77,12 @@ def _start(rng: np.random.Generator, X: np.ndarray, k: int, m: int) -> np.ndarra
     return theta
 
 
-def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[Fit | None]:
-    """One local fit per step from a random start: (W, b, A, c) when its residual is near zero, else None."""
+def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[tuple[Fit, float]]:
+    """One local fit per step from a random start: (W, b, A, c) and its float loss (Σ r², or Σ |r| for
+    absolute loss with max_error > 0)."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X = np.array([[float(v) for v in x] for x in instance.points])
     Y = np.array([[float(v) for v in y] for y in instance.labels])
-    scale = max(1.0, float(np.abs(X).max()), float(np.abs(Y).max()))
-
     n = X.shape[0]
 
     def residuals(theta: np.ndarray) -> np.ndarray:
@@ -107,7 +111,8 @@ def float_fits(instance: Instance, rng: np.random.Generator) -> Iterator[Fit | N
             theta, _ = levenberg_marquardt(lambda t: np.concatenate([residuals(t), ridge * t]),
                                            lambda t: np.vstack([jacobian(t), ridge * np.eye(size)]), theta, 50 * size)
         theta, r = levenberg_marquardt(residuals, jacobian, theta, 10 * size)
-        yield _unpack(theta, d, k, m) if np.mean(r ** 2) < FIT_TOLERANCE * scale ** 2 else None
+        absolute = instance.loss == "absolute" and instance.max_error > 0
+        yield _unpack(theta, d, k, m), float(np.abs(r).sum()) if absolute else float(r @ r)
 
 
 def levenberg_marquardt(fun: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray],
@@ -156,6 +161,9 @@ class Guide:
         self.instance, self.nonlinear = instance, nonlinear
         self.X = np.array([[float(v) for v in x] for x in instance.points])
         self.fits = float_fits(instance, np.random.default_rng(seed))
+        scale = max([1.0] + [abs(float(v)) for x in instance.points for v in x] + [abs(float(v)) for y in instance.labels for v in y])
+        # worth an exact check: a near-zero residual, or with γ > 0 a float loss about γ or less
+        self.worth = float(instance.max_error) * (1 + LOSS_SLACK) or FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
 
@@ -174,8 +182,8 @@ class Guide:
         began = time.monotonic()
         try:
             while not until.passed():
-                fit = next(self.fits)
-                network = None if fit is None else self._exact(*fit, until)
+                fit, value = next(self.fits)
+                network = self._exact(*fit, until) if value <= self.worth else None
                 if network is not None:
                     return network
             return None
@@ -195,11 +203,17 @@ class Guide:
         self.tried.add(key)
         prefixes = tuple(tuple(int(a) for a in row) for row in active)
         signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
-        rows, build = with_columns(Points.of(instance), signs, prefixes, columns)
-        point = feasible_point(rows, k * (instance.shape.inputs + 1) + m)
-        network = None if point is None else build(point)
+        network = None
+        if instance.max_error and m == 1:  # the pattern's exact convex optimum (one output)
+            found = pattern_optimum(instance, tuple((s[0], frozenset(i for i, a in enumerate(row) if a))
+                                                    for s, row in zip(signs, active)), until.cap(5.0, least=0.1))
+            network = found[1] if isinstance(found, tuple) else None
+        elif not instance.max_error:
+            rows, build = with_columns(Points.of(instance), signs, prefixes, columns)
+            point = feasible_point(rows, k * (instance.shape.inputs + 1) + m)
+            network = None if point is None else build(point)
         if network is None and m > 1:
-            system, decode = fitting_system(Points.of(instance), signs, tuple(range(instance.n)), prefixes)
+            system, decode = fitting_system(Points.of(instance, with_loss=True), signs, tuple(range(instance.n)), prefixes)
             answer = backends.get(nonlinear).check(system, until.cap(5.0, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
@@ -210,3 +224,25 @@ class Guide:
 def guided(instance: Instance, deadline: Deadline, nonlinear: str = LEAF_BACKEND, seed: int = 0) -> Network | None:
     """A certified network found through float fits before `deadline`, or None."""
     return Guide(instance, nonlinear, seed).run(deadline)
+
+
+def least_fit(instance: Instance, until: Deadline, seed: int = 0) -> tuple[Fraction, Network] | None:
+    """One output: the least exact loss among the activation patterns of float fits made before
+    `until`, with its network (each pattern's exact convex optimum, etr_nn.optimize.convex; an upper
+    bound on the optimum, attained)."""
+    X = np.array([[float(v) for v in x] for x in instance.points])
+    fits = float_fits(instance, np.random.default_rng(seed))
+    best: tuple[Fraction, Network] | None = None
+    tried: set[tuple] = set()
+    while not until.passed():
+        (W, b, A, _), _ = next(fits)
+        active = X @ W.T + b > 0
+        pattern = tuple((1 if A[0, j] >= 0 else -1, frozenset(np.nonzero(active[:, j])[0].tolist()))
+                        for j in range(instance.shape.hidden))
+        if pattern in tried:
+            continue
+        tried.add(pattern)
+        found = pattern_optimum(instance, pattern, until.cap(5.0, least=0.1))
+        if isinstance(found, tuple) and (best is None or found[0] < best[0]):
+            best = found
+    return best
