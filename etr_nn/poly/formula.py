@@ -116,6 +116,13 @@ class System:
         return _holds(self.formula, values)
 
 
+def negation(formula: Formula) -> Formula:
+    """¬formula with the negation pushed to the atoms: ¬(p ⋈ 0) is p ⋈' 0 (NEGATION), De Morgan for And / Or."""
+    if isinstance(formula, Atom):
+        return Atom(formula.poly, NEGATION[formula.rel])
+    return (Or if isinstance(formula, And) else And)(tuple(negation(f) for f in formula.args))
+
+
 def atoms(formula: Formula) -> Iterator[Atom]:
     """The formula's atoms, left to right (iterative: deep formulas are fine; a subformula
     shared by several parents is visited once per occurrence)."""
