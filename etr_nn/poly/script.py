@@ -262,10 +262,11 @@ class _Reader:
                 return True
             if text == "false":
                 return False
-            if text[0].isdigit():
-                if not (text.isdigit() or _decimal(text)):
+            digits = text[1:] if text[0] == "-" and len(text) > 1 else text  # -3: not SMT-LIB, but common (Z3 reads it)
+            if digits[0].isdigit():
+                if not (digits.isdigit() or _decimal(digits)):
                     self.unsupported(e, f"the literal {text[:40]}")
-                if len(text) > MAX_DIGITS:
+                if len(digits) > MAX_DIGITS:
                     self.fail(e, f"a literal of more than {MAX_DIGITS} digits")
                 return self.constant(parse_rational(text))
             if text[0] == "#":
