@@ -14,6 +14,7 @@ from pathlib import Path
 import flint
 import pytest
 
+from benchmarks.check import hong, random_script
 from etr_nn import check
 from etr_nn.cli import main
 from etr_nn.errors import InputError
@@ -31,14 +32,6 @@ def run(tmp_path: Path, text: str, *options: str, capsys: pytest.CaptureFixture[
     code = main(["check", str(path), *options])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def hong(n: int) -> str:
-    """Hong's problem: x1² + … + xn² < 1 ∧ x1⋯xn > 1 (unsat)."""
-    xs = [f"x{i}" for i in range(1, n + 1)]
-    squares = " ".join(f"(* {x} {x})" for x in xs)
-    return ("(set-logic QF_NRA)\n" + "".join(f"(declare-fun {x} () Real)\n" for x in xs)
-            + f"(assert (< (+ {squares}) 1))\n(assert (> (* {' '.join(xs)}) 1))\n(check-sat)\n")
 
 
 # --- round trips ---------------------------------------------------------------------------
@@ -152,29 +145,6 @@ def test_a_model_that_fails_the_exact_check_is_unknown(tmp_path: Path, monkeypat
 
 
 # --- agreement with Z3 ---------------------------------------------------------------------
-
-def random_script(rng: random.Random) -> str:
-    names = ["x", "y", "z"][: rng.randint(1, 3)]
-
-    def poly() -> str:
-        terms = []
-        for _ in range(rng.randint(1, 3)):
-            factors = [str(rng.randint(-4, 4))] + [rng.choice(names) for _ in range(rng.randint(0, 2))]
-            terms.append(f"(* {' '.join(factors)})")
-        return f"(+ {' '.join(terms)} {rng.randint(-3, 3)})"
-
-    def formula(depth: int) -> str:
-        if depth == 0 or rng.random() < 0.5:
-            return f"({rng.choice(['<', '<=', '=', '>', '>='])} {poly()} 0)"
-        op = rng.choice(["and", "or", "not", "=>"])
-        if op == "not":
-            return f"(not {formula(depth - 1)})"
-        return f"({op} {formula(depth - 1)} {formula(depth - 1)})"
-
-    lines = [f"(declare-fun {n} () Real)" for n in names]
-    lines += [f"(assert {formula(2)})" for _ in range(rng.randint(1, 3))]
-    return "\n".join(lines + ["(check-sat)"])
-
 
 def z3_answer(text: str) -> str:
     solver = z3.SolverFor("QF_NRA")
