@@ -34,7 +34,7 @@ from etr_nn.exact import parse_rational
 from etr_nn.limits import MAX_DIGITS, MAX_EXPONENT, MAX_TERMS
 from etr_nn.poly.formula import HOLDS, And, Atom, Formula, Or, Relation, System, negation
 from etr_nn.poly.sexpr import Atom as SAtom
-from etr_nn.poly.sexpr import List, SExpr, SyntaxError_, read
+from etr_nn.poly.sexpr import List, SExpr, ReadError, read
 
 Poly = flint.fmpq_mpoly
 Truth = Union[Formula, bool]
@@ -168,7 +168,7 @@ class _Reader:
             if len(args) != 1:
                 self.fail(c, "assert takes one term")
             value = self.truth(args[0], {})
-            self.frames[-1].assertions.append(_conjunction([value, *self.pending], c))
+            self.frames[-1].assertions.append(_conjunction([value, *self.pending]))
             self.pending = []
         elif head == "check-sat":
             if args:
@@ -304,7 +304,7 @@ class _Reader:
         if isinstance(c, bool):
             return s if c else t
         v = self.gen[self.fresh.pop(0)]
-        self.pending.append(Or((_conjunction([c, Atom(v - s, "=")], e), _conjunction([negation(c), Atom(v - t, "=")], e))))
+        self.pending.append(Or((_conjunction([c, Atom(v - s, "=")]), _conjunction([negation(c), Atom(v - t, "=")]))))
         return v
 
 
@@ -329,7 +329,7 @@ def _negated(value: Truth) -> Truth:
     return (not value) if isinstance(value, bool) else negation(value)
 
 
-def _conjunction(values: list[Truth], e: SExpr) -> Formula:
+def _conjunction(values: list[Truth]) -> Formula:
     """And of the values as a formula (True: And(()); False: Or(()))."""
     parts = _collect(values, True)
     if isinstance(parts, bool):
@@ -510,7 +510,7 @@ def parse_script(text: str, source: str = "<script>") -> list[Check]:
     fault and the construct) for unreadable or unsupported input. Commands after (exit) are ignored."""
     try:
         commands = read(text)
-    except SyntaxError_ as error:
+    except ReadError as error:
         raise InputError(f"{source}: {error}") from None
     reader = _Reader(commands, source)
     limit = sys.getrecursionlimit()

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-MAX_SEXPR_NESTING = 400  # lists within lists; deeper text is refused (a machine-written let chain is far shallower)
+from etr_nn.limits import MAX_SEXPR_NESTING
+
 
 _TOKEN = re.compile(r"""
     (?P<space>[ \t\r\n]+)
@@ -24,7 +25,7 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 
 
-class SyntaxError_(ValueError):
+class ReadError(ValueError):
     """Unreadable text, with the line at fault."""
 
     def __init__(self, line: int, message: str):
@@ -59,7 +60,7 @@ SExpr = Union[Atom, List]
 
 
 def read(text: str) -> list[SExpr]:
-    """The top-level s-expressions of `text`; SyntaxError_ (with the line) on unbalanced
+    """The top-level s-expressions of `text`; ReadError (with the line) on unbalanced
     parentheses, an unterminated string or quoted symbol, or nesting past MAX_SEXPR_NESTING."""
     line, pos = 1, 0
     stack: list[tuple[int, list[SExpr]]] = [(0, [])]
@@ -67,16 +68,16 @@ def read(text: str) -> list[SExpr]:
         match = _TOKEN.match(text, pos)
         if match is None:  # only an unterminated string or quoted symbol fails every alternative
             what = "string" if text[pos] == '"' else "quoted symbol"
-            raise SyntaxError_(line, f"unterminated {what}")
+            raise ReadError(line, f"unterminated {what}")
         kind = match.lastgroup
         token = match.group()
         if kind == "open":
             if len(stack) > MAX_SEXPR_NESTING:
-                raise SyntaxError_(line, f"nested more than {MAX_SEXPR_NESTING} deep")
+                raise ReadError(line, f"nested more than {MAX_SEXPR_NESTING} deep")
             stack.append((line, []))
         elif kind == "close":
             if len(stack) == 1:
-                raise SyntaxError_(line, "')' without a matching '('")
+                raise ReadError(line, "')' without a matching '('")
             start, items = stack.pop()
             stack[-1][1].append(List(tuple(items), start))
         elif kind == "string":
@@ -88,5 +89,5 @@ def read(text: str) -> list[SExpr]:
         line += token.count("\n")
         pos = match.end()
     if len(stack) > 1:
-        raise SyntaxError_(stack[-1][0], "'(' never closed")
+        raise ReadError(stack[-1][0], "'(' never closed")
     return stack[0][1]
