@@ -246,3 +246,15 @@ def test_cad_decide_keeps_its_deadline_in_process() -> None:
 def test_hong_small_is_decided(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(tmp_path, hong(2), "--backend", "cad", capsys=capsys)
     assert (code, out) == (0, "unsat\n")
+
+
+def test_a_stopped_script_answers_unknown_for_the_check_sats_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the supervising parent prints when the time limit ends the work after one answer."""
+    import argparse
+
+    path = tmp_path / "f.smt2"
+    path.write_text("(declare-fun x () Real)(check-sat)(assert (> x 1))(check-sat)(check-sat)")
+    check._answered(1)
+    args = argparse.Namespace(file=str(path), json=False, timeout=1.0, backend="cad")
+    assert check.check_stopped(args) == 1
+    assert capsys.readouterr().out == "unknown\nunknown\n"
