@@ -78,7 +78,10 @@ def decide(check: Check, backend: str = DEFAULT_BACKEND, timeout: float | None =
     from etr_nn import backends
 
     start = time.monotonic()
-    answer: Answer = backends.get(backend).check(check.system, timeout)
+    engine = backends.get(backend)
+    if hasattr(engine, "isolate"):  # one system per check-sat: the CAD in a child killed at its deadline
+        engine.isolate = True
+    answer: Answer = engine.check(check.system, timeout)
     seconds = time.monotonic() - start
     if answer.status != "sat":
         return Result(answer.status, check.line, seconds, answer.reason)
