@@ -180,6 +180,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--smt2", required=True, metavar="OUT", help='the output file; "-" for standard output')
     p.set_defaults(run=cmd_export)
 
+    from etr_nn.check import register as register_check  # check FILE.smt2 / FILE.etr
+    register_check(commands)
     from etr_nn.gadgets.cli import register  # gadget check, reduce, lift, decode
     register(commands)
     from etr_nn.optimize.cli import register as register_optimize  # optimize, rationality

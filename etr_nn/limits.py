@@ -1,7 +1,7 @@
 """Bounds on every input, in one place (the README lists them too).
 
 Input is never evaluated as code: numbers and expressions are read by etr_nn.exact.parse,
-claims by etr_nn.gadgets.claims, formulas by etr_nn.gadgets.etrinv, JSON by
+claims by etr_nn.gadgets.claims, formulas by etr_nn.gadgets.etrinv, SMT-LIB scripts by etr_nn.poly.script, JSON by
 etr_nn.files.load_json. Each of them enforces these bounds before doing work whose cost
 grows with the size of what it is given; a violation is an InputError (exit 2). JSON nesting
 is bounded by Python's recursion limit (about 1000 levels; deeper is an error, not a crash).
@@ -16,16 +16,18 @@ MAX_CERTIFICATE_BYTES = 256 * 2**20
 MAX_TEXT_CHARS = 10_000
 #: Nesting of parentheses and signs in an expression or claim.
 MAX_NESTING = 100
+#: Nesting of parentheses in an SMT-LIB script (machine-written let chains are far shallower).
+MAX_SEXPR_NESTING = 400
 #: Decimal digits in the numerator or denominator of a rational (a decimal's exponent counts).
 MAX_DIGITS = 4_000
-#: Absolute value of an integer exponent (`2^100`) in an expression or claim.
+#: Absolute value of an integer exponent (`2^100`) in an expression or claim; total degree of an SMT-LIB term's polynomial.
 MAX_EXPONENT = 1_000
 #: Degree of a real algebraic number: a `root_of` polynomial, an n-th root, a parsed result.
 MAX_DEGREE = 32
 #: Decimal digits of all coefficients of an algebraic number's polynomial together
 #: (root isolation costs grow fast with degree and coefficient size).
 MAX_POLY_DIGITS = 3_000
-#: Monomials in a claim's polynomial.
+#: Monomials in a claim's polynomial, or in the polynomial of an SMT-LIB term.
 MAX_TERMS = 10_000
 #: Weights and biases of an instance's network (inputs, hidden, outputs bounded by it).
 MAX_WEIGHTS = 100_000

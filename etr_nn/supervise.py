@@ -100,6 +100,49 @@ def within(seconds: float, work: Callable[[], int], stopped: Callable[[], int]) 
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
+def call_within(seconds: float, work: Callable[[], str]) -> str | None:
+    """work()'s text, computed in a forked child, if it is ready within `seconds`; None past them
+    (the child is killed: the way to bound a computation that cannot check a deadline itself, such
+    as one long flint call) or if the child fails. The text comes back through a pipe (nothing
+    is pickled); the child dies with this process."""
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        os.close(read_end)
+        code = 1
+        try:
+            die_with_parent()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            data = work().encode()
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    deadline = Deadline.after(seconds)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([read_end], [], [], deadline.left())
+            if not ready:
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+                return None
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+    _, status = os.waitpid(child, 0)
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        return None
+    return b"".join(chunks).decode()
+
+
 def _run_child(work: Callable[[], int]) -> NoReturn:
     """In the child: its own process group (the parent ends it whole), Ctrl-C left to the parent,
     SIGTERM from the parent: remove the temporary file being written and exit."""

@@ -11,7 +11,10 @@ class CADBackend:
 
     name = "cad"
 
+    def __init__(self, isolate: bool | None = None) -> None:
+        self.isolate = isolate  # run in a child killed at the deadline (None: decide()'s default)
+
     def check(self, system: System, timeout: float | None = None) -> Answer:
         from etr_nn.cad.decide import decide  # etr_nn.cad imports etr_nn.backends.base
 
-        return decide(system, timeout)
+        return decide(system, timeout, self.isolate)

@@ -49,7 +49,7 @@ class CAD:
     def stack(self, sample: tuple[Number, ...]) -> list[tuple[int, Number]]:
         """Cells of the stack over a cell of R^k with this sample (k = len(sample))."""
         check_deadline(self.deadline)
-        return stack(self.factors[len(sample)], sample)
+        return stack(self.factors[len(sample)], sample, self.deadline)
 
     def cells(self, depth: int | None = None) -> Iterator[Cell]:
         """Every cell of R^depth (default R^n), in lexicographic order of index."""

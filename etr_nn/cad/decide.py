@@ -12,8 +12,10 @@ and runs one CAD per surviving branch; the eliminated variables are recovered ex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from fractions import Fraction
 
 import flint
@@ -24,9 +26,11 @@ from etr_nn.cad.core import CAD, brown_order, reorder
 from etr_nn.cad.eliminate import Branch, branches
 from etr_nn.cad.lifting import sign
 from etr_nn.cad.projection import Poly, Timeout, level
-from etr_nn.exact import Number
+from etr_nn.exact import Number, RealAlgebraic, to_json
 from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
 
+ISOLATE_SECONDS = 1.0  # decide() with at least this timeout runs in a child killed at its deadline
+CHILD_GRACE = 0.1  # seconds past the deadline for the child's own "unknown" before it is killed
 
 
 def atoms(formula: Formula) -> list[Atom]:
@@ -68,7 +72,7 @@ class _Setup:
                 return None
             k = (id(atom), sample[:lv])
             if k not in self._memo:
-                self._memo[k] = HOLDS[atom.rel](sign(self.polys[id(atom)], sample[:lv]))
+                self._memo[k] = HOLDS[atom.rel](sign(self.polys[id(atom)], sample[:lv], self.cad.deadline))
             return self._memo[k]
         return three_valued(self.formula, truth)
 
@@ -86,8 +90,19 @@ def _search(branch: Branch, names: tuple[str, ...], deadline: Deadline) -> list[
     return None
 
 
-def decide(system: System, timeout: float | None = None) -> Answer:
-    """sat with an exact point (checked with System.holds), unsat, or unknown (timeout)."""
+def decide(system: System, timeout: float | None = None, isolate: bool | None = None) -> Answer:
+    """sat with an exact point (checked with System.holds), unsat, or unknown (timeout).
+
+    The CAD checks its deadline between projection steps, cells, sign refinements and terms of
+    exact evaluations; one step of algebraic arithmetic (a resultant, a root isolation) can still
+    take seconds. With `isolate` (default: a timeout of at least ISOLATE_SECONDS) the CAD runs in
+    a forked child that is killed at the deadline (etr_nn.supervise.call_within), so the answer
+    comes in time whatever it is doing; shorter calls (the portfolio's brief try) stay in this
+    process, where a fork would cost more than it saves."""
+    if isolate is None:
+        isolate = timeout is not None and timeout >= ISOLATE_SECONDS
+    if isolate and timeout is not None:
+        return _decide_in_child(system, timeout)
     deadline = Deadline.after(timeout)
     names = system.names
     tried = 0
@@ -104,6 +119,30 @@ def decide(system: System, timeout: float | None = None) -> Answer:
         return Answer("unknown", reason=f"cad: time limit ({tried} branch(es) opened)")
     return Answer("unsat", reason=f"cad (Lazard projection): no satisfying cell in {tried} branch(es) "
                                   "after linear elimination")
+
+
+def _decide_in_child(system: System, timeout: float) -> Answer:
+    """decide() in a forked child killed at the deadline; the answer comes back as JSON."""
+    from etr_nn import supervise
+
+    def work() -> str:
+        answer = decide(system, timeout, isolate=False)
+        return json.dumps({"status": answer.status, "reason": answer.reason,
+                           "point": {name: to_json(v) for name, v in answer.point.items()}})
+
+    text = supervise.call_within(timeout + CHILD_GRACE, work)
+    if text is None:
+        return Answer("unknown", reason=f"cad: time limit ({timeout:g} s; the decomposition was stopped)")
+    doc = json.loads(text)
+    return Answer(doc["status"], {name: _number(v) for name, v in doc["point"].items()}, doc["reason"])
+
+
+def _number(v: str | dict[str, Any]) -> Number:
+    """A value of to_json, as the child wrote it (no size limits: not user input; RealAlgebraic
+    re-checks the polynomial's irreducibility and the isolating interval)."""
+    if isinstance(v, str):
+        return Fraction(v)
+    return RealAlgebraic(v["root_of"], *v["interval"])
 
 
 @dataclass(frozen=True)

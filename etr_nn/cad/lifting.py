@@ -31,7 +31,8 @@ from typing import Sequence
 
 import flint
 
-from etr_nn.cad.projection import Poly, coefficients
+from etr_nn.cad.projection import Poly, check_deadline, coefficients
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.exact import Number, RealAlgebraic, real_roots, to_fmpq
 from etr_nn.poly.formula import evaluate
 
@@ -77,14 +78,16 @@ def _power(u: flint.fmpq, v: flint.fmpq, e: int) -> tuple[flint.fmpq, flint.fmpq
     return flint.fmpq(0), max(u**e, v**e)
 
 
-def sign(p: Poly, point: Point) -> int:
-    """Exact sign of p at the point (p may only involve the point's coordinates)."""
+def sign(p: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> int:
+    """Exact sign of p at the point (p may only involve the point's coordinates); Timeout past the
+    deadline (checked between refinements and between the terms of the exact evaluation)."""
     p = substitute_rationals(p, point)
     if p.is_constant():
         c = _constant(p)
         return (c > 0) - (c < 0)
     used = [i for i, e in enumerate(p.degrees()) if e]
     for _ in range(_ROUNDS):
+        check_deadline(deadline)
         lo, hi = _enclosure(p, point)
         if lo > 0:
             return 1
@@ -94,7 +97,8 @@ def sign(p: Poly, point: Point) -> int:
             x = _algebraic(point[i])
             a, b = x.interval
             x.refine((b - a) / 4)
-    value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))])
+    value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))],
+                     lambda: check_deadline(deadline))
     return (value > 0) - (value < 0)
 
 
@@ -104,22 +108,22 @@ def _algebraic(x: Number) -> RealAlgebraic:
     return x
 
 
-def _vanishes(h: Poly, i: int, point: Point) -> bool:
+def _vanishes(h: Poly, i: int, point: Point, deadline: Deadline) -> bool:
     """Whether h, as a polynomial in x_{i+2}, x_{i+3}, … , is zero at (α_1..α_{i+1})."""
     ctx = h.context()
     grouped: dict[tuple[int, ...], dict[tuple[int, ...], flint.fmpq]] = {}
     for exps, c in h.terms():
         grouped.setdefault(exps[i + 1:], {})[exps[: i + 1] + (0,) * (len(exps) - i - 1)] = c
-    return all(sign(ctx.from_dict(d), point[: i + 1]) == 0 for d in grouped.values())
+    return all(sign(ctx.from_dict(d), point[: i + 1], deadline) == 0 for d in grouped.values())
 
 
-def lazard_evaluation(f: Poly, point: Point) -> Poly:
+def lazard_evaluation(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> Poly:
     """f after Lazard evaluation at the point: rational coordinates substituted,
     irrational ones symbolic, nullification removed by differentiation (step 1 above)."""
     for i, a in enumerate(point):
         while True:
             h = f.subs({i: to_fmpq(a)}) if not isinstance(a, RealAlgebraic) and f.degrees()[i] else f
-            if not _vanishes(h, i, point):
+            if not _vanishes(h, i, point, deadline):
                 f = h
                 break
             f = f.derivative(i)
@@ -144,9 +148,9 @@ def _eliminate(g: Poly, numbers: dict[int, RealAlgebraic], main: int) -> list[fl
     return [] if g.is_zero() else _univariate(g, main)
 
 
-def _coefficientwise(cs: dict[int, Poly], point: Point) -> list[flint.fmpq]:
+def _coefficientwise(cs: dict[int, Poly], point: Point, deadline: Deadline) -> list[flint.fmpq]:
     """Step 4: the candidate polynomial from the exact values of the coefficients."""
-    values = {e: evaluate(c, list(point) + [Fraction(0)]) for e, c in cs.items()}
+    values = {e: evaluate(c, list(point) + [Fraction(0)], lambda: check_deadline(deadline)) for e, c in cs.items()}
     names = tuple(f"y{e}" for e in values) + ("x",)
     ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
     gens = ctx.gens()
@@ -161,11 +165,11 @@ def _coefficientwise(cs: dict[int, Poly], point: Point) -> list[flint.fmpq]:
     return _eliminate(g, algebraic, main)
 
 
-def fibre_roots(f: Poly, point: Point) -> list[Number]:
+def fibre_roots(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> list[Number]:
     """Distinct real roots, ascending, of f(α, x_{k+1}) after Lazard evaluation (k = len(point))."""
     k = len(point)
-    g = lazard_evaluation(f, point)
-    cs = {e: c for e, c in coefficients(g, k).items() if sign(c, point) != 0}
+    g = lazard_evaluation(f, point, deadline)
+    cs = {e: c for e, c in coefficients(g, k).items() if sign(c, point, deadline) != 0}
     if max(cs, default=0) == 0:
         return []
     if len(cs) == 1:
@@ -174,8 +178,10 @@ def fibre_roots(f: Poly, point: Point) -> list[Number]:
     algebraic = {i: _algebraic(point[i]) for i, e in enumerate(g.degrees()[:k]) if e}
     if not algebraic:
         return real_roots(_univariate(g, k))
-    coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point)
-    return [r for r in real_roots(coeffs) if sign(g, list(point) + [r]) == 0]
+    check_deadline(deadline)
+    coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point, deadline)
+    check_deadline(deadline)
+    return [r for r in real_roots(coeffs) if sign(g, list(point) + [r], deadline) == 0]
 
 
 def _join(cs: dict[int, Poly], k: int, ctx: flint.fmpq_mpoly_ctx) -> Poly:
@@ -225,12 +231,12 @@ def between(a: Number | None, b: Number | None) -> Fraction:
     return _simplest_between(_upper(a), _lower(b))
 
 
-def stack(polys: list[Poly], point: Point) -> list[tuple[int, Number]]:
+def stack(polys: list[Poly], point: Point, deadline: Deadline = NO_LIMIT) -> list[tuple[int, Number]]:
     """The cells of the stack over the point: (index, sample) with index 1, 2, …, 2r + 1
     (even: section at a root, odd: sector with a rational sample)."""
     roots: list[Number] = []
     for f in polys:
-        roots += fibre_roots(f, point)
+        roots += fibre_roots(f, point, deadline)
     roots.sort()
     distinct = [r for j, r in enumerate(roots) if j == 0 or r != roots[j - 1]]
     out: list[tuple[int, Number]] = []

@@ -116,6 +116,13 @@ class System:
         return _holds(self.formula, values)
 
 
+def negation(formula: Formula) -> Formula:
+    """¬formula with the negation pushed to the atoms: ¬(p ⋈ 0) is p ⋈' 0 (NEGATION), De Morgan for And / Or."""
+    if isinstance(formula, Atom):
+        return Atom(formula.poly, NEGATION[formula.rel])
+    return (Or if isinstance(formula, And) else And)(tuple(negation(f) for f in formula.args))
+
+
 def atoms(formula: Formula) -> Iterator[Atom]:
     """The formula's atoms, left to right (iterative: deep formulas are fine; a subformula
     shared by several parents is visited once per occurrence)."""
@@ -171,10 +178,13 @@ def _rebase_poly(poly: flint.fmpq_mpoly, ctx: flint.fmpq_mpoly_ctx,
     return poly.project_to_context(ctx)
 
 
-def evaluate(poly: flint.fmpq_mpoly, values: Sequence[Number]) -> Number:
-    """p(values), exactly: Σ coefficient · Π value^exponent."""
+def evaluate(poly: flint.fmpq_mpoly, values: Sequence[Number], tick: Callable[[], None] | None = None) -> Number:
+    """p(values), exactly: Σ coefficient · Π value^exponent; `tick()` before each term (a deadline
+    check: with algebraic values one term can take long)."""
     total: Number = Fraction(0)
     for monomial, coefficient in poly.terms():
+        if tick is not None:
+            tick()
         term: Number = Fraction(int(coefficient.p), int(coefficient.q))
         for value, exponent in zip(values, monomial):
             if exponent:
