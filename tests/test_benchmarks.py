@@ -152,3 +152,21 @@ def test_structured_instances_against_every_installed_solver(generated: tuple[Pa
     code = run.main(["--cap", "20", "--instances", str(out), "--out", str(tmp_path),
                      "--solvers", ",".join(installed), "--only", *known])
     assert code == 0 and json.loads((tmp_path / "latest.json").read_text())["wrong"] == []
+
+
+def test_milp_peer_agrees_with_the_exact_optimum() -> None:
+    """The big-M MILP peer (benchmarks/milp.py) on one-output absolute-loss data: sat just above
+    the exact optimum (its network certified exactly), unsat just below; unknown off its scope."""
+    from dataclasses import replace
+    from fractions import Fraction
+
+    from benchmarks import milp
+    from etr_nn.optimize import optimize
+
+    inst, _ = planted(Shape(1, 1, 1), 5, 3, "absolute")
+    inst = replace(inst, labels=tuple((y[0] + Fraction((-1) ** i, 2),) for i, y in enumerate(inst.labels)))
+    best = optimize(inst, timeout=60).value
+    assert isinstance(best, Fraction) and best > 0
+    assert milp.decide(replace(inst, max_error=best * Fraction(51, 50)), 30, 1000) == "sat"
+    assert milp.decide(replace(inst, max_error=best * Fraction(49, 50)), 30, 1000) == "unsat"
+    assert milp.decide(replace(inst, loss="squared", max_error=best), 30, 1000) == "unknown"
