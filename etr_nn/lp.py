@@ -170,25 +170,42 @@ def _float_guided(rows: Sequence[Row]) -> list[Fraction] | None:
     if result.status != 0:
         return None
     support = [r for r in range(n) if abs(result.x[r]) > 1e-9]
-    entries: list[list[flint.fmpq]] = [[] for _ in range(size + 1)]
-    for r in support:
-        column = [flint.fmpq(0)] * (size + 1)
-        for v, a in rows[r].coeffs:
-            column[v] = to_fmpq(a)
-        column[size] = to_fmpq(rows[r].rhs) + (rows[r].rel == ">")
-        for i in range(size + 1):
-            entries[i].append(column[i])
-    for i in range(size + 1):
-        entries[i].append(flint.fmpq(i == size))
-    reduced, rank = flint.fmpq_mat(entries).rref()
+    columns_of = [_column(rows[r], size) for r in support]
+    equations = [Row(tuple((s, column[i]) for s, column in enumerate(columns_of) if column.get(i)), "=", Fraction(i == size))
+                 for i in range(size + 1)]
+    solved = particular_solution(equations, len(support))
+    if solved is None:
+        return None  # inconsistent on this support
     y = [Fraction(0)] * n
-    for i in range(rank):
-        j = next(j for j in range(len(support) + 1) if reduced[i, j] != 0)
-        if j == len(support):
-            return None  # inconsistent on this support
-        value = reduced[i, len(support)]
-        y[support[j]] = from_fmpq(value)
+    for s, r in enumerate(support):
+        y[r] = solved[s]
     return y
+
+
+def _column(row: Row, size: int) -> dict[int, Fraction]:
+    """A row's column in the multiplier LP: its coefficients, and at `size` its right-hand side
+    (+1 for a strict row)."""
+    return dict(row.coeffs) | {size: row.rhs + (row.rel == ">")}
+
+
+def particular_solution(rows: Sequence[Row], size: int) -> list[Fraction] | None:
+    """An exact rational solution of the equality rows in z_0 … z_{size−1} (reduced row echelon
+    form, flint; free unknowns 0), or None when they are inconsistent."""
+    matrix = flint.fmpq_mat(len(rows), size + 1)
+    for i, row in enumerate(rows):
+        if row.rel != "=":
+            raise ValueError("particular_solution takes equality rows only")
+        for v, a in row.coeffs:
+            matrix[i, v] += to_fmpq(a)
+        matrix[i, size] = to_fmpq(row.rhs)
+    reduced, rank = matrix.rref()
+    z = [Fraction(0)] * size
+    for i in range(rank):
+        j = next(j for j in range(size + 1) if reduced[i, j] != 0)
+        if j == size:
+            return None
+        z[j] = from_fmpq(reduced[i, size])
+    return z
 
 
 _TEXTS: dict[int, tuple[Row, list[tuple[int, str]], str | None]] = {}

@@ -11,7 +11,9 @@ and complementarity holds by construction (μ_l is nonzero only on rows that are
 exact rational solution of this linear system (Z3's simplex, `etr_nn.lp.feasible_point`) is a
 KKT point of a convex program with linear constraints, hence a global minimiser (KKT conditions
 are sufficient under convexity): the minimum Σ_p r_p(z)² is then exact. A wrong guess makes the
-system infeasible, and the answer is None — never a wrong value. Floats only propose.
+system infeasible, and the answer is None — never a wrong value. Floats only propose. The
+equations alone are tried first (one rational row reduction, `etr_nn.lp.particular_solution`;
+kept if it satisfies the inequalities too), then the whole system by the exact simplex.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from etr_nn.lp import feasible_point  # noqa: E402
+from etr_nn.lp import feasible_point, particular_solution  # noqa: E402
 from etr_nn.patterns import Linear, Row  # noqa: E402
 
 TIGHT = 1e-7  # a row whose float slack is at most this (relative) is guessed active
@@ -84,7 +86,9 @@ def _kkt_point(rows: Sequence[Row], residuals: Sequence[Linear], size: int, acti
                 stationarity -= Linear(((mu[r], a),))
         if stationarity.coeffs or stationarity.const:
             system += stationarity.row("=")
-    point = feasible_point(system, size + len(active))
+    point = particular_solution([row for row in system if row.rel == "="], size + len(active))
+    if point is None or not all(row.holds(point) for row in system):  # the equations' own solution first
+        point = feasible_point(system, size + len(active))
     return None if point is None else point[:size]
 
 

@@ -223,15 +223,23 @@ def timed_check(tmp_path: Path, n: int, timeout: float) -> tuple[subprocess.Comp
     return done, time.monotonic() - start
 
 
+def start_up() -> float:
+    """Wall seconds of the command's start-up alone (the interpreter and the imports) on this machine now."""
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "etr_nn", "check", "--help"], capture_output=True, cwd=ROOT, timeout=120)
+    return time.monotonic() - start
+
+
 def test_hong_5_cad_keeps_a_short_time_limit(tmp_path: Path) -> None:
+    """Unknown within the limit + 1 s of the work, start-up aside (measured alongside: it varies with load)."""
     done, seconds = timed_check(tmp_path, 5, 1)
-    assert (done.returncode, done.stdout) == (1, "unknown\n") and seconds < 2.5, (done, seconds)
+    assert (done.returncode, done.stdout) == (1, "unknown\n") and seconds < 2 + start_up(), (done, seconds)
 
 
 @pytest.mark.slow
 def test_hong_5_cad_answers_unknown_within_the_limit_plus_one_second(tmp_path: Path) -> None:
     done, seconds = timed_check(tmp_path, 5, 5)
-    assert (done.returncode, done.stdout) == (1, "unknown\n") and seconds < 6, (done, seconds)
+    assert (done.returncode, done.stdout) == (1, "unknown\n") and seconds < 6 + start_up(), (done, seconds)
 
 
 def test_cad_decide_keeps_its_deadline_in_process() -> None:

@@ -1,0 +1,72 @@
+"""Exact least squares over a polyhedron (etr_nn.qp) against Z3 on the full KKT system."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from fractions import Fraction
+from itertools import combinations_with_replacement
+
+import pytest
+
+from etr_nn import qp
+from etr_nn.generate import planted
+from etr_nn.instance import Shape
+from etr_nn.lp import particular_solution
+from etr_nn.optimize import convex
+from etr_nn.patterns import Linear, Points, Row, least_squares_problem
+from etr_nn.search.dichotomies import dichotomies
+
+F = Fraction
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_least_squares_on_pattern_cells_equals_z3_on_the_kkt_system(seed: int) -> None:
+    """Random one-output pattern cells of noisy planted data (d = 1, 2; k = 2; dead neurons and
+    empty cells included): every established minimum is feasible and equals the minimum of Z3 on
+    the whole KKT system (complementarity as disjunctions, no float guess); an empty cell is never
+    given a minimum; most cells are established."""
+    rng = random.Random(seed)
+    inst, _ = planted(Shape(1 + seed % 2, 2, 1), 6, seed)
+    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
+    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(inst.points) if S for s in (1, -1)]
+    patterns = list(combinations_with_replacement(neurons, 2))
+    rng.shuffle(patterns)
+    established = 0
+    for pattern in patterns[:12]:
+        prefixes = tuple(tuple(int(i in S) for i in range(inst.n)) for _, S in pattern)
+        cell, residuals, layout = least_squares_problem(Points.of(inst), tuple((s,) for s, _ in pattern),
+                                                        tuple(range(inst.n)), prefixes)
+        found = qp.least_squares(cell, residuals, layout.size)
+        z = convex._solve("squared", cell, residuals, layout.size, 60)
+        assert z != "unknown"
+        if found is None:
+            continue
+        established += 1
+        assert z is not None, "a minimum on an empty cell"
+        assert all(row.holds(found.z) for row in cell)
+        assert found.value == sum((r.at(found.z) ** 2 for r in residuals), F(0)) == sum((r.at(z) ** 2 for r in residuals), F(0))
+    assert established >= 9
+
+
+def test_least_squares_known_answers() -> None:
+    """Projection of (1, 2) on z0 + z1 ≤ 1 is (0, 1), distance² 2; an unconstrained fit is 0; a
+    minimum only when asked above a threshold it exceeds; strict rows are refused."""
+    residuals = [Linear(((0, F(1)),), F(-1)), Linear(((1, F(1)),), F(-2))]
+    half_plane = [Row(((0, F(-1)), (1, F(-1))), ">=", F(-1))]
+    found = qp.least_squares(half_plane, residuals, 2)
+    assert found is not None and found.value == 2 and found.z == [0, 1]
+    free = qp.least_squares([], residuals, 2)
+    assert free is not None and free.value == 0
+    assert qp.least_squares(half_plane, residuals, 2, exceeding=F(3)) is None
+    exceeding = qp.least_squares(half_plane, residuals, 2, exceeding=F(199, 100))
+    assert exceeding is not None and exceeding.value == 2
+    with pytest.raises(ValueError):
+        qp.least_squares([Row(((0, F(1)),), ">", F(0))], residuals, 2)
+
+
+def test_particular_solution() -> None:
+    """x + y = 3, x − y = 1 → (2, 1); a free unknown is 0; inconsistent rows give None."""
+    rows = [Row(((0, F(1)), (1, F(1))), "=", F(3)), Row(((0, F(1)), (1, F(-1))), "=", F(1))]
+    assert particular_solution(rows, 3) == [2, 1, 0]
+    assert particular_solution(rows + [Row(((0, F(1)),), "=", F(5))], 3) is None
