@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
 
     etr_env = etr_bytecode() if any(s.name == "etr_nn" for s in chosen) else None
     with tempfile.TemporaryDirectory() as tmp:
-        warmup = args.instances / f"{WARMUP}.json", Path(tmp) / "warmup.smt2"
+        warmup = HERE / "instances" / f"{WARMUP}.json", Path(tmp) / "warmup.smt2"
         if any(s.smt2 for s in chosen):
             export(*warmup)
         tasks = []
