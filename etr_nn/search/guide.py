@@ -162,8 +162,11 @@ class Guide:
         self.X = np.array([[float(v) for v in x] for x in instance.points])
         self.fits = float_fits(instance, np.random.default_rng(seed))
         scale = max([1.0] + [abs(float(v)) for x in instance.points for v in x] + [abs(float(v)) for y in instance.labels for v in y])
-        # worth an exact check: a near-zero residual, or with γ > 0 a float loss about γ or less
-        self.worth = float(instance.max_error) * (1 + LOSS_SLACK) or FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
+        # Worth an exact check: a near-zero residual; with γ > 0 a float loss about γ or less, and with one
+        # output every new pattern (its exact optimum costs milliseconds, and can be far below the fit's own
+        # loss: the fits minimise the squared loss, and stop at local minima).
+        self.worth = (float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
+            if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
 
