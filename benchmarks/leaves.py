@@ -245,8 +245,9 @@ def small(row: dict[str, Any]) -> bool:
     return left is not None and 0 < left <= QEPCAD_VARIABLES
 
 
-def markdown(result: dict[str, Any], command: str) -> str:
-    cap, names, rows = result["cap"], result["solvers"], result["leaves"]
+def markdown(result: dict[str, Any]) -> str:
+    """The report: summary per solver, per source, per leaf."""
+    cap, names, rows, command = result["cap"], result["solvers"], result["leaves"], result["command"]
     runs = [Run(**r) for r in result["runs"]]
     cell = {(r.solver, r.instance): r for r in runs}
     wrong = {tuple(p) for p in result["wrong"]}
@@ -262,6 +263,15 @@ def markdown(result: dict[str, Any], command: str) -> str:
         f"{result['verdicts'][i]} on {i}" for i in sorted({i for _, i in wrong})), ""] if wrong
         else ["No wrong answers and no disagreements.", ""])
     lines += [f"- skipped {name}: {why}" for name, why in result["skipped"].items()]
+    answered = {row["name"]: sorted(s for s in names if (s, row["name"]) in cell
+                                    and cell[(s, row["name"])].answer in DEFINITE) for row in rows}
+    alone = {name: who[0] for name, who in answered.items() if len(who) == 1}
+    lines += [f"Answers given by two or more solvers (agreeing): {sum(len(w) > 1 for w in answered.values())} of "
+              f"{len(rows)} leaves; by one solver only: {len(alone)}"
+              + (" (" + ", ".join(f"{n}: {s}" for n, s in alone.items()) + ")" if alone else "")
+              + f"; by none: {sum(not w for w in answered.values())}"
+              + (" (" + ", ".join(n for n, w in answered.items() if not w) + ")" if not all(answered.values()) else "")
+              + ".", ""]
     lines += ["## Summary", "", "| solver | leaves run | solved | sat | unsat | timeout/unknown | error | wrong | "
               "PAR-2 (s) | PAR-2 on the leaves every solver ran (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
     everyone = [row["name"] for row in rows if all((s, row["name"]) in cell for s in names)]
@@ -325,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     wanted = [s.strip() for s in args.solvers.split(",") if s.strip()]
     result = decide_all(args.leaves, args.cap, wanted)
-    command = "python -m benchmarks.leaves " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["command"] = ("python -m benchmarks.leaves " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "leaves.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    (args.out / "leaves.md").write_text(markdown(result, command.strip()))
+    (args.out / "leaves.md").write_text(markdown(result))
     print(f"wrote {args.out / 'leaves.md'}, leaves.json"
           + (f"; {len(result['wrong'])} WRONG answer(s)!" if result["wrong"] else "; no wrong answers"),
           file=sys.stderr)
