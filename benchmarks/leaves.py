@@ -56,7 +56,6 @@ from etr_nn.search.engine import LEAF_BACKEND, Hooks, Search
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 LEAVES = HERE / "leaves"
 COLLECT_SECONDS = 10.0  # engine time per source instance while collecting
 PER_INSTANCE = 12  # leaves kept per source instance (evenly spaced in the order the search met them)
