@@ -19,9 +19,9 @@ Each leaf is written with `etr_nn.poly.to_smt2` (QF_NRA), its source and pattern
 manifest and in the file's comment.
 
 Solvers, each a subprocess with a hard kill shortly after the cap (benchmarks/run.py's
-`run_one`): etr_nn = this module's `--own FILE`: the file read back with `etr_nn.poly.from_smt2`
-and decided by the engine's leaf backend (`LEAF_BACKEND`, the own CAD briefly, then Z3 nlsat),
-a sat point checked exactly (`System.holds`) before "sat" is printed; Z3 (`z3` binary,
+`run_one`): etr_nn = this module's `--own FILE`: the file read by etr_nn.poly.script and decided by
+the engine's leaf backend (`LEAF_BACKEND`, the own CAD briefly, then Z3 nlsat) as the search calls
+it, through etr_nn.check.decide (a sat point checked exactly before "sat" is printed); Z3 (`z3` binary,
 QF_NRA), cvc5 (QF_NRA, benchmarks/cvc5_runner.py), Yices (`yices-smt2`, MCSAT) on the file;
 QEPCAD B on ∃z (the disjunction of the leaf's branches after substituting the variables fixed
 by linear equations, `etr_nn.cad.eliminate.branches`, exact: on the raw 14–20 variables it times
@@ -45,13 +45,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.cad import random_labels
+from benchmarks.check import qepcad_solver
 from benchmarks.run import (DEFINITE, Run, Solver, etr_bytecode, first_word, judge, par2,
                             peer_solvers, run_one)
-from etr_nn import backends
+from etr_nn.cad import qepcad
+from etr_nn.check import decide as decide_check
+from etr_nn.check import load as load_checks
 from etr_nn.deadline import Deadline
 from etr_nn.instance import Instance, Shape, load, loads
 from etr_nn.patterns import Prefixes, Sign, point_order, sign_choices
-from etr_nn.poly import Formula, Or, System, atoms, from_smt2, to_smt2
+from etr_nn.poly import Formula, Or, System, atoms, to_smt2
+from etr_nn.poly.script import parse_script
 from etr_nn.search.engine import LEAF_BACKEND, Hooks, Search
 
 T = TypeVar("T")
@@ -153,21 +157,24 @@ def remaining_variables(system: System) -> int | None:
 
 def qepcad_input(system: System) -> str:
     """QEPCAD B's input for the leaf: ∃z (the disjunction of its branches after linear elimination)."""
-    from etr_nn.cad import qepcad
-
     formulas = [f for f in eliminated(system) if not isinstance(f, bool)]
     return qepcad.script(System(system.ctx, formulas[0] if len(formulas) == 1 else Or(tuple(formulas))))
 
 
 def own(path: Path, timeout: float | None) -> int:
-    """Decide one leaf file with the engine's leaf backend; print sat/unsat/unknown and the reason."""
-    system = from_smt2(path.read_text())
-    answer = backends.get(LEAF_BACKEND).check(system, timeout)
-    if answer.status == "sat" and not system.holds(answer.point):
-        print(f"error\nthe {LEAF_BACKEND} point fails the exact check")
-        return 1
-    print(f"{answer.status}\n{answer.reason}")
+    """Decide one leaf file with the engine's leaf backend, called as the pattern search calls it
+    (etr_nn.check.decide with the backend's own isolation; a sat point checked exactly); print
+    sat/unsat/unknown and the reason."""
+    [check] = load_checks(str(path))
+    result = decide_check(check, LEAF_BACKEND, timeout, isolate=None)
+    print(f"{result.status}\n{result.reason}")
     return 0
+
+
+def read_leaf(text: str, source: str = "<leaf>") -> System:
+    """A leaf's system from its SMT-LIB text (etr_nn.poly.script, the project's SMT-LIB reader)."""
+    [check] = parse_script(text, source)
+    return check.system
 
 
 def own_solver() -> Solver:
@@ -176,52 +183,37 @@ def own_solver() -> Solver:
                                            "--timeout", str(cap)], lambda c, o: first_word(o), True)
 
 
-def qepcad_solver() -> tuple[Solver | None, str]:
-    """QEPCAD B reading the `.qepcad` file beside a leaf (None and why when not installed)."""
-    from etr_nn.cad import qepcad
-
-    if not qepcad.available():
-        return None, "QEPCAD B not installed (pip install --no-deps passagemath-qepcad)"
-    argv, env = qepcad.command()
-    setenv = [f"{k}={v}" for k, v in env.items()]
-    return Solver("qepcad", lambda i, s, cap: ["env", *setenv, "sh", "-c", 'exec "$@" < "$0"',
-                                               str(s.with_suffix(".qepcad")), *argv],
-                  lambda c, o: qepcad.answer(o), True), ""
-
-
 def decide_all(leaves: Path, cap: float, wanted: list[str]) -> dict[str, Any]:
     """Every solver in `wanted` on every leaf of the manifest; the result document."""
     manifest = json.loads((leaves / "manifest.json").read_text())
     rows = manifest["leaves"]
     solvers, skipped = peer_solvers()
     solvers["etr_nn"] = own_solver()
-    q, why = qepcad_solver()
+    q = qepcad_solver(qepcad_input)
     if q is not None:
         solvers["qepcad"] = q
     else:
-        skipped["qepcad"] = why
+        skipped["qepcad"] = "QEPCAD B not installed (pip install --no-deps passagemath-qepcad)"
     chosen = [solvers[s] for s in wanted if s in solvers]
     skipped = {s: w for s, w in skipped.items() if s in wanted}
     env = etr_bytecode()
+    envs = {"qepcad": dict(env, **qepcad.command()[1])}  # QEPCAD B needs its home in $qe
     runs: list[Run] = []
     warm: set[str] = set()
     with tempfile.TemporaryDirectory() as tmp:
         for row in rows:
-            smt2 = Path(tmp) / row["file"]
-            smt2.write_text((leaves / row["file"]).read_text())
-            if "qepcad" in wanted and small(row):
-                smt2.with_suffix(".qepcad").write_text(qepcad_input(from_smt2(smt2.read_text())))
+            (Path(tmp) / row["file"]).write_text((leaves / row["file"]).read_text())
         warmup = Path(tmp) / "warmup.smt2"  # trivial for every solver
         warmup.write_text(WARMUP)
-        warmup.with_suffix(".qepcad").write_text(qepcad_input(from_smt2(WARMUP)))
         for row in rows:
             smt2 = Path(tmp) / row["file"]
             for solver in chosen:
                 if solver.name == "qepcad" and not small(row):
                     continue
+                solver_env = envs.get(solver.name, env)
                 if solver.name not in warm:  # untimed: warms the page cache (run.py: WARMUP)
-                    run_one(solver, warmup, warmup, cap, env)
-                run = run_one(solver, smt2, smt2, cap, env)
+                    run_one(solver, warmup, warmup, cap, solver_env)
+                run = run_one(solver, smt2, smt2, cap, solver_env)
                 # after a long run the page cache may be reclaimed: warm up again before the next one
                 warm = warm | {solver.name} if run.seconds < 2 else set()
                 runs.append(run)

@@ -12,7 +12,7 @@ from benchmarks import leaves
 from etr_nn import backends
 from etr_nn.instance import load
 from etr_nn.patterns import Points, fitting_system, point_order
-from etr_nn.poly import from_smt2, to_smt2
+from etr_nn.poly import to_smt2
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.z3lib import z3
 
@@ -44,7 +44,7 @@ def test_recorded_leaves_are_the_fitting_systems_of_their_patterns(xor_leaves: l
 def test_export_reads_back_and_z3_agrees_with_the_own_backend(xor_leaves: list) -> None:
     for _, system, _, _ in xor_leaves:
         text = to_smt2(system, "a leaf")
-        assert from_smt2(text) == system
+        assert leaves.read_leaf(text) == system
         own = backends.get(LEAF_BACKEND).check(system, 5).status
         assert own in ("sat", "unsat")
         assert z3_status(text) == own
@@ -57,7 +57,7 @@ def test_committed_leaves_match_the_manifest() -> None:
     assert len({row["name"] for row in rows}) == len(rows)
     assert {row["source"] for row in rows} == {"suite", "random", "issue"}
     for row in rows[::10]:
-        system = from_smt2((leaves.LEAVES / row["file"]).read_text())
+        system = leaves.read_leaf((leaves.LEAVES / row["file"]).read_text())
         assert len(system.names) == row["variables"]
         assert sum(1 for _ in leaves.atoms(system.formula)) == row["atoms"]
 
@@ -69,7 +69,7 @@ def test_spread_keeps_the_ends_evenly() -> None:
 
 def test_a_sat_leaf_file_is_sat_for_z3_and_the_own_backend() -> None:
     text = (leaves.LEAVES / "planted-d3-k2-m2-n8-03.smt2").read_text()
-    system = from_smt2(text)
+    system = leaves.read_leaf(text)
     answer = backends.get(LEAF_BACKEND).check(system, 5)
     assert answer.status == "sat" and system.holds(answer.point)
     assert z3_status(text) == "sat"

@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etr_nn import backends
-from etr_nn.errors import InputError
-from etr_nn.poly import RELATIONS, And, Atom, Or, System, from_smt2, rebase, to_smt2
+from etr_nn.poly import RELATIONS, And, Atom, Or, System, rebase
 
 XY = flint.fmpq_mpoly_ctx.get(("x", "y"), "lex")
 YX = flint.fmpq_mpoly_ctx.get(("y", "x"), "lex")
@@ -136,24 +135,3 @@ def rebased(draw):
 def test_rebase_preserves_truth(case):
     before, after, point = case
     assert before.holds(point) == after.holds(point)
-
-
-def test_smt2_reads_back_what_it_writes() -> None:
-    x, y = XY.gens()
-    system = System(XY, And((Atom(x * y - flint.fmpq(1, 3), "="),
-                             Or((Atom(-2 * x + y * y, "<"), Atom(x, "!="), Atom(x - y, ">="))))))
-    assert from_smt2(to_smt2(system, "a comment\nover two lines")) == system
-    quoted = from_smt2("(declare-const |a b| Real)(assert (not (and (<= (* 2.5 |a b|) 1) (> (- |a b|) 0))))")
-    assert quoted.names == ("a b",)
-    assert quoted.holds({"a b": Fraction(1)}) and not quoted.holds({"a b": Fraction(-1)})
-
-
-@pytest.mark.parametrize("text", ["(assert (< x 0))", "(declare-fun x () Int)", "((", ")",
-                                  "(declare-fun x () Real)(assert (< (/ 1 x) 0))",
-                                  "(declare-fun x () Real)(assert (< (/ x 0) 0))",
-                                  "(declare-fun x () Real)(declare-fun x () Real)",
-                                  "(declare-fun x () Real)(assert (ite (< x 0) true false))",
-                                  "(push 1)", "(" * 200 + ")" * 200])
-def test_smt2_reader_rejects_what_it_does_not_read(text: str) -> None:
-    with pytest.raises(InputError):
-        from_smt2(text)
