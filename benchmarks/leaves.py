@@ -8,9 +8,10 @@ the project's own leaf procedure and by Z3, cvc5, Yices and QEPCAD B.  Writes be
 A leaf is the fitting system of a full activation pattern with two or more outputs
 (`etr_nn.patterns.fitting_system`: the pattern's linear rows and rank one as vanishing 2×2
 minors, in the LP's unknowns z = (u, c)). `--collect` runs the engine (`etr_nn.search.engine.Search`,
-every sign choice in this process, no float guide, COLLECT_SECONDS per instance) on three sources
-and records every system it hands to the nonlinear backend (`Hooks.leaf_system`), deduplicated, at
-most PER_INSTANCE per instance (evenly spaced in the order the search met them):
+every sign choice in this process, no float guide) on three sources and records every system it
+hands to the nonlinear backend (`Hooks.leaf_system`), deduplicated, until the search ends or has
+handed over SEEN_PER_INSTANCE distinct systems; PER_INSTANCE of them are kept per instance (evenly
+spaced in the order the search met them):
 - suite: the benchmark suite's two-output instances (benchmarks/instances/, outputs 2);
 - random: random labels in {-3..3}² (benchmarks/cad.py's `random_labels`) on 1–2 inputs,
   3 ReLUs, 2 outputs, 5–8 points, seeded (RANDOM);
@@ -61,7 +62,8 @@ from etr_nn.search.engine import LEAF_BACKEND, Hooks, Search
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 LEAVES = HERE / "leaves"
-COLLECT_SECONDS = 10.0  # engine time per source instance while collecting
+COLLECT_SECONDS = 60.0  # engine time per source instance while collecting (a safety net: SEEN_PER_INSTANCE ends it)
+SEEN_PER_INSTANCE = 48  # the search on a source instance ends after this many distinct leaves (deterministic)
 PER_INSTANCE = 12  # leaves kept per source instance (evenly spaced in the order the search met them)
 QEPCAD_VARIABLES = 5  # QEPCAD B gets a leaf with at most this many variables after linear elimination
 FIVE_POINTS = ('{"format": "etr-nn/instance/1", "name": "five-points", "network": {"inputs": 1, "hidden": 3, '
@@ -79,17 +81,30 @@ def sources() -> list[tuple[str, Instance]]:
     return suite + randoms + [("issue", loads(FIVE_POINTS))]
 
 
-def leaf_systems(instance: Instance, seconds: float) -> list[tuple[System, tuple[Sign, ...], Prefixes]]:
-    """Every fitting system the engine hands to its nonlinear backend on `instance` (first
-    tries and retries, in order) until it decides the instance or `seconds` pass."""
-    seen: list[tuple[System, tuple[Sign, ...], Prefixes]] = []
+class _Enough(Exception):
+    """Ends a collecting search once it has handed over enough leaves."""
+
+
+def leaf_systems(instance: Instance, seconds: float,
+                 most: int | None = None) -> list[tuple[System, tuple[Sign, ...], Prefixes]]:
+    """The fitting systems the engine hands to its nonlinear backend on `instance` (first tries and
+    retries, in order, each once) until it decides the instance, `most` were seen, or `seconds` pass."""
+    seen: dict[str, tuple[System, tuple[Sign, ...], Prefixes]] = {}
+
+    def record(system: System, signs: tuple[Sign, ...], prefixes: Prefixes) -> None:
+        seen.setdefault(hashlib.sha256(to_smt2(system).encode()).hexdigest(), (system, signs, prefixes))
+        if most is not None and len(seen) >= most:
+            raise _Enough
+
     deadline = Deadline.after(seconds)
-    search = Search(instance, point_order(instance), deadline=deadline,
-                    hooks=Hooks(leaf_system=lambda system, signs, prefixes: seen.append((system, signs, prefixes))))
-    for signs in sign_choices(instance.shape.hidden, instance.shape.outputs):
-        if search.run(signs).status == "sat" or deadline.passed():
-            break
-    return seen
+    search = Search(instance, point_order(instance), deadline=deadline, hooks=Hooks(leaf_system=record))
+    try:
+        for signs in sign_choices(instance.shape.hidden, instance.shape.outputs):
+            if search.run(signs).status == "sat" or deadline.passed():
+                break
+    except _Enough:
+        pass
+    return list(seen.values())
 
 
 def collect(out: Path, seconds: float = COLLECT_SECONDS) -> dict[str, Any]:
@@ -101,11 +116,10 @@ def collect(out: Path, seconds: float = COLLECT_SECONDS) -> dict[str, Any]:
     digests: set[str] = set()
     for source, instance in sources():
         start = time.monotonic()
-        found = leaf_systems(instance, seconds)
+        found = leaf_systems(instance, seconds, SEEN_PER_INSTANCE)
         fresh = []
         for system, signs, prefixes in found:
-            body = to_smt2(system)
-            digest = hashlib.sha256(body.encode()).hexdigest()
+            digest = hashlib.sha256(to_smt2(system).encode()).hexdigest()
             if digest not in digests:
                 digests.add(digest)
                 fresh.append((system, signs, prefixes))
@@ -121,9 +135,10 @@ def collect(out: Path, seconds: float = COLLECT_SECONDS) -> dict[str, Any]:
                          "points": instance.n, "pattern": pattern, "variables": len(system.names),
                          "atoms": sum(1 for _ in atoms(system.formula)),
                          "eliminated_variables": remaining_variables(system)})
-        print(f"{instance.name:32} {source:7} {len(found):3} leaves, {len(fresh):3} distinct, {len(kept):3} kept "
+        print(f"{instance.name:32} {source:7} {len(found):3} leaves, {len(fresh):3} new, {len(kept):3} kept "
               f"({time.monotonic() - start:.1f} s)", file=sys.stderr)
-    manifest = {"format": "etr-nn/leaves/1", "collect_seconds": seconds, "leaves": rows}
+    manifest = {"format": "etr-nn/leaves/1", "seen_per_instance": SEEN_PER_INSTANCE, "per_instance": PER_INSTANCE,
+                "leaves": rows}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
