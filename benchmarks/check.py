@@ -29,9 +29,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks.run import DEFINITE, ROOT, Run, Solver, available_solvers, etr_bytecode, judge, par2, run_process
+from etr_nn.poly import System
 
 HERE = Path(__file__).resolve().parent
 SUITE = HERE / "instances"
@@ -125,13 +126,15 @@ def etr_solver(backend: str) -> Solver:
     return Solver(f"etr_nn {backend}", command, parse, True)
 
 
-def qepcad_solver() -> Solver | None:
-    """QEPCAD B on the parsed system (etr_nn.cad.qepcad.script), when installed."""
+def qepcad_solver(script: Callable[[System], str] | None = None) -> Solver | None:
+    """QEPCAD B on the parsed system, when installed: its input is `script(system)` (default
+    etr_nn.cad.qepcad.script, ∃x_1…∃x_n system), written beside the file. Run it with the
+    environment of etr_nn.cad.qepcad.command()."""
     from etr_nn.cad import qepcad
 
     if not qepcad.available():
         return None
-    home = qepcad._home()
+    argv, _ = qepcad.command()
 
     def command(instance: Path, smt2: Path, cap: float) -> list[str]:
         from etr_nn.poly.script import parse_script
@@ -139,14 +142,10 @@ def qepcad_solver() -> Solver | None:
         source = smt2.with_suffix(".qepcad")
         if not source.exists():
             [check] = parse_script(smt2.read_text(), str(smt2))
-            source.write_text(qepcad.script(check.system))
-        return ["sh", "-c", 'exec "$0" +N20000000 < "$1"', str(home / "bin" / "qepcad"), str(source)]
+            source.write_text((script or qepcad.script)(check.system))
+        return ["sh", "-c", 'exec "$@" < "$0"', str(source), *argv]
 
-    def parse(code: int, stdout: str) -> str:
-        tail = stdout.split("An equivalent quantifier-free formula:")[-1].split("=====")[0].strip()
-        return {"TRUE": "sat", "FALSE": "unsat"}.get(tail, "unknown")
-
-    return Solver("qepcad", command, parse, True)
+    return Solver("qepcad", command, lambda code, stdout: qepcad.answer(stdout), True)
 
 
 def run_one(solver: Solver, smt2: Path, cap: float, env: dict[str, str]) -> Run:
@@ -226,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     env = etr_bytecode()
     from etr_nn.cad import qepcad
 
-    env_qepcad = dict(env, qe=str(qepcad._home()))  # QEPCAD B needs its home in $qe
+    env_qepcad = dict(env, **qepcad.command()[1])  # QEPCAD B needs its home in $qe
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         rows = write_files(out, args.randoms)

@@ -186,6 +186,14 @@ def available_solvers(cvc5_options: tuple[str, ...] = CVC5_OPTIONS) -> tuple[dic
         solvers["etr_nn"] = Solver("etr_nn", etr_command("--workers" in help_text), parse_etr, False)
     else:
         missing["etr_nn"] = "`python -m etr_nn solve --help` failed"
+    peers, why = peer_solvers(cvc5_options)
+    return solvers | peers, missing | why
+
+
+def peer_solvers(cvc5_options: tuple[str, ...] = CVC5_OPTIONS) -> tuple[dict[str, Solver], dict[str, str]]:
+    """Z3, cvc5 and Yices on an SMT-LIB file, those installed; for the others why they are skipped."""
+    solvers: dict[str, Solver] = {}
+    missing: dict[str, str] = {}
     z3 = shutil.which("z3", path=str(BIN)) or shutil.which("z3")
     if z3:
         solvers["z3"] = Solver("z3", lambda i, s, cap: [z3, f"-T:{math.ceil(cap)}", str(s)],

@@ -73,14 +73,17 @@ def load(path: str) -> list[Check]:
     return parse_script(read_text(path, "SMT-LIB file"), path)
 
 
-def decide(check: Check, backend: str = DEFAULT_BACKEND, timeout: float | None = None) -> Result:
-    """The backend's answer, a "sat" point re-checked exactly against the check's System."""
+def decide(check: Check, backend: str = DEFAULT_BACKEND, timeout: float | None = None,
+           isolate: bool | None = True) -> Result:
+    """The backend's answer, a "sat" point re-checked exactly against the check's System. `isolate`:
+    the CAD in a child killed at its deadline (one system per check-sat); None: the backend's
+    default, as the pattern search calls it on its leaves."""
     from etr_nn import backends
 
     start = time.monotonic()
     engine = backends.get(backend)
-    if hasattr(engine, "isolate"):  # one system per check-sat: the CAD in a child killed at its deadline
-        engine.isolate = True
+    if hasattr(engine, "isolate"):
+        engine.isolate = isolate
     answer: Answer = engine.check(check.system, timeout)
     seconds = time.monotonic() - start
     if answer.status != "sat":

@@ -47,13 +47,24 @@ def script(system: System) -> str:
             "finish\n")
 
 
-def decide(system: System, timeout: float = 60) -> str:
-    """"sat", "unsat" or "unknown" (time limit, resource limit, unreadable output)."""
+def command() -> tuple[list[str], dict[str, str]]:
+    """The QEPCAD B command line (it reads its input from standard input) and the environment it needs."""
     home = _home()
-    try:
-        out = subprocess.run([str(home / "bin" / "qepcad"), "+N20000000"], input=script(system), text=True,
-                             capture_output=True, timeout=timeout, env={"qe": str(home)}).stdout
-    except subprocess.TimeoutExpired:
-        return "unknown"
+    return [str(home / "bin" / "qepcad"), "+N20000000"], {"qe": str(home)}
+
+
+def answer(out: str) -> str:
+    """"sat", "unsat" or "unknown" from QEPCAD B's output for ∃x_1…∃x_n (`script`)."""
     tail = out.split("An equivalent quantifier-free formula:")[-1].split("=====")[0].strip()
     return {"TRUE": "sat", "FALSE": "unsat"}.get(tail, "unknown")
+
+
+def decide(system: System, timeout: float = 60) -> str:
+    """"sat", "unsat" or "unknown" (time limit, resource limit, unreadable output)."""
+    argv, env = command()
+    try:
+        out = subprocess.run(argv, input=script(system), text=True, capture_output=True, timeout=timeout,
+                             env=env).stdout
+    except subprocess.TimeoutExpired:
+        return "unknown"
+    return answer(out)

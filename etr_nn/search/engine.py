@@ -34,6 +34,7 @@ from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
                              least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
+from etr_nn.poly import System
 from etr_nn.qp import least_squares
 from etr_nn.search.rankone import RankOne
 
@@ -72,12 +73,14 @@ class Hooks:
     disjunction) of rows joined to output o's system once the point at `depth` is decided along
     `path`, or None; `leaf(signs, prefixes, z)`: what a full pattern whose LP has the solution z
     yields in place of the search for a fit — a network (the search certifies it and ends the
-    task with it) or None; `observe(status, o, prefixes)`: sees every decision."""
+    task with it) or None; `observe(status, o, prefixes)`: sees every decision; `leaf_system(system,
+    signs, prefixes)`: sees every fitting system handed to the nonlinear backend (each try)."""
 
     prune: Callable[[tuple[Sign, ...], Prefixes], int | None] | None = None
     extra: Callable[[int, int, list[tuple[int, ...]]], list[list[Row]] | None] | None = None
     leaf: Callable[[tuple[Sign, ...], Prefixes, list[Number]], Network | None] | None = None
     observe: Callable[[str, int, Prefixes], None] | None = None
+    leaf_system: Callable[[System, tuple[Sign, ...], Prefixes], None] | None = None
 
 
 @dataclass
@@ -389,6 +392,8 @@ class Search:
         """Decide the fitting system of a full pattern (patterns.fitting_system) with the nonlinear backend, for at most
         `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
         system, decode = fitting_system(self.points, self.signs, self.order, prefixes)
+        if self.hooks.leaf_system:
+            self.hooks.leaf_system(system, self.signs, prefixes)
         limit = self.deadline.cap(seconds, least=0.1)
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
