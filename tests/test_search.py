@@ -114,26 +114,27 @@ def test_engine_agrees_with_direct_encoding(inst: Instance) -> None:
 
 def test_hard_two_output_leaf_is_decided_by_the_cad_and_agrees_with_the_direct_encoding(tmp_path) -> None:
     """Four points, two ReLUs, two outputs: one full pattern survives the LP, and its rank-one
-    system (nlsat alone: ~14 s) is refuted by the CAD's share of the leaf portfolio; the
-    unsat answer agrees with Z3 on the direct encoding."""
+    system (nlsat alone, in an older chart: ~14 s) is refuted by the own procedure's linear
+    elimination, before nlsat; the unsat answer agrees with Z3 on the direct encoding."""
     inst = instance([(0,), (2,), (4,), (5,)], [(3, -1), (2, 1), (-1, 0), (0, -1)], 2)
     path = tmp_path / "leaf.cert"
     assert search(inst, workers=1, certificate=path).status == "unsat"
     decided = [e["decided_by"] for e in json.loads(path.read_text())["nonlinear"]]
-    assert decided and all("cad (Lazard projection)" in d for d in decided)
+    assert decided and all("(cad: linear elimination leaves no branch)" in d for d in decided)
     assert solve(inst, backend="z3", timeout=60).status == "unsat"
 
 
 def test_leaf_portfolio_falls_back_to_nlsat(monkeypatch) -> None:
-    """With no time for the CAD the portfolio's answers are nlsat's, still exact: x·y = 1,
-    x = 2y is sat at an irrational point (checked exactly), x² = −1 is unsat."""
+    """The portfolio's answers past linear elimination are nlsat's, still exact: x·y = 1,
+    x = 2y is sat at an irrational point (checked exactly), x² = −1 is unsat; x = 1 ∧ x = 2 is
+    refuted by linear elimination alone."""
     import flint
 
     from etr_nn import backends
     from etr_nn.backends import portfolio
     from etr_nn.poly import And, Atom, System
 
-    monkeypatch.setattr(portfolio, "CAD_SECONDS", 1e-9)
+    monkeypatch.setattr(portfolio, "CAD_SHARE", 0.0)
     ctx = flint.fmpq_mpoly_ctx.get(("x", "y"), "lex")
     x, y = ctx.gens()
     sat = System(ctx, And((Atom(x * y - 1, "="), Atom(x - 2 * y, "="), Atom(x, ">"))))
@@ -141,6 +142,8 @@ def test_leaf_portfolio_falls_back_to_nlsat(monkeypatch) -> None:
     assert answer.status == "sat" and "z3" in answer.reason and sat.holds(answer.point)
     assert answer.point["x"] * answer.point["x"] == 2
     assert backends.get("cad+z3").check(System(ctx, And((Atom(x * x + 1, "="),))), 10).status == "unsat"
+    refuted = backends.get("cad+z3").check(System(ctx, And((Atom(x - 1, "="), Atom(x - 2, "=")))), 10)
+    assert refuted.status == "unsat" and "linear elimination" in refuted.reason
 
 
 def test_farkas_certificates_verify_and_corruption_is_rejected(tmp_path) -> None:

@@ -43,11 +43,14 @@ def three_valued(formula: Formula, truth: Callable[[Atom], bool | None]) -> bool
     """Kleene evaluation: None where atoms are still undecided."""
     if isinstance(formula, Atom):
         return truth(formula)
-    values = [three_valued(f, truth) for f in formula.args]
-    decisive = isinstance(formula, Or)
-    if decisive in values:
-        return decisive
-    return None if None in values else not decisive
+    decisive = isinstance(formula, Or)  # the value that decides a disjunction (True) or a conjunction (False)
+    undecided = False
+    for f in formula.args:  # stops at the first deciding child: later atoms are not evaluated
+        value = three_valued(f, truth)
+        if value is decisive:
+            return decisive
+        undecided = undecided or value is None
+    return None if undecided else not decisive
 
 
 class _Setup:
