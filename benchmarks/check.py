@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.run import DEFINITE, ROOT, Run, Solver, available_solvers, etr_bytecode, judge, par2, run_process
+from benchmarks.run import (DEFINITE, ROOT, Run, Solver, answer_cells, available_solvers, etr_bytecode, judge, par2, run_process,
+                            summary_row)
 from etr_nn.poly import System
 
 HERE = Path(__file__).resolve().parent
@@ -177,22 +178,12 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["Files: " + ", ".join(f"{n} {f}" for f, n in families.items()) + ".", ""]
     lines += ["## Summary", "", "| solver | solved | sat | unsat | timeout/unknown | error | wrong | PAR-2 (s) |",
               "|---|---|---|---|---|---|---|---|"]
-    for s in names:
-        mine = [r for r in runs if r.solver == s]
-        count = lambda *answers: sum(r.answer in answers for r in mine)  # noqa: E731
-        bad = sum(p[0] == s for p in wrong)
-        lines.append(f"| {s} | {count(*DEFINITE) - bad} | {count('sat')} | {count('unsat')} | "
-                     f"{count('timeout', 'unknown')} | {count('error')} | {bad} | {result['par2'][s]:.1f} |")
+    lines += [summary_row(s, runs, wrong, result["par2"][s]) for s in names]
     lines += ["", "## Per file", "", "Seconds and answer; TO = timeout (killed or past the cap), ? = unknown, ERR = error.", "",
               "| file | family | vars | known | " + " | ".join(names) + " | verdict |",
               "|---|---|---|---|" + "---|" * len(names) + "---|"]
-    short = {"sat": "sat", "unsat": "unsat", "unknown": "?", "timeout": "TO", "error": "ERR"}
     for row in rows:
-        cells = []
-        for s in names:
-            r = cell.get((s, row["name"]))
-            text = "—" if r is None else f"{r.seconds:.2f} {short.get(r.answer, r.answer)}"
-            cells.append(f"**{text} WRONG**" if (s, row["name"]) in wrong else text)
+        cells = answer_cells(names, cell, wrong, row["name"])
         lines.append(f"| {row['name']} | {row['family']} | {row['vars']} | {row['expected'] or '—'} | "
                      + " | ".join(cells) + f" | {result['verdicts'][row['name']]} |")
     errors = [r for r in runs if r.note and r.answer == "error"]

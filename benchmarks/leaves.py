@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 
 from benchmarks.cad import random_labels
 from benchmarks.check import qepcad_solver
-from benchmarks.run import (DEFINITE, Run, Solver, etr_bytecode, first_word, judge, par2,
+from benchmarks.run import (DEFINITE, Run, Solver, answer_cells, etr_bytecode, first_word, judge, par2,
                             peer_solvers, run_one)
 from etr_nn.cad import qepcad
 from etr_nn.check import decide as decide_check
@@ -307,13 +307,8 @@ def markdown(result: dict[str, Any]) -> str:
               "refuted by it).", "",
               "| leaf | source | vars | atoms | " + " | ".join(names) + " | verdict |",
               "|---|---|---|---|" + "---|" * len(names) + "---|"]
-    short = {"sat": "sat", "unsat": "unsat", "unknown": "?", "timeout": "TO", "error": "ERR"}
     for row in rows:
-        cells = []
-        for s in names:
-            r = cell.get((s, row["name"]))
-            text = "—" if r is None else f"{r.seconds:.2f} {short.get(r.answer, r.answer)}"
-            cells.append(f"**{text} WRONG**" if (s, row["name"]) in wrong else text)
+        cells = answer_cells(names, cell, wrong, row["name"])
         left = row["eliminated_variables"]
         lines.append(f"| {row['name']} | {row['source']} | {row['variables']}/{'—' if left is None else left} | "
                      f"{row['atoms']} | " + " | ".join(cells) + f" | {result['verdicts'][row['name']]} |")

@@ -265,6 +265,28 @@ def judge(rows: list[dict[str, Any]], runs: list[Run]) -> tuple[dict[str, str], 
     return verdicts, wrong
 
 
+SHORT = {"sat": "sat", "unsat": "unsat", "unknown": "?", "timeout": "TO", "error": "ERR"}
+
+
+def summary_row(solver: str, runs: list[Run], wrong: set[tuple[str, str]], par2_seconds: float) -> str:
+    """A summary table row: solved (definite and not wrong), sat, unsat, timeout/unknown, error, wrong, PAR-2."""
+    mine = [r for r in runs if r.solver == solver]
+    count = lambda *answers: sum(r.answer in answers for r in mine)  # noqa: E731
+    bad = sum(p[0] == solver for p in wrong)
+    return (f"| {solver} | {count(*DEFINITE) - bad} | {count('sat')} | {count('unsat')} | "
+            f"{count('timeout', 'unknown')} | {count('error')} | {bad} | {par2_seconds:.1f} |")
+
+
+def answer_cells(names: list[str], cell: dict[tuple[str, str], Run], wrong: set[tuple[str, str]], instance: str) -> list[str]:
+    """One instance's cells of a per-instance table: seconds and answer per solver, — if not run."""
+    cells = []
+    for s in names:
+        r = cell.get((s, instance))
+        text = "—" if r is None else f"{r.seconds:.2f} {SHORT.get(r.answer, r.answer)}"
+        cells.append(f"**{text} WRONG**" if (s, instance) in wrong else text)
+    return cells
+
+
 def markdown(result: dict[str, Any]) -> str:
     cap, names = result["cap"], result["solvers"]
     rows, runs = result["instances"], [Run(**r) for r in result["runs"]]
@@ -283,12 +305,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [f"- skipped {name}: {why}" for name, why in result["skipped"].items()]
     lines += ["## Summary", "", "| solver | solved | sat | unsat | timeout/unknown | error | wrong | PAR-2 (s) |",
               "|---|---|---|---|---|---|---|---|"]
-    for s in names:
-        mine = [r for r in runs if r.solver == s]
-        count = lambda *answers: sum(r.answer in answers for r in mine)  # noqa: E731
-        bad = sum(p[0] == s for p in wrong)
-        lines.append(f"| {s} | {count(*DEFINITE) - bad} | {count('sat')} | {count('unsat')} | "
-                     f"{count('timeout', 'unknown')} | {count('error')} | {bad} | {result['par2'][s]:.1f} |")
+    lines += [summary_row(s, runs, wrong, result["par2"][s]) for s in names]
     if result.get("ratio") is not None:
         lines += ["", f"etr_nn PAR-2 / best peer PAR-2 ({result['best_peer']}): **{result['ratio']:.3g}**"]
     lines += ["", "## Per instance", "", "Time in seconds and answer; TO = timeout (> cap), ? = unknown, "
@@ -296,13 +313,8 @@ def markdown(result: dict[str, Any]) -> str:
               "is the time etr_nn reports itself. Memory: etr_nn's peak resident set (MB).", "",
               "| instance | d | k | m | n | known | " + " | ".join(names) + " | etr_nn own | etr_nn MB | verdict |",
               "|---|---|---|---|---|---|" + "---|" * len(names) + "---|---|---|"]
-    short = {"sat": "sat", "unsat": "unsat", "unknown": "?", "timeout": "TO", "error": "ERR"}
     for row in rows:
-        cells = []
-        for s in names:
-            r = cell.get((s, row["name"]))
-            text = "—" if r is None else f"{r.seconds:.2f} {short.get(r.answer, r.answer)}"
-            cells.append(f"**{text} WRONG**" if (s, row["name"]) in wrong else text)
+        cells = answer_cells(names, cell, wrong, row["name"])
         etr = cell.get(("etr_nn", row["name"]))
         memory = f"{etr.memory_mb:.0f}" if etr and etr.memory_mb else "—"
         own = f"{etr.solver_seconds:.2f}" if etr and etr.solver_seconds is not None else "—"
