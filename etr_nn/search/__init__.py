@@ -11,8 +11,9 @@ Alongside the exhaustive search runs float guidance (guide.py): local fits propo
 that are solved (an exact LP once the output columns are fixed; with one output they are
 signs, so sat answers stay rational) and certified exactly; unsat answers never rest on it.
 
-Covered: real weights and zero error (any d, k, m). Not covered (the caller falls back to
-the direct encoding): max_error > 0 (finite weight sets go to etr_nn.discrete).
+Covered: real weights (any d, k, m), zero error or a loss bound γ > 0 (slack and budget rows;
+with squared loss also the exact least squares of the decided points, etr_nn.qp); a refutation
+certificate only at zero error. Finite weight sets go to etr_nn.discrete.
 
     search(instance, timeout=None, workers=None, cluster=None, certificate=None, progress=False)
 """
