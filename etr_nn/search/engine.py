@@ -6,12 +6,14 @@ of etr_nn.patterns) in one incremental exact LP per output (etr_nn.lp.ExactLP). 
 system refutes every completion (its rows are a subset of theirs). At a full pattern:
 - m = 1: the system is exactly the fitting problem (etr_nn.patterns); its rational solution
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
-- m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else
-  the hyperplanes of the LP solution are kept and A, c solved for (an LP); else the
+- m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else the
   pattern's fitting system in the LP's own unknowns (its rows, and rank one as vanishing
   2×2 minors of each (u_jo_t)_{o,t}: patterns.fitting_system) goes to the nonlinear backend, first for
   FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
-  end of the task (one hard leaf does not hold up the rest of the search, nor the guide).
+  end of the task (one hard leaf does not hold up the rest of the search, nor the guide). A
+  leaf the backend does not refute also tries the hyperplanes of the LP solution with A, c
+  solved for (an LP): a rational network where there is one (after the backend, since most
+  leaves are refuted, and the backend's linear elimination does that in milliseconds).
 Every network found is certified exactly before it is reported.
 
 A caller extends the search through `Hooks` (a pruning rule, extra rows, what a full pattern
@@ -312,13 +314,17 @@ class Search:
         network = lp_network(z, self.signs, self.layout)
         if network is not None and self.points.loss is not None and not certify(self.instance, network).valid:
             network = None  # under a loss bound each output's LP met only its own share of it
-        if network is None and self.points.loss is None:
-            network = next((net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))),
-                           None)
         if network is None and self.points.loss is not None and self.layout.m == 1:
             return self._least_squares(prefixes)  # squared loss (with absolute loss the LP solution fits)
         if network is None:
+            refuted = len(self.outcome.nonlinear)
             network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
+            if len(self.outcome.nonlinear) == refuted and self.points.loss is None:  # not refuted: a rational fit?
+                rational = next((net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))),
+                                None)
+                if rational is not None and prefixes in self.deferred:
+                    self.deferred.remove(prefixes)
+                network = rational or network
         return network is not None and self._accept(network, prefixes)
 
     def _least_squares(self, prefixes: Prefixes) -> bool:
