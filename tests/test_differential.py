@@ -169,9 +169,10 @@ def test_rationality_agrees_with_solve_on_random_two_output_data() -> None:
 
 
 def loss_bound_case(seed: int) -> tuple[Instance, Fraction]:
-    """Random one-output data and the exact least loss of its network shape (etr_nn.optimize,
-    which enumerates every pattern without the search's pruning)."""
-    from etr_nn.optimize import optimize
+    """Random one-output data and the exact least loss of its network shape (every pattern's
+    convex program decided by Z3 alone, tests/oracles.py: none of the search's pruning, no float
+    guess)."""
+    from oracles import enumerated_optimum
 
     rng = random.Random(seed)
     d, k = rng.randint(1, 2), rng.randint(1, 2)
@@ -179,9 +180,7 @@ def loss_bound_case(seed: int) -> tuple[Instance, Fraction]:
     labels = tuple((F(rng.randint(-3, 3)),) for _ in points)
     instance = Instance(f"loss-{seed}", Shape(d, k, 1), tuple(points), labels,
                         rng.choice(("squared", "absolute")), F(1))
-    best = optimize(instance, 60)
-    assert best.status == "optimal" and isinstance(best.value, Fraction)  # one output: rational (fact 3)
-    return instance, best.value
+    return instance, enumerated_optimum(instance)
 
 
 @pytest.mark.parametrize("seed", range(24))

@@ -23,6 +23,7 @@ from etr_nn.optimize import Optimum, convex, landscape, optimize
 from etr_nn.optimize.hidden import pieces
 from etr_nn.optimize.rationality import rationality
 from etr_nn.solve import solve
+from oracles import enumerated_optimum
 
 CATALOGUE = json.loads((Path(__file__).parent.parent / "encodings" / "catalogue.json").read_text())
 
@@ -250,30 +251,6 @@ def test_rationality_of_reductions_with_rational_solutions() -> None:
     tampered = Instance(instance.name, instance.shape, instance.points, labels)
     assert rationality(tampered, 60, formula=formula).status == "unknown"
     assert etrinv.rational_solutions(etrinv.parses("x * y = 1")) is None  # a curve of solutions: undecided
-
-
-def enumerated_optimum(instance: Instance) -> Fraction:
-    """The one-output optimum by brute force, sharing nothing with the branch and bound but the
-    cell and residuals: every multiset of (sign, dichotomy) neurons, each pattern's optimum by Z3
-    alone (the KKT system with its complementarity disjunctions, or the LP; no float guess)."""
-    from itertools import combinations_with_replacement
-
-    from etr_nn.patterns import Points, least_squares_problem
-    from etr_nn.search.dichotomies import dichotomies
-
-    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(instance.points) if S for s in (1, -1)]
-    best = None
-    for pattern in combinations_with_replacement(neurons, instance.shape.hidden):
-        prefixes = tuple(tuple(int(i in S) for i in range(instance.n)) for _, S in pattern)
-        cell, residuals, layout = least_squares_problem(Points.of(instance), tuple((s,) for s, _ in pattern),
-                                                        tuple(range(instance.n)), prefixes)
-        z = convex._solve(instance.loss, cell, residuals, layout.size, 60)
-        assert z != "unknown"
-        if z is not None:
-            value = sum((r.at(z) ** 2 if instance.loss == "squared" else abs(r.at(z)) for r in residuals), Fraction(0))
-            best = value if best is None else min(best, value)
-    assert best is not None
-    return best
 
 
 @pytest.mark.parametrize("seed", range(12))
