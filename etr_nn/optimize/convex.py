@@ -49,13 +49,13 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Opt
     every sign choice is searched to the end, no network has a smaller loss: the incumbent is
     optimal (and rational). A bar over the sign choices when `shown`."""
     from etr_nn.search.engine import Incumbent, Search
+    from etr_nn.optimize.landscape import constant_network
     from etr_nn.search.guide import least_fit
 
-    constant = Network.build([[Fraction(0)] * instance.shape.inputs] * instance.shape.hidden,
-                             [Fraction(0)] * instance.shape.hidden, [[Fraction(0)] * instance.shape.hidden],
-                             [sum((y[0] for y in instance.labels), Fraction(0)) / instance.n])
+    constant = constant_network(instance)
     best = Incumbent(Fraction(loss(instance, constant)), constant)  # type: ignore[arg-type]  # rational weights
-    guided = least_fit(instance, Deadline.after(min(GUIDE_SECONDS, GUIDE_SHARE * (deadline.left() or GUIDE_SECONDS / GUIDE_SHARE))))
+    left = deadline.left()
+    guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
     if guided is not None and guided[0] < best.value:
         best.value, best.network = guided
     tasks = sign_choices(instance.shape.hidden, 1)

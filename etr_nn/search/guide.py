@@ -42,6 +42,7 @@ from etr_nn.optimize.convex import pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
+PATTERN_SECONDS = 5.0  # at most this long for one pattern's exact convex optimum
 LOSS_SLACK = 1e-6  # with max_error = γ > 0: a fit with float loss ≤ γ·(1 + this) is worth an exact check
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
 # k = 4 data: plain fits often end at a near-zero residual made by two steep opposite neurons.
@@ -208,8 +209,7 @@ class Guide:
         signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
         network = None
         if instance.max_error and m == 1:  # the pattern's exact convex optimum (one output)
-            found = pattern_optimum(instance, tuple((s[0], frozenset(i for i, a in enumerate(row) if a))
-                                                    for s, row in zip(signs, active)), until.cap(5.0, least=0.1))
+            found = pattern_optimum(instance, fit_pattern(self.X, W, b, A), until.cap(PATTERN_SECONDS, least=0.1))
             network = found[1] if isinstance(found, tuple) else None
         elif not instance.max_error:
             rows, build = with_columns(Points.of(instance), signs, prefixes, columns)
@@ -229,6 +229,13 @@ def guided(instance: Instance, deadline: Deadline, nonlinear: str = LEAF_BACKEND
     return Guide(instance, nonlinear, seed).run(deadline)
 
 
+def fit_pattern(X: np.ndarray, W: np.ndarray, b: np.ndarray, A: np.ndarray) -> tuple[tuple[int, frozenset[int]], ...]:
+    """A one-output fit's activation pattern as optimize.convex takes it: (sign of A[0, j], the
+    points where w_j·x + b_j > 0) per neuron."""
+    active = X @ W.T + b > 0
+    return tuple((1 if A[0, j] >= 0 else -1, frozenset(np.nonzero(active[:, j])[0].tolist())) for j in range(W.shape[0]))
+
+
 def least_fit(instance: Instance, until: Deadline, seed: int = 0) -> tuple[Fraction, Network] | None:
     """One output: the least exact loss among the activation patterns of float fits made before
     `until`, with its network (each pattern's exact convex optimum, etr_nn.optimize.convex; an upper
@@ -239,13 +246,11 @@ def least_fit(instance: Instance, until: Deadline, seed: int = 0) -> tuple[Fract
     tried: set[tuple] = set()
     while not until.passed():
         (W, b, A, _), _ = next(fits)
-        active = X @ W.T + b > 0
-        pattern = tuple((1 if A[0, j] >= 0 else -1, frozenset(np.nonzero(active[:, j])[0].tolist()))
-                        for j in range(instance.shape.hidden))
+        pattern = fit_pattern(X, W, b, A)
         if pattern in tried:
             continue
         tried.add(pattern)
-        found = pattern_optimum(instance, pattern, until.cap(5.0, least=0.1))
+        found = pattern_optimum(instance, pattern, until.cap(PATTERN_SECONDS, least=0.1))
         if isinstance(found, tuple) and (best is None or found[0] < best[0]):
             best = found
     return best
