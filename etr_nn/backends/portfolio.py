@@ -12,8 +12,6 @@ nlsat settled them in 3.0 s, and decided the five-point instance of issue #18 in
 
 from __future__ import annotations
 
-import time
-
 from etr_nn.backends.base import Answer
 from etr_nn.deadline import Deadline
 from etr_nn.poly import System
@@ -39,15 +37,15 @@ class CADThenZ3:
         from etr_nn.cad.eliminate import branches
         from etr_nn.cad.projection import Timeout
 
-        start = time.monotonic()
+        deadline = Deadline.after(timeout)
         try:
-            if next(branches(system.formula, Deadline.after(ELIMINATION_SECONDS if timeout is None
-                                                            else min(ELIMINATION_SECONDS, timeout))), None) is None:
+            if next(branches(system.formula, deadline.sooner(ELIMINATION_SECONDS)), None) is None:
                 return Answer("unsat", reason="cad: linear elimination leaves no branch")
         except Timeout:
             pass
-        left = None if timeout is None else max(0.05, timeout - (time.monotonic() - start))
-        answer = Z3Backend().check(system, None if left is None else left * (1 - CAD_SHARE))
+        left = deadline.left()
+        answer = Z3Backend().check(system, None if left is None else max(0.05, left * (1 - CAD_SHARE)))
+        left = deadline.left()
         if answer.status != "unknown" or left is None:
             return answer
-        return CADBackend(self.isolate).check(system, max(0.05, timeout - (time.monotonic() - start)))  # type: ignore[operator]
+        return CADBackend(self.isolate).check(system, max(0.05, left))
