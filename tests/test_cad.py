@@ -237,3 +237,43 @@ def test_simplest_between_takes_no_time_on_tiny_gaps() -> None:
     assert _simplest_between(u, u + Fraction(1, 10**15)) == u + Fraction(1, 10**15 + 1)
     x = Fraction(10**12, 3)
     assert x < _simplest_between(x, x + Fraction(1, 10**18)) < x + Fraction(1, 10**18)
+
+
+WXYZ = flint.fmpq_mpoly_ctx.get(("w", "x", "y", "z"), "lex")
+
+
+@st.composite
+def linear_heavy_systems(draw):
+    """Several linear equations (eliminated together), a bilinear equation and inequalities."""
+    gens = WXYZ.gens()
+
+    def affine():
+        return sum((draw(st.integers(-2, 2)) * g for g in gens), WXYZ.from_dict({(0, 0, 0, 0): draw(st.integers(-3, 3))}))
+    atoms = [Atom(affine(), "=") for _ in range(draw(st.integers(1, 3)))]
+    atoms.append(Atom(gens[draw(st.integers(0, 3))] * gens[draw(st.integers(0, 3))] - draw(st.integers(-2, 2)), "="))
+    atoms += [Atom(affine(), draw(st.sampled_from([">=", ">", "!="]))) for _ in range(draw(st.integers(0, 2)))]
+    return System(WXYZ, And(tuple(atoms)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linear_heavy_systems())
+def test_linear_elimination_keeps_the_solutions(system):
+    """Equisatisfiable: no branch when Z3 finds the system unsat only; each branch's formula (decided by Z3)
+    unsat when the system is, and a solution of it, completed with the eliminated variables, a solution of
+    the system."""
+    from etr_nn.cad.eliminate import branches
+
+    z3 = backends.get("z3")
+    pieces = list(branches(system.formula))
+    whole = z3.check(system, 20).status
+    assert pieces or whole == "unsat"
+    for piece in pieces:
+        if piece.formula is True:
+            point = [Fraction(0)] * 4
+        else:
+            answer = z3.check(System(WXYZ, piece.formula), 20)
+            assert not (answer.status == "sat" and whole == "unsat")
+            if answer.status != "sat":
+                continue
+            point = [answer.point.get(name, Fraction(0)) for name in system.names]
+        assert system.holds(dict(zip(system.names, piece.complete(point))))

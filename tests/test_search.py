@@ -339,6 +339,69 @@ def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
     assert solution.status == "unsat" and "rank-one test" in solution.rests_on
 
 
+def test_rank_one_test_modulo_c_refutes_a_leaf_no_functional_determines() -> None:
+    """A leaf of random data (2 inputs, 3 ReLUs, 2 outputs, 7 points): both outputs' LPs are feasible and
+    no functional of a block is determined alone, but the third neuron's block is determined modulo c, so
+    its minors are affine equations in (c_0, c_1) with no common solution. Z3 refutes the pattern's
+    system too (independently)."""
+    from etr_nn import backends
+    from etr_nn.patterns import full_pattern_system, pattern_rows
+    from etr_nn.search.rankone import RankOne
+
+    xs = [(-5, F(-1, 2)), (F(-1, 2), F(-11, 2)), (F(1, 2), 6), (F(7, 2), F(9, 2)), (4, F(1, 2)), (5, 1), (F(11, 2), F(-9, 2))]
+    ys = [(-2, 1), (-1, -1), (-1, 2), (-1, 1), (2, -1), (0, 3), (1, 0)]
+    inst, order = instance(xs, ys, 3), (0, 6, 3, 1, 4, 2, 5)
+    signs = ((-1, -1), (-1, 1), (-1, 1))
+    bits = ((0, 0, 0, 1, 0, 0, 0), (0, 1, 1, 0, 1, 0, 1), (1, 0, 1, 0, 0, 1, 0))
+    points = Points.of(inst)
+    for o in range(2):
+        assert feasible_point(pattern_rows(points, signs, order, bits, (o,)), 3 * 2 * 3 + 2) is not None
+    assert RankOne(points, order).refutes(signs, bits)
+    assert backends.get("z3").check(full_pattern_system(points, signs, order, bits), 30).status == "unsat"
+
+
+def rank_one_refutations_against_z3(seeds: range) -> tuple[list[str], int]:
+    """Partial patterns the rank-one test refutes during (0.3 s of) the search of random two-output
+    data, each with its system (rows of the decided points and rank one) decided by Z3 alone:
+    (disagreements, checked)."""
+    from etr_nn import backends
+    from etr_nn.patterns import full_pattern_system, point_order, sign_choices
+    from etr_nn.search.engine import Hooks, Search
+
+    wrong, checked = [], 0
+    for seed in seeds:
+        rng = random.Random(seed)
+        d, n = rng.randint(1, 2), rng.randint(4, 7)
+        xs = {tuple(F(rng.randint(-8, 8), 2) for _ in range(d)) for _ in range(n)}
+        inst = instance(sorted(xs), [(rng.randint(-2, 2), rng.randint(-2, 2)) for _ in xs], rng.randint(2, 3))
+        order, refuted = point_order(inst), []
+        engine = Search(inst, order, deadline=Deadline.after(0.3))
+        engine.hooks = Hooks(observe=lambda status, o, prefixes: refuted.append((engine.signs, prefixes))
+                             if status == "rank" else None)
+        for signs in sign_choices(inst.shape.hidden, 2):
+            engine.run(signs)
+        points = Points.of(inst)
+        for signs, prefixes in rng.sample(refuted, min(len(refuted), 3)):
+            checked += 1
+            answer = backends.get("z3").check(full_pattern_system(points, signs, order, prefixes), 20)
+            if answer.status == "sat":
+                wrong.append(f"seed {seed}: signs {signs}, bits {prefixes} refuted, but Z3 finds {answer.point}")
+    return wrong, checked
+
+
+def test_rank_one_refutations_are_refuted_by_z3() -> None:
+    wrong, checked = rank_one_refutations_against_z3(range(30))
+    assert not wrong, wrong
+    assert checked >= 15
+
+
+@pytest.mark.slow
+def test_rank_one_refutations_are_refuted_by_z3_many() -> None:
+    wrong, checked = rank_one_refutations_against_z3(range(1000, 1300))
+    assert not wrong, wrong
+    assert checked >= 250
+
+
 def test_side_task_networks_end_the_search_and_never_make_unsat() -> None:
     """The side task (the float guide's slot) is called during the search; its network wins."""
     from etr_nn.search import engine

@@ -1,9 +1,11 @@
 """Preprocessing before the CAD: substitute out variables fixed by linear equations, and
 split disjunctions whose branches contain such equations.
 
-In a conjunction, an atom p = 0 with p = c·v + q, c a nonzero rational and q free of v,
-fixes v = −q/c: substituting it everywhere removes a CAD variable (the cost of a CAD is
-doubly exponential in their number).  A disjunction among the conjuncts whose branches
+In a conjunction, the equations of degree one are solved together (one reduced row
+echelon form over Q: inconsistent, or each pivot variable an affine function of the free
+ones) and substituted at once, each atom composed once; then an atom p = 0 with
+p = c·v + q, c a nonzero rational and q free of v, fixes v = −q/c. Substituting removes a
+CAD variable (the cost of a CAD is doubly exponential in their number).  A disjunction among the conjuncts whose branches
 hold equations is split (each branch conjoined with the rest, eliminated again), so that
 the ReLU case splits of the encodings become conjunctions (an equation p·q = 0 is split
 likewise into p = 0 ∨ q = 0); branches whose atoms turn into false constants are dropped
@@ -70,12 +72,43 @@ def simplify(formula: Formula) -> Truth:
     return args[0] if len(args) == 1 else (And if is_and else Or)(tuple(args))
 
 
-def substitute(formula: Formula, i: int, value: Poly) -> Formula:
-    ctx = value.context()
-    images = [value if j == i else g for j, g in enumerate(ctx.gens())]
-    if isinstance(formula, Atom):
-        return Atom(formula.poly.compose(*images) if formula.poly.degrees()[i] else formula.poly, formula.rel)
-    return type(formula)(tuple(substitute(f, i, value) for f in formula.args))
+def substitute(formula: Formula, values: dict[int, Poly]) -> Formula:
+    """The formula with x_i replaced by values[i] for every i at once (each atom composed once)."""
+    ctx = next(iter(values.values())).context()
+    images = [values.get(j, g) for j, g in enumerate(ctx.gens())]
+
+    def image(f: Formula) -> Formula:
+        if isinstance(f, Atom):
+            degrees = f.poly.degrees()
+            return Atom(f.poly.compose(*images), f.rel) if any(degrees[i] for i in values) else f
+        return type(f)(tuple(image(g) for g in f.args))
+
+    return image(formula)
+
+
+def _linear_solution(conjuncts: tuple[Formula, ...]) -> dict[int, Poly] | None | Literal[False]:
+    """Gaussian elimination on the conjuncts' equations of degree one, all at once (one reduced row echelon
+    form over Q): False if they are inconsistent, else each pivot variable's value as an affine function of
+    the free ones (so substituting them together is exact), or None without such equations."""
+    linear = [a.poly for a in conjuncts if isinstance(a, Atom) and a.rel == "=" and a.poly.total_degree() == 1]
+    if not linear:
+        return None
+    ctx = linear[0].context()
+    n = ctx.nvars()
+    matrix = flint.fmpq_mat(len(linear), n + 1)
+    for r, p in enumerate(linear):
+        for exps, c in p.terms():
+            matrix[r, next((i for i, e in enumerate(exps) if e), n)] = c
+    rref, rank = matrix.rref()
+    gens = ctx.gens()
+    values: dict[int, Poly] = {}
+    for r in range(rank):
+        pivot = next(j for j in range(n + 1) if rref[r, j] != 0)
+        if pivot == n:
+            return False  # 0 = nonzero constant
+        values[pivot] = -sum((rref[r, j] * gens[j] for j in range(pivot + 1, n) if rref[r, j] != 0),
+                             ctx.from_dict({})) - rref[r, n]
+    return values
 
 
 def _solvable(atom: Atom) -> tuple[int, Poly] | None:
@@ -145,15 +178,20 @@ def branches(formula: Formula, deadline: Deadline = NO_LIMIT,
     f = simplify(formula)
     while not isinstance(f, bool):
         conjuncts = f.args if isinstance(f, And) else (f,)
-        found = next((s for a in conjuncts if isinstance(a, Atom) and (s := _solvable(a))), None)
-        if found is None:
+        values = _linear_solution(conjuncts)
+        if values is False:
+            return
+        if values is None:
+            found = next((s for a in conjuncts if isinstance(a, Atom) and (s := _solvable(a))), None)
+            values = dict([found]) if found else None
+        if values is None:
             reduced = _row_reduce(conjuncts) or _split_products(conjuncts)
             if reduced is None:
                 break
             f = simplify(And(reduced))
             continue
-        solved += (found,)
-        f = simplify(substitute(f, *found))
+        solved += tuple(values.items())
+        f = simplify(substitute(f, values))
     if f is False:
         return
     if not isinstance(f, bool):

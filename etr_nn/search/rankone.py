@@ -2,17 +2,21 @@
 
 Under a partial pattern every output's equations read M·(u_·o, c_o) = y_·o with one matrix M
 for all outputs (etr_nn.patterns; row p: x̃_p in the blocks of the neurons active at p, 1 for c).
-A functional φ on neuron j's block is determined by the equations when (φ on block j, 0
-elsewhere) lies in the row space of M; then φ(u_jo) = r_o for every solution, where r is the
-right-hand side of that combination of rows. In the network u_jo = A[o, j]·v_j, so
-φ(u_jo) = φ(v_j)·A[o, j]: the vectors r of all determined φ of block j are multiples of the
-one column A[:, j], which lies in the closed orthant σ_j. Hence, exactly:
-- the matrix of these vectors has rank ≤ 1, and
-- each of them lies in the orthant σ_j or in −σ_j.
+A functional φ on neuron j's block is determined modulo c when (φ on block j, κ on c, 0
+elsewhere) lies in the row space of M; then φ(u_jo) + κ·c_o = r_o for every solution, where r
+is the right-hand side of that combination of rows. In the network u_jo = A[o, j]·v_j, so
+r_o − κ·c_o = φ(v_j)·A[o, j]: the vectors r − κ·c of all such φ of block j are multiples of
+the one column A[:, j], which lies in the closed orthant σ_j. Hence, exactly:
+- every 2×2 minor of two such vectors vanishes; the products κ_a·κ_b·c_o·c_t cancel, so each
+  minor is an affine equation in c, and together with the rows that fix c alone (pivot in the
+  c column) they must have a solution c;
+- where they fix c, or κ = 0, each vector r − κ·c lies in the orthant σ_j or in −σ_j.
 A partial pattern violating either has no network, nor has any completion (its rows are a
 subset of theirs). The per-output LPs cannot see this: they share no unknowns. The
-determined functionals of block j are the rows of the reduced row echelon form of
-[M without block j | block j | y] whose pivot lies in block j (columns of block j last).
+functionals of block j are the rows of the reduced row echelon form of
+[M without block j and c | block j | c | y] whose pivot lies in block j (columns of block j
+after the others). At a full pattern this decides most fitting systems of random data before
+any polynomial is built (measured in benchmarks/random_two_output.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ import flint
 from etr_nn.exact import to_fmpq
 from etr_nn.search.dichotomies import lifted
 from etr_nn.patterns import Points, Sign
+
+
+ZERO = flint.fmpq(0)
+SPARE = 1  # below full patterns, the test runs from depth (k − 1)·(d + 1) + SPARE + 1 on
 
 
 class RankOne:
@@ -34,47 +42,70 @@ class RankOne:
                   for p in order]  # None: a probe point, no equation
         self.zero = [flint.fmpq(0)] * len(self.x[0]) if self.x else []
         self.one = flint.fmpq(1)
+        self.n = len(order)
 
     def refutes(self, signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...]) -> bool:
-        k, depth = len(signs), len(prefixes[0])
+        k, depth, m = len(signs), len(prefixes[0]), len(signs[0])
         width = len(self.zero)
-        m = len(signs[0])
-        if depth <= (k - 1) * width + 1:
-            return False  # measured: with so few points a determined functional is rare, the test not worth its cost
+        if depth < self.n and depth <= (k - 1) * width + SPARE:
+            return False  # measured: with few points a functional is rare, the test not worth its cost
         blocks = [[self.x[t] if prefixes[j][t] else self.zero for t in range(depth)] for j in range(k)]
+        functionals: list[list[tuple[flint.fmpq, list[flint.fmpq]]]] = []  # per block: (κ, r)
+        equations: list[list[flint.fmpq]] = []  # affine in c: coefficients of c_0..c_{m−1}, then the constant
         for j in range(k):
-            if sum(prefixes[j]) == 0:
-                continue  # no determined functional on an unused block
+            functionals.append([])
+            if not any(prefixes[j]):
+                continue  # no functional on an unused block
             others = [i for i in range(k) if i != j]
-            rows = [sum((blocks[i][t] for i in others), []) + [self.one] + blocks[j][t] + y
+            rows = [sum((blocks[i][t] for i in others), []) + blocks[j][t] + [self.one] + y
                     for t in range(depth) if (y := self.y[t]) is not None]
             if not rows:
                 continue
             R, rank = flint.fmpq_mat(rows).rref()
-            entries = R.entries()
-            cols = len(rows[0])
-            start = cols - width - m  # first column of block j
-            values = []
+            entries, cols = R.entries(), len(rows[0])
+            c_col = cols - m - 1
             for r in range(rank):
                 row = entries[r * cols:(r + 1) * cols]
-                pivot = next(c for c, v in enumerate(row) if v != 0)
-                if pivot >= cols - m:
+                pivot = next(col for col, v in enumerate(row) if v != 0)
+                if pivot > c_col:
                     return True  # inconsistent equations
-                if pivot >= start:
-                    values.append(row[cols - m:])
-            if values and not _rank_one_in_orthant(values, signs[j]):
+                if pivot == c_col:  # c_o = r_o for every o
+                    equations += [[self.one if t == o else ZERO for t in range(m)] + [-row[c_col + 1 + o]]
+                                  for o in range(m)]
+                elif pivot >= c_col - width:
+                    functionals[j].append((row[c_col], row[c_col + 1:]))
+        for j in range(k):
+            for a, (ka, ra) in enumerate(functionals[j]):
+                for kb, rb in functionals[j][a + 1:]:
+                    for o in range(m):
+                        for t in range(o + 1, m):
+                            row = [ZERO] * (m + 1)
+                            row[o], row[t] = kb * ra[t] - ka * rb[t], ka * rb[o] - kb * ra[o]
+                            row[m] = ra[o] * rb[t] - ra[t] * rb[o]
+                            equations.append(row)
+        c = _solve_affine(equations, m) if equations else None
+        if c is False:
+            return True
+        for j in range(k):
+            vectors = [[r[o] - kappa * c[o] for o in range(m)] if c is not None else r
+                       for kappa, r in functionals[j] if c is not None or kappa == 0]
+            if not all(_in_orthant(v, signs[j]) for v in vectors):
                 return True
         return False
 
 
-def _rank_one_in_orthant(values: list[list[flint.fmpq]], sign: Sign) -> bool:
-    """Are the vectors multiples of one vector, each in the closed orthant `sign` or its negative?"""
-    lead = next((v for v in values if any(v)), None)
-    if lead is None:
-        return True
-    for v in values:
-        if any(v[o] * lead[p] != v[p] * lead[o] for o in range(len(v)) for p in range(o)):
-            return False
-        if any(v) and not (all(s * a >= 0 for s, a in zip(sign, v)) or all(s * a <= 0 for s, a in zip(sign, v))):
-            return False
-    return True
+def _solve_affine(equations: list[list[flint.fmpq]], m: int) -> list[flint.fmpq] | None | bool:
+    """Rows (a_0..a_{m−1}, b) mean Σ a_o·c_o + b = 0: False if no c solves them, the solution if it is
+    unique, else None."""
+    R, rank = flint.fmpq_mat(equations).rref()
+    pivots = [next(col for col in range(m + 1) if R[r, col] != 0) for r in range(rank)]
+    if m in pivots:
+        return False
+    if rank < m:
+        return None
+    return [-R[r, m] for r in range(m)]
+
+
+def _in_orthant(v: list[flint.fmpq], sign: Sign) -> bool:
+    """Is v in the closed orthant `sign` or in its negative?"""
+    return all(s * a >= 0 for s, a in zip(sign, v)) or all(s * a <= 0 for s, a in zip(sign, v))
