@@ -21,6 +21,8 @@ any polynomial is built (measured in benchmarks/random_two_output.py).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import flint
 
 from etr_nn.exact import to_fmpq
@@ -94,7 +96,7 @@ class RankOne:
         return False
 
 
-def _solve_affine(equations: list[list[flint.fmpq]], m: int) -> list[flint.fmpq] | None | bool:
+def _solve_affine(equations: list[list[flint.fmpq]], m: int) -> list[flint.fmpq] | None | Literal[False]:
     """Rows (a_0..a_{m−1}, b) mean Σ a_o·c_o + b = 0: False if no c solves them, the solution if it is
     unique, else None."""
     R, rank = flint.fmpq_mat(equations).rref()
