@@ -64,7 +64,7 @@ def enclosure(p: Poly, point: Point) -> flint.arb:
     """A ball containing p(point), by arb's rigorous ball arithmetic on balls containing
     the isolating intervals of the algebraic coordinates p uses (rational ones must have been
     substituted); its radius tends to 0 with the widths of the intervals."""
-    used = {i: _algebraic(point[i]) for i, e in enumerate(p.degrees()) if e}
+    used = {i: _algebraic(point[i]) for i, e in enumerate(p.degrees()) if e > 0}
     prec = 64 + max((max(_bits(x), 0) for x in used.values()), default=0)
     with flint.ctx.workprec(prec):
         balls = {i: flint.arb(to_fmpq(x.interval[0])).union(flint.arb(to_fmpq(x.interval[1])))
@@ -82,7 +82,7 @@ def enclosure(p: Poly, point: Point) -> flint.arb:
 def _sign_by_enclosure(p: Poly, point: Point, deadline: Deadline, rounds: int | None) -> int | None:
     """Sign of p(point) once an enclosure excludes 0, refining the coordinates' intervals by
     8, 16, 32, … bits between tries; None after `rounds` refinements (None: no limit)."""
-    used = [_algebraic(point[i]) for i, e in enumerate(p.degrees()) if e]
+    used = [_algebraic(point[i]) for i, e in enumerate(p.degrees()) if e > 0]
     step = 8
     tries = 0
     while True:
