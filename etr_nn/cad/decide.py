@@ -8,6 +8,8 @@ it is already true (partial CAD).  Atom signs are constant on cells because ever
 polynomial's irreducible factors are projection factors.  `decide` first splits the
 formula into conjunctive branches with linear equations eliminated (`etr_nn.cad.eliminate`)
 and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
+A branch of strict atoms only (an open set) is searched on full-dimensional cells alone,
+whose samples are rational (`is_open`).
 """
 
 from __future__ import annotations

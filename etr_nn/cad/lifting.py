@@ -1,5 +1,6 @@
-"""Lifting over exact sample points: signs of polynomials at real algebraic points, and
-the real roots of a polynomial in the fibre over a sample point.
+"""Lifting over exact sample points: signs of polynomials at real algebraic points (arb ball
+enclosures, refined until they exclude 0, exact evaluation only for likely zeros), and the
+real roots of a polynomial in the fibre over a sample point.
 
 A sample point is a sequence of exact numbers (α_1, …, α_k) (`etr_nn.exact.Number`).
 
@@ -14,8 +15,10 @@ For a level-(k+1) polynomial f:
 3. R(x) = Res_{x_j}(m_j(x_j), …) over the irrational coordinates α_j with minimal
    polynomials m_j: R is the product of g over all conjugate tuples, an integer polynomial
    whose roots contain those of g(α, x).  Its real roots come from
-   `etr_nn.exact.real_roots`, and a candidate γ is kept iff g(α, γ) = 0, decided by rational
-   interval arithmetic and, when that cannot exclude 0, exact evaluation.
+   `etr_nn.exact.real_roots`, and a candidate γ is kept iff g(α, γ) = 0: certified by a sign
+   change of g(α, ·) between rationals that separate γ from the other roots of R, refuted by a
+   ball enclosure (arb) of g(α, γ) that excludes 0, and only otherwise (a root of even
+   multiplicity) decided by exact evaluation.
 4. If a conjugate tuple nullifies g, R ≡ 0; then the coefficients β_d = c_d(α) are computed
    exactly and R is the iterated resultant of Σ β_d x^d over the minimal polynomials of the
    irrational β_d (no conjugate of a nonzero number is 0, so this R ≢ 0).
