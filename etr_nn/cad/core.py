@@ -56,11 +56,12 @@ class CAD:
         yield from self.search(lambda sample: None, depth)
 
     def search(self, verdict: Verdict, depth: int | None = None,
-               index: tuple[int, ...] = (), sample: tuple[Number, ...] = ()) -> Iterator[Cell]:
+               index: tuple[int, ...] = (), sample: tuple[Number, ...] = (), sectors: bool = False) -> Iterator[Cell]:
         """Partial CAD: cells of R^depth, above the cell (index, sample), on which verdict is
         not False.  `verdict(sample)` of a cell of R^k may say True (keep the whole cylinder:
         one cell, completed with 0s), False (prune it) or None (decide later; at full depth
-        None counts as True)."""
+        None counts as True).  With `sectors`, only the cells that are sectors at every level
+        (the full-dimensional ones, all of whose samples are rational) are visited."""
         depth = self.n if depth is None else depth
 
         def walk(index: tuple[int, ...], sample: tuple[Number, ...]) -> Iterator[Cell]:
@@ -68,6 +69,8 @@ class CAD:
                 yield Cell(index, sample)
                 return
             for i, value in self.stack(sample):
+                if sectors and i % 2 == 0:
+                    continue
                 s, ix = sample + (value,), index + (i,)
                 v = verdict(s)
                 if v is False:

@@ -8,6 +8,8 @@ it is already true (partial CAD).  Atom signs are constant on cells because ever
 polynomial's irreducible factors are projection factors.  `decide` first splits the
 formula into conjunctive branches with linear equations eliminated (`etr_nn.cad.eliminate`)
 and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
+A branch of strict atoms only (an open set) is searched on full-dimensional cells alone,
+whose samples are rational (`is_open`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,13 @@ def three_valued(formula: Formula, truth: Callable[[Atom], bool | None]) -> bool
     return None if undecided else not decisive
 
 
+def is_open(formula: Formula) -> bool:
+    """Whether every atom is strict (<, >, !=): then the formula defines an open set, which,
+    if not empty, meets a full-dimensional cell of any sign-invariant CAD of its atoms (the
+    cells of lower dimension have no interior), so the search may skip sections."""
+    return all(a.rel in ("<", ">", "!=") for a in atoms(formula))
+
+
 class _Setup:
     """A formula's atoms in the CAD's context and order, with the verdict on cells."""
 
@@ -86,7 +95,7 @@ def _search(branch: Branch, names: tuple[str, ...], deadline: Deadline) -> list[
     if branch.formula is True:
         return branch.complete(point)
     setup = _Setup(branch.formula, names, deadline)
-    for cell in setup.cad.search(setup.verdict):
+    for cell in setup.cad.search(setup.verdict, sectors=is_open(branch.formula)):
         for name, value in zip(setup.order, cell.sample):
             point[names.index(name)] = value
         return branch.complete(point)

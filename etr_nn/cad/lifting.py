@@ -1,5 +1,6 @@
-"""Lifting over exact sample points: signs of polynomials at real algebraic points, and
-the real roots of a polynomial in the fibre over a sample point.
+"""Lifting over exact sample points: signs of polynomials at real algebraic points (arb ball
+enclosures, refined until they exclude 0, exact evaluation only for likely zeros), and the
+real roots of a polynomial in the fibre over a sample point.
 
 A sample point is a sequence of exact numbers (α_1, …, α_k) (`etr_nn.exact.Number`).
 
@@ -14,8 +15,10 @@ For a level-(k+1) polynomial f:
 3. R(x) = Res_{x_j}(m_j(x_j), …) over the irrational coordinates α_j with minimal
    polynomials m_j: R is the product of g over all conjugate tuples, an integer polynomial
    whose roots contain those of g(α, x).  Its real roots come from
-   `etr_nn.exact.real_roots`, and a candidate γ is kept iff g(α, γ) = 0, decided by rational
-   interval arithmetic and, when that cannot exclude 0, exact evaluation.
+   `etr_nn.exact.real_roots`, and a candidate γ is kept iff g(α, γ) = 0: certified by a sign
+   change of g(α, ·) between rationals that separate γ from the other roots of R, refuted by a
+   ball enclosure (arb) of g(α, γ) that excludes 0, and only otherwise (a root of even
+   multiplicity) decided by exact evaluation.
 4. If a conjugate tuple nullifies g, R ≡ 0; then the coefficients β_d = c_d(α) are computed
    exactly and R is the iterated resultant of Σ β_d x^d over the minimal polynomials of the
    irrational β_d (no conjugate of a nonzero number is 0, so this R ≢ 0).
@@ -38,7 +41,7 @@ from etr_nn.poly.formula import evaluate
 
 Point = Sequence[Number]
 
-_ROUNDS = 6
+_ROUNDS = 4
 
 
 def _constant(p: Poly) -> flint.fmpq:
@@ -53,50 +56,66 @@ def substitute_rationals(p: Poly, point: Point) -> Poly:
     return p.subs(values) if values else p
 
 
-def _enclosure(p: Poly, point: Point) -> tuple[flint.fmpq, flint.fmpq]:
-    """Rational interval containing p(point) (point coordinates used by p are algebraic)."""
-    boxes = {i: (to_fmpq(v.interval[0]), to_fmpq(v.interval[1])) for i, v in enumerate(point)
-             if isinstance(v, RealAlgebraic)}
-    lo = hi = flint.fmpq(0)
-    for exps, c in p.terms():
-        a = b = flint.fmpq(1)
-        for i, e in enumerate(exps):
-            if e:
-                u, v = _power(*boxes[i], e)
-                ends = (a * u, a * v, b * u, b * v)
-                a, b = min(ends), max(ends)
-        a, b = (c * a, c * b) if c > 0 else (c * b, c * a)
-        lo, hi = lo + a, hi + b
-    return lo, hi
+def _bits(x: RealAlgebraic) -> int:
+    """About −log2 of the width of x's isolating interval."""
+    lo, hi = x.interval
+    w = hi - lo
+    return w.denominator.bit_length() - w.numerator.bit_length()
 
 
-def _power(u: flint.fmpq, v: flint.fmpq, e: int) -> tuple[flint.fmpq, flint.fmpq]:
-    if e % 2 == 1 or u >= 0:
-        return u**e, v**e
-    if v <= 0:
-        return v**e, u**e
-    return flint.fmpq(0), max(u**e, v**e)
+def enclosure(p: Poly, point: Point) -> flint.arb:
+    """A ball containing p(point), by arb's rigorous ball arithmetic on balls containing
+    the isolating intervals of the algebraic coordinates p uses (rational ones must have been
+    substituted); its radius tends to 0 with the widths of the intervals."""
+    used = {i: _algebraic(point[i]) for i, e in enumerate(p.degrees()) if e > 0}
+    prec = 64 + max((max(_bits(x), 0) for x in used.values()), default=0)
+    with flint.ctx.workprec(prec):
+        balls = {i: flint.arb(to_fmpq(x.interval[0])).union(flint.arb(to_fmpq(x.interval[1])))
+                 for i, x in used.items()}
+        total = flint.arb(0)
+        for exps, c in p.terms():
+            term = flint.arb(c)
+            for i, e in enumerate(exps):
+                if e:
+                    term *= balls[i] ** e
+            total += term
+        return total
 
 
-def sign(p: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> int:
-    """Exact sign of p at the point (p may only involve the point's coordinates); Timeout past the
-    deadline (checked between refinements and between the terms of the exact evaluation)."""
+def _sign_by_enclosure(p: Poly, point: Point, deadline: Deadline, rounds: int | None) -> int | None:
+    """Sign of p(point) once an enclosure excludes 0, refining the coordinates' intervals by
+    8, 16, 32, … bits between tries; None after `rounds` refinements (None: no limit)."""
+    used = [_algebraic(point[i]) for i, e in enumerate(p.degrees()) if e > 0]
+    step = 8
+    tries = 0
+    while True:
+        check_deadline(deadline)
+        ball = enclosure(p, point)
+        if ball > 0:
+            return 1
+        if ball < 0:
+            return -1
+        if rounds is not None and tries == rounds:
+            return None
+        for x in used:
+            lo, hi = x.interval
+            x.refine((hi - lo) / 2**step)
+        step, tries = 2 * step, tries + 1
+
+
+def sign(p: Poly, point: Point, deadline: Deadline = NO_LIMIT, nonzero: bool = False) -> int:
+    """Exact sign of p at the point (p may only involve the point's coordinates): rigorous
+    enclosures first, exact evaluation when they still contain 0 after _ROUNDS refinements.
+    With `nonzero` (the caller knows p(point) ≠ 0) enclosures are refined until they exclude 0,
+    which they do since their radii tend to 0.  Timeout past the deadline (checked between
+    refinements and between the terms of the exact evaluation)."""
     p = substitute_rationals(p, point)
     if p.is_constant():
         c = _constant(p)
         return (c > 0) - (c < 0)
-    used = [i for i, e in enumerate(p.degrees()) if e]
-    for _ in range(_ROUNDS):
-        check_deadline(deadline)
-        lo, hi = _enclosure(p, point)
-        if lo > 0:
-            return 1
-        if hi < 0:
-            return -1
-        for i in used:
-            x = _algebraic(point[i])
-            a, b = x.interval
-            x.refine((b - a) / 4)
+    s = _sign_by_enclosure(p, point, deadline, None if nonzero else _ROUNDS)
+    if s is not None:
+        return s
     value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))],
                      lambda: check_deadline(deadline))
     return (value > 0) - (value < 0)
@@ -181,7 +200,21 @@ def fibre_roots(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> list[Nu
     check_deadline(deadline)
     coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point, deadline)
     check_deadline(deadline)
-    return [r for r in real_roots(coeffs) if sign(g, list(point) + [r], deadline) == 0]
+    return _select_roots(g, point, real_roots(coeffs), deadline)
+
+
+def _select_roots(g: Poly, point: Point, candidates: list[Number], deadline: Deadline) -> list[Number]:
+    """The candidates (the distinct real roots, ascending, of R, whose roots include those of
+    g(α, x)) that are roots of g(α, x).  Rationals s_0 < r_1 < s_1 < … < r_m < s_m separate
+    the candidates; R(s_j) ≠ 0, so g(α, s_j) ≠ 0 and its sign is found by enclosures alone.  A
+    sign change of g(α, ·) on (s_{j-1}, s_j) puts a root there, and r_j is the only root of R
+    there; otherwise r_j is either no root (an enclosure of g(α, r_j) excludes 0) or a root
+    of even multiplicity (exact evaluation)."""
+    bounds: list[Number | None] = [None, *candidates, None]
+    cuts = [between(a, b) for a, b in zip(bounds, bounds[1:])]
+    sides = [sign(g, [*point, s], deadline, nonzero=True) for s in cuts]
+    return [r for j, r in enumerate(candidates)
+            if sides[j] != sides[j + 1] or sign(g, [*point, r], deadline) == 0]
 
 
 def _join(cs: dict[int, Poly], k: int, ctx: flint.fmpq_mpoly_ctx) -> Poly:

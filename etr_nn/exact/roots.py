@@ -51,13 +51,19 @@ def descartes(p: fmpz_poly, lo: fmpq, hi: fmpq) -> int:
 
 
 def sturm_count(p: fmpz_poly) -> int:
-    """Number of distinct real roots of ``p``, by its Sturm sequence."""
-    seq = [fmpq_poly(p), fmpq_poly(p.derivative())]
+    """Number of distinct real roots of ``p``, by its Sturm sequence (each remainder scaled
+    by a positive rational to a primitive integer polynomial: signs, hence counts, are
+    unchanged, and coefficients stay small)."""
+    def scaled(q: fmpq_poly) -> fmpq_poly:
+        z = q.numer()  # the denominator is positive
+        return q if q == 0 else fmpq_poly(z // z.content())
+
+    seq = [fmpq_poly(p), scaled(fmpq_poly(p.derivative()))]
     while seq[-1].degree() > 0:
-        seq.append(-(seq[-2] % seq[-1]))
+        seq.append(scaled(-(seq[-2] % seq[-1])))
     seq = [s for s in seq if s != 0]
-    at_pos = [s.coeffs()[-1] > 0 for s in seq]
-    at_neg = [(s.coeffs()[-1] > 0) == (s.degree() % 2 == 0) for s in seq]
+    at_pos = [s[s.degree()] > 0 for s in seq]
+    at_neg = [pos == (s.degree() % 2 == 0) for pos, s in zip(at_pos, seq)]
     return sum(a != b for a, b in zip(at_neg, at_neg[1:])) - sum(
         a != b for a, b in zip(at_pos, at_pos[1:])
     )
@@ -120,7 +126,8 @@ def isolate(coeffs: tuple[int, ...]) -> tuple[Interval, ...]:
     if len(coeffs) == 3:
         return tuple(_quadratic(*coeffs))
     p = fmpz_poly(list(coeffs))
-    return tuple(_guided(p) or _vca(p))
+    guided = _guided(p)  # [] (no real root) is an answer too
+    return tuple(_vca(p) if guided is None else guided)
 
 
 def _coarsen(lo: fmpq, hi: fmpq, left: fmpq | None, right: fmpq | None) -> Interval:
