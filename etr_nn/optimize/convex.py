@@ -16,7 +16,8 @@ variables (absolute) over a polyhedron, bounded below by 0, so its minimum is at
 The optimum is the least pattern optimum, and the optimal network is rational: that is
 fact 3, proved for the instance at hand by exhibiting it. The patterns are not enumerated
 one by one: a branch and bound on the pattern search (`optimize`) prunes every partial
-pattern whose exact loss bound reaches the best loss found.
+pattern whose exact loss bound reaches the best loss found; in Russian dolls (`dolls`), so that
+the loss of the points a partial pattern has not decided yet is bounded too.
 """
 
 from __future__ import annotations
@@ -84,21 +85,21 @@ class Dolls:
 
 
 def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
-          start: tuple[Fraction, Network] | None = None, above: Fraction | None = None, shown: bool = False) -> Dolls:
+          start: tuple[Fraction, Network] | None = None, shown: bool = False) -> Dolls:
     """Russian doll search (one output): for s = 1, …, n, the exact optimum L_s of the points
     order[n−s:] alone, by branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`)
     over those points in that order, with `tails` bounding the undecided points: at depth t of doll
     s the undecided points are order[n−s+t:], a smaller doll, and the restriction of any network to
     them is a network of the shape, so their loss is at least L_{s−t}. Each doll's incumbent starts
-    as the better of the constant network and the previous doll's network; the last doll also
-    tries `start`. L_s ≤ L_{s+1} (a network's loss on more points is no smaller), so before doll s is
-    done the bounds of the larger tails are L_{s−1}. Stops early at the deadline, or once some L_s
-    exceeds `above` (then so does the optimum)."""
+    as the best of the constant network, the previous doll's network, a zero-error fit (while
+    L_{s−1} = 0 and s is at most the number of unknowns (u, c)) and, in the last doll, `start`.
+    L_s ≤ L_{s+1} (a network's loss on more points is no smaller), so before doll s is done the
+    bounds of the larger tails are L_{s−1}. Stops early at the deadline."""
     from etr_nn.search.engine import Incumbent, Search
     from etr_nn.optimize.landscape import constant_network
 
     n = instance.n
-    free = instance.shape.hidden * (instance.shape.inputs + 1) + 1  # unknowns (u, c): more points are rarely fitted exactly
+    free = instance.shape.hidden * (instance.shape.inputs + 1) + 1  # more points are rarely fitted exactly
     found = Dolls([Fraction(0)] * (n + 1))
     previous: Network | None = None
     with Progress("optimize: Russian dolls", n, shown) as bar:
@@ -108,7 +109,7 @@ def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
                            labels=tuple(instance.labels[p] for p in points), max_error=Fraction(0))
             candidates = [constant_network(part)] + ([previous] if previous else []) + ([start[1]] if start and s == n else [])
             tasks = sign_choices(instance.shape.hidden, 1)
-            if found.tails[n - s + 1] == 0 and s <= free:  # a zero-error fit? The search with label equations finds it fast
+            if found.tails[n - s + 1] == 0 and s <= free:  # the search with label equations finds such fits fast
                 zero = Search(part, tuple(range(s)), deadline=deadline)
                 for signs in tasks:
                     outcome = zero.run(signs)
@@ -132,8 +133,6 @@ def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
             found.tails[:n - s + 1] = [best.value] * (n - s + 1)
             found.done, previous = s, best.network
             bar.show(s)
-            if above is not None and best.value > above:
-                return found
     found.best = (best.value, best.network)
     return found
 

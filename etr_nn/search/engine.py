@@ -61,7 +61,7 @@ class Outcome:
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
-    loss_bound: int = 0  # partial patterns refuted by the exact least squared loss of their decided points
+    loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     guided: bool = False  # the network came from the side task, not from this search
     timed_out: bool = False
 
