@@ -278,14 +278,18 @@ def budget(loss: tuple[str, Fraction], count: int) -> Fraction:
     return Fraction(isqrt(ceil(count * gamma * scale * scale)) + 1, scale)
 
 
-def budget_row(points: Points, layout: Layout, order: tuple[int, ...], depth: int, o: int) -> Row | None:
-    """Σ e_po ≤ budget over the data points among the first `depth` of the order (a necessary
-    condition on every fit with loss ≤ γ: each e_po ≥ |residual|); None without a loss bound."""
+def budget_row(points: Points, layout: Layout, order: tuple[int, ...], depth: int, o: int,
+               spent: Fraction = Fraction(0)) -> Row | None:
+    """Σ e_po ≤ budget over the data points among the first `depth` of the order, of the loss
+    γ − `spent` left to them when the other points' loss is at least `spent` (0 ≤ spent ≤ γ): a
+    necessary condition on every fit with loss ≤ γ, as each e_po ≥ |residual|; None without a
+    loss bound."""
     if points.loss is None:
         return None
+    kind, gamma = points.loss
     decided = [p for p in order[:depth] if points.label(p) is not None]
     total = Linear(tuple((layout.e(p, o), Fraction(1)) for p in sorted(decided)))
-    return (total - budget(points.loss, len(decided))).row("<=")[0]
+    return (total - budget((kind, gamma - spent), len(decided))).row("<=")[0]
 
 
 def sign_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...],

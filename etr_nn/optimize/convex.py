@@ -16,11 +16,13 @@ variables (absolute) over a polyhedron, bounded below by 0, so its minimum is at
 The optimum is the least pattern optimum, and the optimal network is rational: that is
 fact 3, proved for the instance at hand by exhibiting it. The patterns are not enumerated
 one by one: a branch and bound on the pattern search (`optimize`) prunes every partial
-pattern whose exact loss bound reaches the best loss found.
+pattern whose exact loss bound reaches the best loss found; in Russian dolls (`dolls`), so that
+the loss of the points a partial pattern has not decided yet is bounded too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
@@ -42,44 +44,97 @@ Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, 
 
 
 def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
-    """Branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`): the incumbent
-    starts as the best of the constant network and the exact pattern optima of float fits
-    (GUIDE_SHARE of the time, at most GUIDE_SECONDS); every full pattern's exact convex optimum
-    below it replaces it; a partial pattern whose exact loss bound reaches it is pruned. When
-    every sign choice is searched to the end, no network has a smaller loss: the incumbent is
-    optimal (and rational). A bar over the sign choices when `shown`."""
-    from etr_nn.search.engine import Incumbent, Search
+    """Branch and bound on the pattern search, in Russian dolls (`dolls`): the optimum of the last
+    point, the last two, …, all points in `point_order`, each a branch and bound whose partial
+    patterns are bounded with the optima of the smaller dolls. The last doll's incumbent starts as
+    the best of the previous doll's network, the constant network and the exact pattern optima of
+    float fits (GUIDE_SHARE of the time, at most GUIDE_SECONDS). When every doll is searched to the
+    end, no network has a smaller loss: the incumbent is optimal (and rational)."""
     from etr_nn.optimize.landscape import constant_network
     from etr_nn.search.guide import least_fit
 
-    constant = constant_network(instance)
-    best = Incumbent(Fraction(loss(instance, constant)), constant)  # type: ignore[arg-type]  # rational weights
     left = deadline.left()
     guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
-    if guided is not None and guided[0] < best.value:
-        best.value, best.network = guided
-    tasks = sign_choices(instance.shape.hidden, 1)
-    if best.value == 0:  # no loss is negative
-        return Optimum(instance.name, "optimal", best.value, best.network, "branch and bound",
-                       ["a network with loss 0 (exact convex optimum of a float fit's pattern); no loss is negative"])
-    search = Search(instance, point_order(instance), deadline=deadline, incumbent=best)
-    explored = pruned = 0
-    with Progress("optimize: branch and bound over sign choices", len(tasks), shown) as bar:
-        for done, signs in enumerate(tasks, start=1):
-            outcome = search.run(signs)
-            if outcome.status == "unknown":
-                why = "time limit" if outcome.timed_out else "; ".join(outcome.open[:3])
-                return Optimum(instance.name, "unknown", method="branch and bound",
-                               rests_on=[f"{why}; best loss found {best.value} (an upper bound)"])
-            explored += outcome.explored
-            pruned += outcome.pruned + outcome.loss_bound
-            bar.show(done)
+    found = dolls(instance, point_order(instance), deadline, guided, shown=shown)
+    if found.best is None:
+        upper = min([Fraction(loss(instance, constant_network(instance)))] + ([guided[0]] if guided else []))  # type: ignore[arg-type]
+        return Optimum(instance.name, "unknown", method="branch and bound",
+                       rests_on=[f"time limit; the optimum lies in [{found.tails[0]}, {upper}]: at least the exact "
+                                 f"optimum of the last {found.done} points in the point order, at most the loss of a "
+                                 f"certified network"])
     kind = "KKT point, exact" if instance.loss == "squared" else "linear program, Z3 over Q"
-    return Optimum(instance.name, "optimal", best.value, best.network, "branch and bound",
-                   [f"one output (fact 3): branch and bound over {len(tasks)} sign choices, {explored} partial "
-                    f"patterns ({pruned} pruned by exact linear infeasibility or an exact loss bound at least the "
-                    f"incumbent); each full pattern an exact convex program ({kind}); the optimum and an optimal "
-                    f"network are rational"])
+    return Optimum(instance.name, "optimal", found.best[0], found.best[1], "branch and bound",
+                   [f"one output (fact 3): branch and bound over {len(sign_choices(instance.shape.hidden, 1))} sign "
+                    f"choices in {instance.n} Russian dolls (the optimum on the last s points bounds the loss of the "
+                    f"undecided points in the next), {found.explored} partial patterns ({found.pruned} pruned by "
+                    f"exact linear infeasibility or an exact loss bound at least the incumbent); each full pattern "
+                    f"an exact convex program ({kind}); the optimum and an optimal network are rational"])
+
+
+@dataclass
+class Dolls:
+    """What `dolls` found: `tails[t]` a lower bound on the loss over the points order[t:] of every
+    network of the shape (t = 0 … n; nonincreasing, tails[n] = 0), exact for the last `done`
+    dolls; `best` the optimum of all points with an optimal network once the last doll is done."""
+
+    tails: list[Fraction]
+    done: int = 0
+    best: tuple[Fraction, Network] | None = None
+    explored: int = 0
+    pruned: int = 0
+
+
+def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
+          start: tuple[Fraction, Network] | None = None, shown: bool = False) -> Dolls:
+    """Russian doll search (one output): for s = 1, …, n, the exact optimum L_s of the points
+    order[n−s:] alone, by branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`)
+    over those points in that order, with `tails` bounding the undecided points: at depth t of doll
+    s the undecided points are order[n−s+t:], a smaller doll, and the restriction of any network to
+    them is a network of the shape, so their loss is at least L_{s−t}. Each doll's incumbent starts
+    as the best of the constant network, the previous doll's network, a zero-error fit (while
+    L_{s−1} = 0 and s is at most the number of unknowns (u, c)) and, in the last doll, `start`.
+    L_s ≤ L_{s+1} (a network's loss on more points is no smaller), so before doll s is done the
+    bounds of the larger tails are L_{s−1}. Stops early at the deadline."""
+    from etr_nn.search.engine import Incumbent, Search
+    from etr_nn.optimize.landscape import constant_network
+
+    n = instance.n
+    free = instance.shape.hidden * (instance.shape.inputs + 1) + 1  # more points are rarely fitted exactly
+    found = Dolls([Fraction(0)] * (n + 1))
+    previous: Network | None = None
+    with Progress("optimize: Russian dolls", n, shown) as bar:
+        for s in range(1, n + 1):
+            points = order[n - s:]
+            part = replace(instance, points=tuple(instance.points[p] for p in points),
+                           labels=tuple(instance.labels[p] for p in points), max_error=Fraction(0))
+            candidates = [constant_network(part)] + ([previous] if previous else []) + ([start[1]] if start and s == n else [])
+            tasks = sign_choices(instance.shape.hidden, 1)
+            if found.tails[n - s + 1] == 0 and s <= free:  # the search with label equations finds such fits fast
+                zero = Search(part, tuple(range(s)), deadline=deadline)
+                for signs in tasks:
+                    outcome = zero.run(signs)
+                    if outcome.status == "unknown":
+                        return found
+                    if outcome.network is not None:
+                        candidates.append(outcome.network)
+                        break
+            losses = [Fraction(loss(part, net)) for net in candidates]  # type: ignore[arg-type]  # rational weights
+            best = Incumbent(min(losses), candidates[losses.index(min(losses))])
+            if best.value > 0:
+                search = Search(part, tuple(range(s)), deadline=deadline, incumbent=best, tails=found.tails[n - s:])
+                for signs in tasks:
+                    outcome = search.run(signs)
+                    found.explored += outcome.explored
+                    found.pruned += outcome.pruned + outcome.loss_bound
+                    if outcome.status == "unknown":
+                        return found
+                    if best.value == 0:
+                        break
+            found.tails[:n - s + 1] = [best.value] * (n - s + 1)
+            found.done, previous = s, best.network
+            bar.show(s)
+    found.best = (best.value, best.network)
+    return found
 
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -61,7 +61,7 @@ class Outcome:
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
-    loss_bound: int = 0  # partial patterns refuted by the exact least squared loss of their decided points
+    loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     guided: bool = False  # the network came from the side task, not from this search
     timed_out: bool = False
 
@@ -121,8 +121,9 @@ class Search:
                  deadline: Deadline = NO_LIMIT, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
-                 hooks: Hooks | None = None, incumbent: Incumbent | None = None):
+                 hooks: Hooks | None = None, incumbent: Incumbent | None = None, tails: Sequence[Fraction] = ()):
         self.instance, self.order, self.nonlinear, self.incumbent = instance, order, nonlinear, incumbent
+        self.tails = tails
         if incumbent is not None:
             instance = replace(instance, max_error=incumbent.value)
         self.points = Points.of(instance, probes, with_loss=True)
@@ -172,7 +173,7 @@ class Search:
         """Output o's budget row at this depth, compiled once (none without a loss bound)."""
         key = ("budget", o, depth, self.points.loss)
         if key not in self.cache:
-            row = budget_row(self.points, self.layout, self.order, depth, o)
+            row = budget_row(self.points, self.layout, self.order, depth, o, self._spent(depth))
             self.cache[key] = (self.lps[o].compile([[row]]),) if row else ()
         return self.cache[key]
 
@@ -201,8 +202,8 @@ class Search:
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
         ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("rank", −1) when
-        every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when the least
-        squared loss of the decided points exceeds γ (`_loss_exceeds`)."""
+        every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when a lower
+        bound on the loss of every completion exceeds γ (`_loss_exceeds`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
@@ -219,24 +220,39 @@ class Search:
                 return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
             return "rank", -1
-        if self.points.loss is not None and self.points.loss[0] == "squared" and self._loss_exceeds(prefixes):
+        if self.points.loss is not None and self._loss_exceeds(prefixes):
             return "loss", -1
         return "sat", 0
 
+    def _tail(self, depth: int) -> Fraction:
+        """A lower bound on the loss over the points not decided at this depth, order[depth:], of
+        every network of the shape: `tails[depth]` (the least loss on those points alone,
+        etr_nn.optimize.convex.dolls), else 0."""
+        return self.tails[depth] if depth < len(self.tails) else Fraction(0)
+
+    def _spent(self, depth: int) -> Fraction:
+        """`_tail`, at most γ: the decided points' loss is then at most γ − this (budget rows)."""
+        return min(self._tail(depth), self.points.loss[1]) if self.points.loss else Fraction(0)
+
     def _loss_exceeds(self, prefixes: Prefixes) -> bool:
-        """Squared loss ≤ γ: is the exact least Σ residual² over the decided points, on the partial
-        pattern's cell, above γ (patterns.least_squares_problem: a lower bound on the loss of every
-        completion; etr_nn.qp: exact)? When minimising, at least γ (the incumbent) is enough. The
-        bound is shared, like the LP table, by patterns equal up to renaming the neurons."""
+        """Is a lower bound on the loss of every completion above γ (when minimising: at least γ, the
+        incumbent)? The loss is the decided points' plus the others', each at least its own bound:
+        the others' `_tail`; with squared loss, the decided points' exact least Σ residual² on the
+        partial pattern's cell (patterns.least_squares_problem; etr_nn.qp: exact), shared like the LP
+        table by patterns equal up to renaming the neurons (absolute loss: the budget rows)."""
         assert self.points.loss is not None
-        gamma = self.points.loss[1]
-        key = ("loss", len(prefixes[0]), tuple(sorted(zip(self.signs, prefixes))))
-        if key not in self.cache:
-            rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-            least = least_squares(rows, residuals, layout.size, exceeding=gamma) if residuals else None
-            self.cache[key] = None if least is None else least.value
-        least_value = self.cache[key]
-        return least_value is not None and (least_value > gamma or (self.incumbent is not None and least_value >= gamma))
+        kind, gamma = self.points.loss
+        depth = len(prefixes[0])
+        tail = self._tail(depth)
+        decided = Fraction(0)
+        if kind == "squared" and tail < gamma:
+            key = ("loss", depth, tuple(sorted(zip(self.signs, prefixes))))
+            if key not in self.cache:
+                rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+                least = least_squares(rows, residuals, layout.size, exceeding=gamma - tail) if residuals else None
+                self.cache[key] = None if least is None else least.value
+            decided = self.cache[key] or Fraction(0)
+        return decided + tail > gamma or (self.incumbent is not None and decided + tail >= gamma)
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
