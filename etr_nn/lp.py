@@ -58,6 +58,9 @@ class ExactLP:
     def __init__(self, size: int) -> None:
         self.variables = [z3.Real(f"z{v}") for v in range(size)]
         self.solver = z3.SolverFor("QF_LRA")
+        # push, pop and check are the search's inner loop: Z3's C API directly (the Python
+        # wrappers' argument casts cost as much as the simplex, measured)
+        self._context, self._handle = self.solver.ctx.ref(), self.solver.solver
 
     def compile(self, alternatives: Sequence[Sequence[Row]]) -> z3.BoolRef:
         """The disjunction of the row systems, in the solver's own form."""
@@ -66,14 +69,16 @@ class ExactLP:
 
     def push(self, *blocks: z3.BoolRef) -> None:
         """A new level holding these blocks."""
-        self.solver.push()
-        self.solver.add(*blocks)
+        z3.Z3_solver_push(self._context, self._handle)
+        for block in blocks:
+            z3.Z3_solver_assert(self._context, self._handle, block.as_ast())
 
     def pop(self, levels: int = 1) -> None:
-        self.solver.pop(levels)
+        z3.Z3_solver_pop(self._context, self._handle, levels)
 
     def check(self) -> str:
-        return str(self.solver.check())
+        result = z3.Z3_solver_check(self._context, self._handle)
+        return "sat" if result == z3.Z3_L_TRUE else "unsat" if result == z3.Z3_L_FALSE else "unknown"
 
     def point(self, unknowns: Sequence[int]) -> dict[int, Fraction]:
         """The values of these unknowns in the solution the last "sat" found."""
