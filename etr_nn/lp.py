@@ -82,8 +82,8 @@ class ExactLP:
 
     def point(self, unknowns: Sequence[int]) -> dict[int, Fraction]:
         """The values of these unknowns in the solution the last "sat" found."""
-        model = self.solver.model()
-        return {v: from_z3(model.eval(self.variables[v], model_completion=True)) for v in unknowns}  # type: ignore[misc]
+        model = self.solver.model()  # rational values (QF_LRA), read as "p/q" text: the fastest way out of Z3
+        return {v: Fraction(model.eval(self.variables[v], model_completion=True).as_string()) for v in unknowns}
 
 
 def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:

@@ -29,6 +29,7 @@ which fits every closed pattern and orthant).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from fractions import Fraction
 from itertools import combinations, combinations_with_replacement, product
 from math import ceil, isqrt
@@ -71,6 +72,14 @@ class Points:
     def label(self, p: int) -> Point | None:
         """y_p for a data point, None for a probe."""
         return self.labels[p] if p < len(self.labels) else None
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """Computed once: Points key the cache of `point_atoms`."""
+        return hash((self.coords, self.labels, self.loss))
 
 
 @dataclass(frozen=True)
@@ -347,6 +356,15 @@ def row_atom(row: Row, z: Sequence[flint.fmpq_mpoly]) -> Atom:
     return Atom(Linear(row.coeffs, -row.rhs).poly(z), row.rel)
 
 
+@lru_cache(maxsize=1 << 15)
+def point_atoms(points: Points, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...]) -> tuple[Atom, ...]:
+    """`point_rows` of every output as atoms over `unknowns`, cached: the full patterns a search
+    meets share most of their points' rows."""
+    layout = Layout.of(points, len(signs), len(signs[0]))
+    _, z = unknowns(layout)
+    return tuple(row_atom(row, z) for row in point_rows(points, layout, signs, p, bits))
+
+
 def full_pattern_system(points: Points, signs: tuple[Sign, ...], order: tuple[int, ...],
                         prefixes: tuple[tuple[int, ...], ...], extra: Sequence[Atom] = ()) -> System:
     """A full pattern's exact system over the unknowns z = (u, c) (`unknowns`): every output's rows
@@ -355,7 +373,8 @@ def full_pattern_system(points: Points, signs: tuple[Sign, ...], order: tuple[in
     (closed) pattern that satisfy the extra atoms."""
     L = Layout.of(points, len(signs), len(signs[0]))
     ctx, z = unknowns(L)
-    atoms = [row_atom(row, z) for row in pattern_rows(points, signs, order, prefixes)]
+    atoms = [atom for t, p in enumerate(order[:len(prefixes[0])])
+             for atom in point_atoms(points, signs, p, tuple(prefix[t] for prefix in prefixes))]
     for j in range(L.k):
         for o, o2 in combinations(range(L.m), 2):
             for t, t2 in combinations(range(L.d + 1), 2):
