@@ -43,6 +43,14 @@ GUIDE_SHARE, GUIDE_SECONDS = 0.1, 3.0  # float fits for the first incumbent
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
 
+def rational_loss(instance: Instance, network: Network) -> Fraction:
+    """The exact loss of a network with rational weights (every network of the one-output search is)."""
+    value = loss(instance, network)
+    if not isinstance(value, Fraction):
+        raise ValueError(f"a network with irrational weights has loss {value}")
+    return value
+
+
 def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
     """Branch and bound on the pattern search, in Russian dolls (`dolls`): the optimum of the last
     point, the last two, …, all points in `point_order`, each a branch and bound whose partial
@@ -57,7 +65,7 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Opt
     guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
     found = dolls(instance, point_order(instance), deadline, guided, shown=shown)
     if found.best is None:
-        upper = min([Fraction(loss(instance, constant_network(instance)))] + ([guided[0]] if guided else []))  # type: ignore[arg-type]
+        upper = min([rational_loss(instance, constant_network(instance))] + ([guided[0]] if guided else []))
         return Optimum(instance.name, "unknown", method="branch and bound",
                        rests_on=[f"time limit; the optimum lies in [{found.tails[0]}, {upper}]: at least the exact "
                                  f"optimum of the last {found.done} points in the point order, at most the loss of a "
@@ -118,7 +126,7 @@ def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
                     if outcome.network is not None:
                         candidates.append(outcome.network)
                         break
-            losses = [Fraction(loss(part, net)) for net in candidates]  # type: ignore[arg-type]  # rational weights
+            losses = [rational_loss(part, net) for net in candidates]
             best = Incumbent(min(losses), candidates[losses.index(min(losses))])
             if best.value > 0:
                 search = Search(part, tuple(range(s)), deadline=deadline, incumbent=best, tails=found.tails[n - s:])
