@@ -263,3 +263,21 @@ def test_quadratic_irrationals_print_as_radicals_and_others_as_roots_with_interv
     assert r"\frac{\sqrt{2}}{2}" in network._repr_latex_() and "pmatrix" in network._repr_latex_()
     shown = Solution("n", "sat", network, Fraction(0), True, "z3", 0.1, "certified")._repr_markdown_()
     assert "**n**: sat" in shown and "$$W = " in shown and "verified exactly" in shown
+
+
+def test_algebraic_numbers_and_networks_of_them_pickle() -> None:
+    """Worker processes send their networks back pickled; flint's objects do not pickle, so a network
+    with algebraic weights once crashed `solve` (random two-output data, 2 inputs, 6 points)."""
+    import pickle
+
+    from etr_nn.certify import certify
+    from etr_nn.instance import Instance, Shape
+    from etr_nn.network import Network
+
+    root = RealAlgebraic([-2, 0, 1], 1, 2)
+    copy = pickle.loads(pickle.dumps(root))
+    assert copy == root and copy.coeffs == root.coeffs and copy * copy == 2
+    network = Network.build([[root]], [Fraction(0)], [[root]], [Fraction(0)])  # f(1) = √2·√2 = 2
+    instance = Instance("sqrt2-squared", Shape(1, 1, 1), points=((Fraction(1),),), labels=((Fraction(2),),))
+    sent = pickle.loads(pickle.dumps(network))
+    assert certify(instance, sent).valid

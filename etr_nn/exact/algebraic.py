@@ -101,6 +101,11 @@ class RealAlgebraic:
         self._init(p, lo, hi)
         return self
 
+    def __reduce__(self) -> tuple[Callable[..., RealAlgebraic], tuple[tuple[int, ...], tuple[int, int], tuple[int, int]]]:
+        """Pickled as its minimal polynomial and isolating interval (flint objects do not pickle):
+        networks with algebraic weights travel back from worker processes."""
+        return _unpickled, (self._coeffs, (int(self._lo.p), int(self._lo.q)), (int(self._hi.p), int(self._hi.q)))
+
     @classmethod
     def from_poly_root(cls, coeffs: Sequence[object], lo: object, hi: object) -> Number:
         """The unique real root in ``[lo, hi]`` of any nonzero rational polynomial
@@ -301,6 +306,10 @@ class RealAlgebraic:
 
     def _poly_y(self) -> fmpz_mpoly:
         return _CTX.from_dict({(0, i): c for i, c in enumerate(self._coeffs) if c})
+
+
+def _unpickled(coeffs: tuple[int, ...], lo: tuple[int, int], hi: tuple[int, int]) -> RealAlgebraic:
+    return RealAlgebraic._make(fmpz_poly(list(coeffs)), fmpq(*lo), fmpq(*hi))
 
 
 def _poly_str(p: fmpz_poly, var: str = "t") -> str:
