@@ -419,6 +419,18 @@ def test_side_task_networks_end_the_search_and_never_make_unsat() -> None:
     assert all(nothing.run(task).status == "unsat" for task in sign_choices(1, 1))
 
 
+def test_guide_share_is_weighted_by_the_open_fraction_of_the_search() -> None:
+    """The guide gets half of the time since START, each interval weighted by the fraction of sign
+    choices still open: none with weight 0, about half an interval's length with weight 1."""
+    from etr_nn.search.guide import START, Guide
+
+    xor = instance(*XOR, hidden=1)  # unsat: no fit ends the guide's turn early
+    closed = Guide(xor, start=time.monotonic() - START - 0.6)
+    assert closed.share(0.0) is None and closed.spent == 0
+    opened = Guide(xor, start=time.monotonic() - START - 0.6)
+    assert opened.share(1.0) is None and 0.25 <= opened.spent < 1.0
+
+
 def test_concurrent_guide_returns_certified_sats_in_process(monkeypatch) -> None:
     """With one worker no process is spawned; two-output sats (guided or not) are certified."""
     import etr_nn.search as engine_search

@@ -57,7 +57,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     The exhaustive search runs in this process: to the end with one worker, else for
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
     float guide runs alongside (guide.py: half of one core's time after the first quarter
-    second, in this process, between polls while workers search); the first certified network wins."""
+    second, times the fraction of sign choices still open; in this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = Deadline.after(timeout)
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
@@ -72,9 +72,11 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 
     def here(explored: int, pruned: int, left: int, total: int) -> None:
         seen[:] = [explored, pruned]
+        guide.left = left / len(tasks)
         bar.show(total - left, explored=explored, refuted=pruned)
 
     def there(explored: int, pruned: int, left: int, total: int) -> None:  # workers count from 0
+        guide.left = left / len(tasks)
         bar.show(len(outcomes) + total - left, explored=seen[0] + explored, refuted=seen[1] + pruned)
 
     outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, here,
@@ -99,11 +101,13 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 
 class LazyGuide:
     """The float guide (guide.py), made on first use: instances decided before the guide's first
-    turn never import numpy (a tenth of a second or more)."""
+    turn never import numpy (a tenth of a second or more). `left`: the fraction of the search's
+    sign choices still open, which weights the guide's share."""
 
     def __init__(self, instance: Instance, nonlinear: str):
         self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()
         self.guide: Any = None
+        self.left = 1.0
 
     def _get(self) -> Any:
         if self.guide is None:
@@ -112,7 +116,7 @@ class LazyGuide:
         return self.guide
 
     def share(self) -> Network | None:
-        return self._get().share()
+        return self._get().share(self.left)
 
     def run(self, until: Deadline) -> Network | None:
         return self._get().run(until)

@@ -183,15 +183,23 @@ class Guide:
             if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
+        self.granted, self.since = 0.0, self.start + START
 
-    def share(self) -> Network | None:
+    def share(self, weight: float = 1.0) -> Network | None:
         """Run for the guide's share of the time since `start`: none in the first START seconds (easy
-        instances end there, without importing numpy), half after that, as two processes sharing
-        one core would (measured: the hardest planted sat instance of benchmarks/engine.py needs
-        10–20 s of fits, the exhaustive search its unsat k − 1 versions 20–25 s; on benchmarks/run.py's
-        suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s: guided sat answers
-        gain more than unsat answers lose)."""
-        allowed = max(0.0, time.monotonic() - self.start - START) / 2 - self.spent
+        instances end there, without importing numpy), then half of each interval, as two processes
+        sharing one core would, times `weight`: the fraction of the exhaustive search's sign choices
+        still open, so that the guide yields as the search nears its end (an unsat run with one
+        worker then takes 2·ln 2 ≈ 1.4 times its search time, not 2).
+        Measured: the hardest planted sat instance of benchmarks/engine.py needs 10–20 s of fits; on
+        benchmarks/run.py's suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s;
+        the weight took that instance from 27.0 to 27.5 s and its unsat k − 1 versions from 9.3–14.2 s
+        to 7.3–10.4 s, and random two-output instances with one worker from PAR-2 119.4 to 94.2 s."""
+        now = time.monotonic()
+        if now > self.since:
+            self.granted += (now - self.since) / 2 * weight
+            self.since = now
+        allowed = self.granted - self.spent
         return self.run(Deadline.after(allowed)) if allowed > 0 else None
 
     def run(self, until: Deadline) -> Network | None:
