@@ -24,6 +24,7 @@ import flint
 from etr_nn.z3lib import z3
 
 from etr_nn.exact import from_fmpq, from_z3, to_fmpq
+from etr_nn.exact.echelon import echelon
 from etr_nn.patterns import Row
 
 
@@ -203,13 +204,12 @@ def particular_solution(rows: Sequence[Row], size: int) -> list[Fraction] | None
         for v, a in row.coeffs:
             matrix[i, v] += to_fmpq(a)
         matrix[i, size] = to_fmpq(row.rhs)
-    reduced, rank = matrix.rref()
+    reduced = echelon(matrix)
+    if reduced is None:
+        return None
     z = [Fraction(0)] * size
-    for i in range(rank):
-        j = next(j for j in range(size + 1) if reduced[i, j] != 0)
-        if j == size:
-            return None
-        z[j] = from_fmpq(reduced[i, size])
+    for pivot, entries in reduced:
+        z[pivot] = from_fmpq(entries[size])
     return z
 
 

@@ -27,6 +27,7 @@ import flint
 from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.cad.projection import Poly, check_deadline
 from etr_nn.exact import Number
+from etr_nn.exact.echelon import echelon
 from etr_nn.poly import HOLDS, And, Atom, Formula, Or
 from etr_nn.poly.formula import evaluate
 
@@ -99,16 +100,12 @@ def _linear_solution(conjuncts: tuple[Formula, ...]) -> dict[int, Poly] | None |
     for r, p in enumerate(linear):
         for exps, c in p.terms():
             matrix[r, next((i for i, e in enumerate(exps) if e), n)] = c
-    rref, rank = matrix.rref()
+    rows = echelon(matrix)
+    if rows is None:
+        return False
     gens = ctx.gens()
-    values: dict[int, Poly] = {}
-    for r in range(rank):
-        pivot = next(j for j in range(n + 1) if rref[r, j] != 0)
-        if pivot == n:
-            return False  # 0 = nonzero constant
-        values[pivot] = -sum((rref[r, j] * gens[j] for j in range(pivot + 1, n) if rref[r, j] != 0),
-                             ctx.from_dict({})) - rref[r, n]
-    return values
+    return {pivot: -sum((row[j] * gens[j] for j in range(pivot + 1, n) if row[j] != 0), ctx.from_dict({})) - row[n]
+            for pivot, row in rows}
 
 
 def _solvable(atom: Atom) -> tuple[int, Poly] | None:

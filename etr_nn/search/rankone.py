@@ -26,6 +26,7 @@ from typing import Literal
 import flint
 
 from etr_nn.exact import to_fmpq
+from etr_nn.exact.echelon import echelon
 from etr_nn.search.dichotomies import lifted
 from etr_nn.patterns import Points, Sign
 
@@ -99,13 +100,10 @@ class RankOne:
 def _solve_affine(equations: list[list[flint.fmpq]], m: int) -> list[flint.fmpq] | None | Literal[False]:
     """Rows (a_0..a_{m−1}, b) mean Σ a_o·c_o + b = 0: False if no c solves them, the solution if it is
     unique, else None."""
-    R, rank = flint.fmpq_mat(equations).rref()
-    pivots = [next(col for col in range(m + 1) if R[r, col] != 0) for r in range(rank)]
-    if m in pivots:
+    rows = echelon(flint.fmpq_mat(equations))
+    if rows is None:
         return False
-    if rank < m:
-        return None
-    return [-R[r, m] for r in range(m)]
+    return [-row[m] for _, row in rows] if len(rows) == m else None
 
 
 def _in_orthant(v: list[flint.fmpq], sign: Sign) -> bool:
