@@ -208,16 +208,19 @@ class Search:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
                 return "rule", ruled
-        for o in range(self.layout.m):
-            key = (len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
-            hit = self.known[o].get(key)
-            if hit is None:
+        keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
+                for o in range(self.layout.m)]
+        hits = [self.known[o].get(key) for o, key in enumerate(keys)]
+        if False in hits:  # an output's system decided infeasible before: no simplex for the others
+            return "unsat", hits.index(False)
+        for o, key in enumerate(keys):
+            if hits[o] is None:
                 result = self._sync(o, path).check()
                 if result == "unknown":
                     return "unknown", o
-                hit = self.known[o][key] = result == "sat"
-            if not hit:
-                return "unsat", o
+                self.known[o][key] = result == "sat"
+                if result == "unsat":
+                    return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
             return "rank", -1
         if self.points.loss is not None and self._loss_exceeds(prefixes):
