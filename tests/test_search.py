@@ -281,6 +281,41 @@ def test_dask_local_cluster() -> None:
         assert search(instance(*XOR, hidden=1), cluster=cluster.scheduler_address).status == "unsat"
 
 
+def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
+    """Rows of one batch are independent fits of a line to 5 points, each with its own weight
+    penalty ρ and budget: a row converges to the exact least-squares solution of its own problem
+    (ρ = 0: the line; ρ > 0: ridge regression, (XᵀX + ρ²I)⁻¹Xᵀy), a row with budget 1 stays at its
+    start, and every row ends."""
+    import numpy as np
+
+    from etr_nn.search.guide import LevenbergMarquardt
+
+    rng = np.random.default_rng(1)
+    X = np.stack([np.linspace(-1, 1, 5), np.ones(5)], axis=1)
+    y = X @ np.array([2.0, -1.0])
+
+    def fun(x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+        return np.concatenate([x @ X.T - y, ridge[:, None] * x], axis=1)
+
+    def jac(x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(X, (len(x), 5, 2)), ridge[:, None, None] * np.eye(2)], axis=1)
+
+    start = rng.normal(size=(6, 2)) * 10
+    ridges = np.array([0.0, 0.0, 0.5, 1.0, 0.0, 0.0])
+    fits = LevenbergMarquardt(fun, jac, start.copy())
+    fits.restart(list(range(5)), ridges[:5], 100)
+    fits.restart([5], np.zeros(1), 1)
+    for _ in range(1000):
+        if len(fits.ended()) == 6:
+            break
+        fits.step()
+    assert fits.ended() == list(range(6))
+    for i in range(5):
+        expected = np.linalg.solve(X.T @ X + ridges[i] ** 2 * np.eye(2), X.T @ y)
+        assert np.allclose(fits.x[i], expected, atol=1e-8), i
+    assert (fits.x[5] == start[5]).all()
+
+
 def test_float_guide_finds_certified_fits_and_nothing_on_unsat_data() -> None:
     """The guide proposes; only exactly certified networks come back (and none for unsat data)."""
     from etr_nn.search.guide import guided
