@@ -38,7 +38,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.lp import feasible_point
-from etr_nn.patterns import Points, fitting_system, with_columns
+from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplanes
 from etr_nn.optimize.convex import pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
@@ -53,6 +53,11 @@ POLISH_BELOW, POLISH = 1e-4, 100
 # k = 4, m = 2, n = 16: 1 815 → 4 618 (32), 4 367 (64); planted k = 6, n = 24: 1 369 → 1 861 (32).
 BATCH = 32
 PATTERN_SECONDS = 5.0  # at most this long for one pattern's exact convex optimum
+# At most this long for one fit's pattern in the nonlinear backend: near-zero fits come many times a
+# second, and one that failed its rounding spent 5 s there undecided (random d = 2, n = 5, seed 7).
+SYSTEM_SECONDS = 1.0
+# A zero-error fit's output columns or hyperplanes are rounded to rationals with denominators up to each of these.
+ROUNDING = (10, 1000, 10 ** 6)
 LOSS_SLACK = 1e-6  # with max_error = γ > 0: a fit with float loss ≤ γ·(1 + this) is worth an exact check
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
 # k = 4 data: plain fits often end at a near-zero residual made by two steep opposite neurons.
@@ -293,8 +298,8 @@ class Guide:
         z = self.X @ W.T + b
         active = [[bool(z[i, j] > 0) for i in range(len(self.X))] for j in range(k)]
         norms = [float(np.abs(A[:, j]).max()) or 1.0 for j in range(k)]
-        columns = [[Fraction(A[o, j] / norms[j]).limit_denominator(1000) for j in range(k)] for o in range(m)]
-        key = (tuple(map(tuple, active)), tuple(map(tuple, columns)))
+        key = (tuple(map(tuple, active)), tuple(tuple(Fraction(A[o, j] / norms[j]).limit_denominator(1000) for j in range(k))
+                                                for o in range(m)))
         if key in self.tried:
             return None
         self.tried.add(key)
@@ -305,15 +310,36 @@ class Guide:
             found = pattern_optimum(instance, fit_pattern(self.X, W, b, A), until.cap(PATTERN_SECONDS, least=0.1))
             network = found[1] if isinstance(found, tuple) else None
         elif not instance.max_error:
-            rows, build = with_columns(Points.of(instance), signs, prefixes, columns)
-            point = feasible_point(rows, k * (instance.shape.inputs + 1) + m)
-            network = None if point is None else build(point)
+            network = self._rounded(W, b, A / norms, signs, prefixes)
         if network is None and m > 1:
             system, decode = fitting_system(Points.of(instance, with_loss=True), signs, tuple(range(instance.n)), prefixes)
-            answer = backends.get(nonlinear).check(system, until.cap(5.0, least=0.1))
+            answer = backends.get(nonlinear).check(system, until.cap(SYSTEM_SECONDS, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
             return network
+        return None
+
+    def _rounded(self, W: np.ndarray, b: np.ndarray, A: np.ndarray, signs: tuple[tuple[int, ...], ...],
+                 prefixes: tuple[tuple[int, ...], ...]) -> Network | None:
+        """A fit with the float fit's pattern and one of its layers rounded to rationals (denominators up to
+        each of ROUNDING in turn): with the output columns fixed, fitting is linear in the hyperplanes and c;
+        with the hyperplanes (w_j, b_j) fixed (they must satisfy the pattern), linear in A and c; an exact LP each."""
+        instance = self.instance
+        d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+        points = Points.of(instance)
+        planes = np.hstack([W, b[:, None]])
+        planes /= np.maximum(np.abs(planes).max(axis=1, keepdims=True), 1e-300)
+        for limit in ROUNDING:
+            columns = [[Fraction(A[o, j]).limit_denominator(limit) for j in range(k)] for o in range(m)]
+            rows, build = with_columns(points, signs, prefixes, columns)
+            point = feasible_point(rows, k * (d + 1) + m)
+            if point is not None:
+                return build(point)
+            V = [[Fraction(v).limit_denominator(limit) for v in plane] for plane in planes]
+            rows, build = with_hyperplanes(points, signs, tuple(range(instance.n)), prefixes, V)
+            point = feasible_point(rows, m * k + m)
+            if point is not None:
+                return build(point)
         return None
 
 
