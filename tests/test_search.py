@@ -294,15 +294,9 @@ def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
     X = np.stack([np.linspace(-1, 1, 5), np.ones(5)], axis=1)
     y = X @ np.array([2.0, -1.0])
 
-    def fun(x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-        return np.concatenate([x @ X.T - y, ridge[:, None] * x], axis=1)
-
-    def jac(x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.broadcast_to(X, (len(x), 5, 2)), ridge[:, None, None] * np.eye(2)], axis=1)
-
     start = rng.normal(size=(6, 2)) * 10
     ridges = np.array([0.0, 0.0, 0.5, 1.0, 0.0, 0.0])
-    fits = LevenbergMarquardt(fun, jac, start.copy())
+    fits = LevenbergMarquardt(lambda x: x @ X.T - y, lambda x: np.broadcast_to(X, (len(x), 5, 2)), start.copy())
     fits.restart(list(range(5)), ridges[:5], 100)
     fits.restart([5], np.zeros(1), 1)
     for _ in range(1000):

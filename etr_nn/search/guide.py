@@ -106,7 +106,6 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
     Y = np.array([[float(v) for v in y] for y in instance.labels])
     n = X.shape[0]
     size = k * d + k + m * k + m
-    eye = np.eye(size)
 
     def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The fits' (W, b, A, c), stacked: theta is (fits, size)."""
@@ -114,16 +113,14 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
         return (theta[:, :k * d].reshape(B, k, d), theta[:, k * d:k * d + k],
                 theta[:, k * d + k:k * d + k + m * k].reshape(B, m, k), theta[:, k * d + k + m * k:])
 
-    def residuals(theta: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-        """Per fit: the residuals f(x_i)_o − y_io, then ridge·θ (a weight penalty; none where ridge = 0)."""
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        """Per fit: the residuals f(x_i)_o − y_io."""
         W, b, A, c = unpack(theta)
         hidden = np.maximum(X @ W.transpose(0, 2, 1) + b[:, None, :], 0.0)
-        r = (hidden @ A.transpose(0, 2, 1) + c[:, None, :] - Y).reshape(theta.shape[0], n * m)
-        return np.concatenate([r, ridge[:, None] * theta], axis=1)
+        return (hidden @ A.transpose(0, 2, 1) + c[:, None, :] - Y).reshape(theta.shape[0], n * m)
 
-    def jacobian(theta: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-        """∂r_io/∂W_jt = A_oj·[z_ij > 0]·x_it, ∂/∂b_j = A_oj·[z_ij > 0], ∂/∂A_oj = relu(z_ij), ∂/∂c_o = 1;
-        the penalty rows: ridge·I."""
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        """∂r_io/∂W_jt = A_oj·[z_ij > 0]·x_it, ∂/∂b_j = A_oj·[z_ij > 0], ∂/∂A_oj = relu(z_ij), ∂/∂c_o = 1."""
         W, b, A, _ = unpack(theta)
         B = theta.shape[0]
         z = X @ W.transpose(0, 2, 1) + b[:, None, :]
@@ -135,7 +132,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
             J[:, :, o, k * d:k * d + k] = gate
             J[:, :, o, k * d + k + o * k:k * d + k + (o + 1) * k] = hidden
             J[:, :, o, k * d + k + m * k + o] = 1.0
-        return np.concatenate([J.reshape(B, n * m, size), ridge[:, None, None] * eye], axis=1)
+        return J.reshape(B, n * m, size)
 
     polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
     absolute = instance.loss == "absolute" and instance.max_error > 0
@@ -160,48 +157,49 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                 fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                 continue
             W, b, A, c = _unpack(fits.x[i], d, k, m)
-            r = fits.r[i, :n * m]
+            r = fits.r[i]
             yield (W, b, A, c), float(np.abs(r).sum()) if absolute else float(r @ r)
             begin(i)
         fits.step()
 
 
 class LevenbergMarquardt:
-    """Levenberg–Marquardt on many fits at once, one vectorised step for all: per fit i the steps are
-    h = −(JᵀJ + μ·D)⁻¹Jᵀr, D = diag(JᵀJ) (Marquardt's scaling), μ updated from the gain ratio ρ
-    (Nielsen: μ·max(1/3, 1 − (2ρ − 1)³) on success, else μ·ν with ν doubling), until its budget of
-    evaluations is spent or it converges (`ended`); `restart` gives a fit a new penalty and budget
-    from where it is (or a new start written to x). fun(x, ridge) and jac(x, ridge) evaluate the
-    rows of x with their weight penalties. Plain numpy."""
+    """Levenberg–Marquardt on many fits at once, one vectorised step for all: fit i minimises
+    |fun(x_i)|² + ρ_i²·|x_i|² (ρ_i: its weight penalty) by steps h = −(JᵀJ + ρ²I + μ·D)⁻¹(Jᵀr + ρ²x),
+    D = diag(JᵀJ + ρ²I) (Marquardt's scaling), μ updated from the gain ratio (Nielsen: μ·max(1/3,
+    1 − (2ρ − 1)³) on success, else μ·ν with ν doubling), until its budget of evaluations is spent or
+    it converges (`ended`); `restart` gives a fit a new penalty and budget from where it is (or from
+    a new start written to x). fun and jac evaluate the rows of a matrix. Plain numpy."""
 
-    def __init__(self, fun: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                 jac: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray):
+    def __init__(self, fun: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray):
         self.fun, self.jac, self.x = fun, jac, x
         B, size = x.shape
         self.ridge, self.mu, self.nu = np.zeros(B), np.zeros(B), np.zeros(B)
         self.budget, self.nfev, self.done = np.zeros(B, dtype=int), np.zeros(B, dtype=int), np.zeros(B, dtype=bool)
-        self.r = fun(x, self.ridge)
+        self.r = fun(x)
         self.cost = np.zeros(B)
         self.A, self.g = np.zeros((B, size, size)), np.zeros((B, size))
         self.eye = np.eye(size)
 
-    def restart(self, rows: np.ndarray | list[int], ridge: np.ndarray, budget: int) -> None:
+    def restart(self, rows: list[int], ridge: np.ndarray, budget: int) -> None:
         self.ridge[rows], self.budget[rows], self.nfev[rows] = ridge, budget, 1
         self.mu[rows], self.nu[rows], self.done[rows] = 1e-3, 2.0, False
         self._evaluate(np.asarray(rows))
 
-    def _evaluate(self, rows: np.ndarray) -> None:
-        """r, cost, JᵀJ and Jᵀr at the rows' current points."""
-        self.r[rows] = self.fun(self.x[rows], self.ridge[rows])
-        self.cost[rows] = (self.r[rows] ** 2).sum(axis=1)
-        J = self.jac(self.x[rows], self.ridge[rows])
-        Jt = J.transpose(0, 2, 1)
-        self.A[rows], self.g[rows] = Jt @ J, (Jt @ self.r[rows][:, :, None])[:, :, 0]
-        self.done[rows] |= self._converged(rows)
+    def _objective(self, r: np.ndarray, x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+        return (r * r).sum(axis=1) + ridge ** 2 * (x * x).sum(axis=1)
 
-    def _converged(self, rows: np.ndarray) -> np.ndarray:
+    def _evaluate(self, rows: np.ndarray) -> None:
+        """r, the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points."""
+        x, ridge2 = self.x[rows], self.ridge[rows] ** 2
+        self.r[rows] = r = self.fun(x)
+        self.cost[rows] = self._objective(r, x, self.ridge[rows])
+        J = self.jac(x)
+        Jt = J.transpose(0, 2, 1)
+        self.A[rows] = Jt @ J + ridge2[:, None, None] * self.eye
+        self.g[rows] = (Jt @ r[:, :, None])[:, :, 0] + ridge2[:, None] * x
         cost = self.cost[rows]
-        return (self.nfev[rows] >= self.budget[rows]) | (cost <= 1e-60) | (
+        self.done[rows] |= (self.nfev[rows] >= self.budget[rows]) | (cost <= 1e-60) | (
             np.abs(self.g[rows]).max(axis=1) <= 1e-15 * np.maximum(1.0, cost))
 
     def ended(self) -> list[int]:
@@ -226,8 +224,8 @@ class LevenbergMarquardt:
                     self.done[row] = True
         tiny = np.linalg.norm(h, axis=1) <= 1e-15 * (np.linalg.norm(x, axis=1) + 1e-15)
         new = x + h
-        rn = self.fun(new, self.ridge[i])
-        cost_new = (rn * rn).sum(axis=1)
+        rn = self.fun(new)
+        cost_new = self._objective(rn, new, self.ridge[i])
         self.nfev[i] += 1
         gain = (h * (mu[:, None] * D * h - g)).sum(axis=1)
         rho = np.where(gain > 0, (self.cost[i] - cost_new) / np.where(gain > 0, gain, 1.0), -1.0)
