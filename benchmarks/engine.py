@@ -2,9 +2,12 @@
 
     python -m benchmarks.engine [--cap 120] [--only d2k3] [--out benchmarks/results/engine.md]
 
-Instances (deterministic): `etr_nn.generate.planted(Shape(2, k, 2), n, seed)` (sat by
+Instances (deterministic): `etr_nn.generate.planted(Shape(d, k, m), n, seed)` (sat by
 construction) and the same data with k − 1 ReLUs (answer not known by construction, often
-unsat): set "d2k3" is k = 3, n = 12, seeds 0..4; set "d2k4" is k = 4, n = 16, seeds 0..3.
+unsat). The default sets, two inputs and two outputs: "d2k3" is k = 3, n = 12, seeds 0..4;
+"d2k4" is k = 4, n = 16, seeds 0..3. The scale tier (`--only scale`, not in the default run: its
+k − 1 versions take minutes or more): d = 2, k = 5, n = 24 with one and with two outputs;
+d = 2, k = 6, m = 2, n = 24; d = 3, k = 4, m = 2, n = 18; seeds 0..3 each.
 Each runs as `python -m etr_nn solve FILE --workers 1 --timeout CAP --json` in a subprocess
 (one core, start-up included, the wall time measured around it) and the table goes to
 benchmarks/results/engine.md: instance, expected answer, answer, seconds.
@@ -25,19 +28,22 @@ from etr_nn.instance import Instance, Shape
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SETS = {"d2k3": (3, 12, range(5)), "d2k4": (4, 16, range(4))}
+SETS: dict[str, list[tuple[int, int, int, int]]] = {  # (d, k, m, n), seeds 0..3 (d2k3: 0..4)
+    "d2k3": [(2, 3, 2, 12)], "d2k4": [(2, 4, 2, 16)],
+    "scale": [(2, 5, 1, 24), (2, 5, 2, 24), (2, 6, 2, 24), (3, 4, 2, 18)]}
+DEFAULT = ("d2k3", "d2k4")
 
 
 def instances(only: str | None = None) -> list[tuple[str, Instance, str]]:
     """(label, instance, expected answer) for every benchmark instance, in table order."""
     rows = []
-    for label, (k, n, seeds) in SETS.items():
-        if only and only != label:
-            continue
-        for seed in seeds:
-            instance, _ = planted(Shape(2, k, 2), n, seed)
-            rows.append((f"d2m2k{k}n{n}-s{seed}", instance, "sat"))
-            rows.append((f"d2m2k{k}n{n}-s{seed} as k={k - 1}", instance.with_hidden(k - 1), "?"))
+    for label in [only] if only else DEFAULT:
+        for d, k, m, n in SETS[label]:
+            for seed in range(5 if label == "d2k3" else 4):
+                instance, _ = planted(Shape(d, k, m), n, seed)
+                name = f"d{d}m{m}k{k}n{n}-s{seed}"
+                rows.append((name, instance, "sat"))
+                rows.append((f"{name} as k={k - 1}", instance.with_hidden(k - 1), "?"))
     return rows
 
 
