@@ -310,6 +310,24 @@ def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
     assert (fits.x[5] == start[5]).all()
 
 
+def test_guide_rounds_a_near_fit_to_an_exact_one() -> None:
+    """A float fit within 1e-9 of a planted network (rational weights of small denominators): its
+    pattern's exact step (`Guide._exact`: columns, then hyperplanes, rounded; an exact LP each)
+    returns a network that certifies, for one and two outputs."""
+    import numpy as np
+
+    from etr_nn.search.guide import Guide
+
+    rng = np.random.default_rng(0)
+    for seed, m in [(0, 1), (1, 2), (2, 2)]:
+        inst, net = planted(Shape(2, 3, m), 10, seed)
+        W, b, A, c = (np.array([[float(v) for v in row] for row in M]) if isinstance(M[0], tuple)
+                      else np.array([float(v) for v in M]) for M in (net.W, net.b, net.A, net.c))
+        noisy = [M + 1e-9 * rng.normal(size=M.shape) for M in (W, b, A, c)]
+        found = Guide(inst)._exact(*noisy, Deadline.after(10))
+        assert found is not None and certify(inst, found).valid, (seed, m)
+
+
 def test_float_guide_finds_certified_fits_and_nothing_on_unsat_data() -> None:
     """The guide proposes; only exactly certified networks come back (and none for unsat data)."""
     from etr_nn.search.guide import guided
