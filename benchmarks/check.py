@@ -52,9 +52,10 @@ def hong(n: int) -> str:
             + f"(assert (< (+ {squares}) 1))\n(assert (> (* {' '.join(xs)}) 1))\n(check-sat)\n")
 
 
-def random_script(rng: random.Random) -> str:
+def random_script(rng: random.Random, division: bool = False) -> str:
     """A random QF_NRA script: 1–3 variables, 1–3 assertions of depth ≤ 2 over polynomial atoms
-    of degree ≤ 2 with small integer coefficients."""
+    of degree ≤ 2 with small integer coefficients; with `division`, some atoms compare a quotient
+    of two such polynomials (the divisor may vanish) instead."""
     names = ["x", "y", "z"][: rng.randint(1, 3)]
 
     def number(k: int) -> str:
@@ -67,9 +68,12 @@ def random_script(rng: random.Random) -> str:
             terms.append(f"(* {' '.join(factors)})" if len(factors) > 1 else factors[0])
         return f"(+ {' '.join(terms)} {number(rng.randint(-3, 3))})"
 
+    def term() -> str:
+        return f"(/ {poly()} {poly()})" if division and rng.random() < 0.5 else poly()
+
     def formula(depth: int) -> str:
         if depth == 0 or rng.random() < 0.5:
-            return f"({rng.choice(['<', '<=', '=', '>', '>='])} {poly()} 0)"
+            return f"({rng.choice(['<', '<=', '=', '>', '>='])} {term()} 0)"
         op = rng.choice(["and", "or", "not", "=>"])
         if op == "not":
             return f"(not {formula(depth - 1)})"
