@@ -216,6 +216,12 @@ def test_check_sat_assuming_reset_and_get_value(tmp_path: Path, capsys: pytest.C
     assert out.splitlines() == ["unsat", "sat", "sat", "sat", "model (checked exactly):", "  x = -2", "sat"]
 
 
+def test_nra_logic_and_a_trailing_dot_decimal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(tmp_path, "(set-logic NRA)(declare-fun x () Real)(assert (= (* x 2.) 1.))(check-sat)", "--model",
+                       capsys=capsys)
+    assert (code, out) == (0, "sat\nmodel (checked exactly):\n  x = 1/2\n")
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 BAD = [

@@ -47,7 +47,9 @@ Truth = Union[Formula, bool]
 Value = Union[Poly, Truth]
 Sort = str  # "Real" or "Bool"
 
-LOGICS = frozenset({"QF_NRA", "QF_LRA", "QF_RDL", "QF_UF", "ALL"})
+# Logics whose scripts may stay within real arithmetic; what a script uses is checked term by term.
+LOGICS = frozenset({"QF_NRA", "QF_LRA", "QF_RDL", "QF_UF", "QF_UFNRA", "QF_UFLRA", "QF_NRAT", "NRA", "LRA", "UFNRA",
+                    "ALL", "QF_ALL"})
 _IGNORED = frozenset({"set-info", "set-option", "get-info"})
 _QUANTIFIERS = frozenset({"forall", "exists"})
 _COMPARE: dict[str, Relation] = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -360,8 +362,9 @@ def _nonzero_literal(e: SExpr) -> bool:
 
 
 def _decimal(text: str) -> bool:
+    """d.d (SMT-LIB) or d. (Z3 reads it)."""
     whole, dot, frac = text.partition(".")
-    return bool(dot) and whole.isdigit() and frac.isdigit()
+    return bool(dot) and whole.isdigit() and (frac.isdigit() or not frac)
 
 
 def _arity_text(arity: tuple[int, int]) -> str:
