@@ -1,7 +1,7 @@
 """`etr-nn check` (backends cad, z3, cad+z3) against Z3, cvc5, Yices and QEPCAD B on QF_NRA files.
 
     python -m benchmarks.check [--cap 20] [--solvers ...] [--output benchmarks/results/check.md]
-    python -m benchmarks.check --external [LABEL=]DIR ... [--only-external] [--max-vars N] [--source TEXT]
+    python -m benchmarks.check --external [LABEL=]DIR ... [--only-external] [--max-vars N] [--source LABEL=TEXT ...]
 
 Files (written to a temporary directory, one check-sat each):
 - Hong's problem, n = 2..8: x1² + … + xn² < 1 ∧ x1⋯xn > 1 (unsat for every n);
@@ -27,7 +27,7 @@ Files (written to a temporary directory, one check-sat each):
     git clone https://github.com/Z3Prover/z3test && git -C z3test checkout 3929b6717d78478179234afe79c860fd8712b7be
       → DIR = z3test/regressions/smt2;
   (or `git archive COMMIT test/regress | tar -x -C DIR` from a clone). The commit of DIR's
-  repository (git rev-parse HEAD), or else --source, is recorded in the results.
+  repository (git rev-parse HEAD), or else LABEL's --source text, is recorded in the results.
 Every run is a subprocess killed shortly after the cap (benchmarks.run.run_process), preceded by
 an untimed run of the same solver on a trivial file (page cache, as in benchmarks.run). etr_nn
 runs `python -m etr_nn check FILE --json --timeout CAP --backend B`; its sat answers are models
@@ -396,10 +396,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="directories of QF_NRA files (family external; LABEL defaults to DIR's name)")
     parser.add_argument("--only-external", action="store_true", help="leave out the generated files")
     parser.add_argument("--max-vars", type=int, default=None, help="only files of at most this many variables")
-    parser.add_argument("--source", default=None, help="where the external files come from, when not a git work tree")
+    parser.add_argument("--source", nargs="+", default=[], metavar="LABEL=TEXT",
+                        help="where LABEL's external files come from, when DIR is not in a git work tree")
     args = parser.parse_args(argv)
     external = [(label or Path(path).name, Path(path)) for label, _, path in
                 (e.rpartition("=") for e in args.external)]
+    notes = dict(n.partition("=")[::2] for n in args.source)
 
     peers, skipped = available_solvers()
     solvers: dict[str, Solver] = {f"etr_nn {b}": etr_solver(b) for b in BACKENDS}
@@ -442,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "command": "python -m benchmarks.check " + " ".join(argv if argv is not None else sys.argv[1:]),
         "cap": args.cap, "solvers": names, "skipped": skipped,
-        "sources": {label: f"{root}: {source_of(root, args.source)}" for label, root in external}, "instances": rows, "runs": [r.__dict__ for r in runs],
+        "sources": {label: f"{root}: {source_of(root, notes.get(label))}" for label, root in external},
+        "instances": rows, "runs": [r.__dict__ for r in runs],
         "verdicts": verdicts, "wrong": sorted(wrong),
         "par2": {s: par2([r for r in runs if r.solver == s], args.cap, wrong) for s in names},
     }
