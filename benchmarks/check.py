@@ -17,11 +17,14 @@ Files (written to a temporary directory, one check-sat each):
   file, in order of the check-sats: `; EXPECT: sat|unsat` lines (cvc5's regressions), else
   `(set-info :status ...)` (one check-sat), else the sat / unsat / unknown lines of a sibling
   NAME.expected.out (Z3's regressions); when their number is not the number of check-sats, the
-  answers are unknown. Commands after an (exit) are left out. A file with one check-sat and no
-  reset before it is one query, as it is; else the i-th check-sat gives the query NAME#i: the
-  commands since the last reset before it, up to it, without other check-sats and without get-*
-  and echo commands; each query is taken or left out on its own commands. `vars` counts the
-  names declared of sort Real. Public regression sets as DIR:
+  answers are unknown. Commands after an (exit) are left out. The i-th check-sat of a file gives
+  the query NAME#i (NAME if it has one): (set-logic QF_NRA), then the declarations, definitions
+  and assertions in force at the check-sat (`in_scope`, from the last reset before it: push /
+  pop resolved), then the check-sat. Options, infos and output commands are left out: they are
+  solver-specific (Z3 rejects cvc5's options, Yices refuses nonlinear arithmetic in logic ALL
+  and runs nothing without a logic), so every solver reads the same standard script. Each query
+  is taken or left out on its own commands and its logic. `vars` counts the names declared of
+  sort Real. Public regression sets as DIR:
     git clone https://github.com/cvc5/cvc5 && git -C cvc5 checkout 190adc39589bb2b158e7f59ad0ef3281dacbea97
       → DIR = cvc5/test/regress (64 files of logic QF_NRA, 40 more of pure real arithmetic);
     git clone https://github.com/Z3Prover/z3test && git -C z3test checkout 3929b6717d78478179234afe79c860fd8712b7be
@@ -73,6 +76,7 @@ SCRIPT_COMMANDS = frozenset({"set-logic", "set-info", "set-option", "get-info", 
                              "assert", "check-sat", "check-sat-assuming", "get-model", "get-value", "get-assignment",
                              "push", "pop", "reset", "reset-assertions", "exit", "echo"})
 CHECKS = ("check-sat", "check-sat-assuming")
+STATE = frozenset({"declare-fun", "declare-const", "define-fun", "assert"})
 ANSWER = re.compile(r"^(sat|unsat|unknown)\s*$", re.M)
 TRIVIAL = "(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (> (* x x) 1))\n(check-sat)\n"
 
@@ -268,10 +272,10 @@ def external_queries(label: str, root: Path) -> list[tuple[str, str, int, str | 
         answers = expected_answers(path, text, len(positions))
         for k, (last, answer) in enumerate(zip(positions, answers), 1):
             first = max((i + 1 for i, h in enumerate(heads[:last]) if h == "reset"), default=0)
-            query = [c for i, c in enumerate(commands[first:last + 1], first)
-                     if i == last or not (heads[i] in CHECKS or heads[i].startswith("get-") or heads[i] == "echo")]
-            logics = [str(c.items[1]) for c in query if _head(c) == "set-logic" and isinstance(c, List) and len(c.items) > 1]
+            logics = [str(c.items[1]) for c in commands[first:last] if _head(c) == "set-logic" and isinstance(c, List)
+                      and len(c.items) > 1]
             logic = logics[-1] if logics else None
+            query = [*in_scope(commands[first:last]), commands[last]]
             reals = pure_real(query)
             if logic != "QF_NRA" and (reals is None or not nonlinear(query)
                                       or not (logic is None or NONLINEAR_REAL_LOGIC.fullmatch(logic))):
@@ -279,10 +283,28 @@ def external_queries(label: str, root: Path) -> list[tuple[str, str, int, str | 
             if reals is None:
                 reals = len({str(c.items[1]) for c in query if _head(c) in ("declare-fun", "declare-const")
                              and isinstance(c, List) and str(c.items[-1]) == "Real"})
-            single = len(positions) == 1 and first == 0
-            queries.append((name if single else f"{name}#{k}",
-                            text if single else "\n".join(map(str, query)) + "\n", reals, answer))
+            queries.append((name if len(positions) == 1 else f"{name}#{k}",
+                            "\n".join(["(set-logic QF_NRA)", *map(str, query)]) + "\n", reals, answer))
     return queries
+
+
+def in_scope(commands: list[SExpr]) -> list[SExpr]:
+    """The STATE commands in force after `commands`: a pop drops those since its push, a
+    reset-assertions every assertion and level (the declarations of the first level stay)."""
+    frames: list[list[SExpr]] = [[]]
+    for c in commands:
+        head = _head(c)
+        count = c.items[1].text if isinstance(c, List) and len(c.items) > 1 and isinstance(c.items[1], SAtom) else "1"
+        levels = int(count) if count.isdigit() else 1
+        if head == "push":
+            frames += [[] for _ in range(levels)]
+        elif head == "pop":
+            del frames[max(len(frames) - levels, 1):]
+        elif head == "reset-assertions":
+            frames = [[d for d in frames[0] if _head(d) != "assert"]]
+        elif head in STATE:
+            frames[-1].append(c)
+    return [c for frame in frames for c in frame]
 
 
 def source_of(root: Path, note: str | None) -> str:

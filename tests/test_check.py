@@ -216,6 +216,14 @@ def test_check_sat_assuming_reset_and_get_value(tmp_path: Path, capsys: pytest.C
     assert out.splitlines() == ["unsat", "sat", "sat", "sat", "model (checked exactly):", "  x = -2", "sat"]
 
 
+def test_sexpr_text_reads_back() -> None:
+    from etr_nn.poly.sexpr import read
+
+    text = '(set-info :source "a ""quoted"" string") (declare-fun |x y| () Real)'
+    assert [str(e) for e in read(" ".join(str(e) for e in read(text)))] == [str(e) for e in read(text)]
+    assert str(read(text)[0]) == text.split(" (")[0]
+
+
 def test_nra_logic_and_a_trailing_dot_decimal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(tmp_path, "(set-logic NRA)(declare-fun x () Real)(assert (= (* x 2.) 1.))(check-sat)", "--model",
                        capsys=capsys)
