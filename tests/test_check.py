@@ -214,6 +214,11 @@ def test_check_sat_assuming_reset_and_get_value(tmp_path: Path, capsys: pytest.C
     code, out, _ = run(tmp_path, text, "--backend", "cad", capsys=capsys)
     assert code == 0
     assert out.splitlines() == ["unsat", "sat", "sat", "sat", "model (checked exactly):", "  x = -2", "sat"]
+    named = ("(declare-fun x () Real)(assert (! (> (* x x) 4) :named big))(push)(assert (! (< x 1) :named small))"
+             "(check-sat-assuming (big small))(pop)(check-sat-assuming ((not big)))(assert (> x 0))(check-sat-assuming (big))")
+    code, out, _ = run(tmp_path, named, "--backend", "cad", capsys=capsys)
+    assert (code, out.split()) == (0, ["sat", "unsat", "sat"])
+    assert run(tmp_path, named.replace("(pop)", ""), capsys=capsys)[1].split() == ["sat", "unsat", "unsat"]
 
 
 def test_sexpr_text_reads_back() -> None:

@@ -3,7 +3,7 @@
 Supported: declare-fun / declare-const of sort Real or Bool, define-fun without arguments,
 assert, check-sat, check-sat-assuming, get-model (get-value and get-assignment print the model too),
 push / pop (declarations and assertions are scoped by them), reset, reset-assertions,
-set-logic, set-info, set-option, get-info, exit; terms with let, ite, `!` annotations,
+set-logic, set-info, set-option, get-info, exit; terms with let, ite, `!` annotations (:named),
 and / or / not / => / xor, = / distinct / < / <= / > / >=, + / - / * / `/`, integer and
 decimal literals. Everything else (quantifiers, Int, arrays, transcendental functions, ...) is
 an InputError naming the construct and its line.
@@ -273,12 +273,12 @@ class _Reader:
             self.fail(e, f"expected a function symbol, found {_short(head)}")
         op, args = head.text, e.items[1:]
         if head.kind != "atom" or op not in _OPERATORS:
+            if self.lookup(op, env) is not None:
+                self.unsupported(e, f"applying {op} to arguments")
             if op in _QUANTIFIERS:
                 self.unsupported(e, f"the quantifier {op}")
             if op in _KNOWN_UNSUPPORTED:
                 self.unsupported(e, f"{op} ({_KNOWN_UNSUPPORTED[op]})")
-            if self.lookup(op, env) is not None:
-                self.unsupported(e, f"applying {op} to arguments")
             self.unsupported(e, f"the function {_short(head)}")
         arity = _ARITY.get(op)
         if arity is not None and not arity[0] <= len(args) <= arity[1]:
@@ -538,7 +538,13 @@ def _op_let(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value])
 
 
 def _op_annotated(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value]) -> Value:
-    return r.term(args[0], env)  # (! term :named n ...): the attributes do not change the term
+    """(! term :named n ...): the term (attributes do not change it); :named n defines n as the
+    term in the current scope, as a define-fun would."""
+    value = r.term(args[0], env)
+    for attribute, name in zip(args[1:], args[2:]):
+        if isinstance(attribute, SAtom) and attribute.text == ":named":
+            r.frames[-1].defined[r.name(name)] = value
+    return value
 
 
 _OPERATORS: dict[str, Operator] = {
