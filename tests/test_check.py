@@ -147,9 +147,12 @@ def test_a_model_that_fails_the_exact_check_is_unknown(tmp_path: Path, monkeypat
 # --- agreement with Z3 ---------------------------------------------------------------------
 
 def z3_answer(text: str) -> str:
-    solver = z3.SolverFor("QF_NRA")
+    """Z3's answer, in a context of its own: parse_smt2_string keeps a script's define-funs in
+    its context, and every later model of that context would print them."""
+    ctx = z3.Context()
+    solver = z3.SolverFor("QF_NRA", ctx=ctx)
     solver.set("timeout", 10_000)
-    solver.add(z3.parse_smt2_string(text))
+    solver.add(z3.parse_smt2_string(text, ctx=ctx))
     return str(solver.check())
 
 
