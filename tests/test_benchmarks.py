@@ -170,3 +170,39 @@ def test_milp_peer_agrees_with_the_exact_optimum() -> None:
     assert milp.decide(replace(inst, max_error=best * Fraction(51, 50)), 30, 1000) == "sat"
     assert milp.decide(replace(inst, max_error=best * Fraction(49, 50)), 30, 1000) == "unsat"
     assert milp.decide(replace(inst, loss="squared", max_error=best), 30, 1000) == "unknown"
+
+
+def test_external_queries(tmp_path: Path) -> None:
+    """benchmarks.check --external: which files and check-sats become queries, with their known
+    answers and Real variables."""
+    from benchmarks.check import external_queries
+    from etr_nn.poly.script import parse_script
+
+    files = {
+        "a/one.smt2": "; EXPECT: unsat\n(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (< (* x x) 0))\n(check-sat)\n",
+        "a/status.smt2": "(set-info :status sat)\n(declare-const x Real)(declare-const p Bool)\n(assert (= (* x x) 2))(check-sat)\n",
+        "linear.smt2": "(set-logic ALL)(declare-fun x () Real)(assert (> x 1))(check-sat)\n",
+        "ints.smt2": "(set-logic ALL)(declare-fun n () Int)(assert (> (* n n) 1))(check-sat)\n",
+        "uf.smt2": "(declare-fun f (Real) Real)(declare-fun x () Real)(assert (> (* x (f x)) 1))(check-sat)\n",
+        "lia.smt2": "(set-logic QF_LIA)(declare-fun x () Real)(assert (> (* x x) 1))(check-sat)\n",
+        "many.smt2": ('(set-info :source "a ""quoted"" string")(echo "e")(declare-fun x () Real)(assert (> (* x x) 1))(check-sat)(get-model)'
+                      "(push 1)(assert (< (* x x) 1))(check-sat)(pop 1)(reset)(declare-fun n () Int)(check-sat)"
+                      "(reset)(set-logic QF_NRA)(declare-fun x () Real)(assert (> x 2))(reset-assertions)(declare-fun y () Real)"
+                      "(push)(declare-fun z () Real)(assert (> (* z z) 1))(pop)(push 2)(assert (= (/ x y) 1))(check-sat)"
+                      "(exit)(check-sat)\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "many.expected.out").write_text("sat\n(model)\nunsat\nsat\nsat\n")
+    queries = {name: (text, variables, answer) for name, text, variables, answer in external_queries("t", tmp_path)}
+    assert {name: q[1:] for name, q in queries.items()} == {
+        "t.a.one": (1, "unsat"), "t.a.status": (1, "sat"), "t.many#1": (1, "sat"), "t.many#2": (1, "unsat"),
+        "t.many#4": (2, "sat")}
+    assert queries["t.a.one"][0] == "(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (< (* x x) 0))\n(check-sat)\n"
+    assert [len(parse_script(queries[f"t.many#{k}"][0])) for k in (1, 2, 4)] == [1, 1, 1]
+    assert "get-model" not in queries["t.many#1"][0]
+    assert queries["t.many#4"][0] == ("(set-logic QF_NRA)\n(declare-fun x () Real)\n(declare-fun y () Real)\n"
+                                      "(assert (= (/ x y) 1))\n(check-sat)\n")
+    assert queries["t.many#2"][0] == ("(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (> (* x x) 1))\n"
+                                      "(assert (< (* x x) 1))\n(check-sat)\n")

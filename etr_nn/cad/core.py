@@ -5,6 +5,20 @@ are stacked over cells of R^(k-1).  Projection: Lazard's (`etr_nn.cad.projection
 lifting: Lazard evaluation and exact fibre roots (`etr_nn.cad.lifting`).  A cell is named
 by its index (i_1, …, i_n), i_k odd for a sector (open interval, rational sample) and even
 for a section (a root); its dimension is the number of sectors.
+
+Equational constraint (`equation`, for a formula that implies f = 0 with every irreducible
+factor of f of level n; E = those factors, G = the other level-n factors): the first
+projection is reduced to P_L(E) ∪ {res_{x_n}(e, g) : e ∈ E, g ∈ G}, and the stacks over
+cells of R^(n-1) are those of E alone. The lower levels are Lazard's full projection of
+that set, so every cell C of R^(n-1) is Lazard-invariant for it: E is Lazard-delineable on
+C (MPP 2019, for the set E), and each res(e, g) has constant sign on C. Over a cell C
+where no res(e, g) vanishes at the sample (hence none vanishes on C; `stack` checks it and
+raises Unreduced otherwise), e(x, ·) and g(x, ·) have no common root for x ∈ C (a nonzero
+resultant also excludes e(x, ·) ≡ 0 and a common drop of degree), so g ≠ 0 on every
+section σ of E over C, and σ being connected, g has constant sign on σ. Every point with
+f = 0 above C lies on such a section, so the formula's value on σ is its value at σ's
+sample; the sectors, where f ≠ 0, falsify it. So searching this decomposition finds a
+point of the formula iff there is one, over the cells where the check passes.
 """
 
 from __future__ import annotations
@@ -17,7 +31,8 @@ import flint
 
 from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.cad.lifting import stack
-from etr_nn.cad.projection import Poly, check_deadline, projection_factors
+from etr_nn.cad.lifting import sign
+from etr_nn.cad.projection import Poly, check_deadline, irreducible_factors, key, lazard, level, projection_factors
 from etr_nn.exact import Number
 
 
@@ -36,19 +51,42 @@ class Cell:
 Verdict = Callable[[tuple[Number, ...]], bool | None]
 
 
+class Unreduced(Exception):
+    """A resultant res(e, g) of the reduced projection vanishes at a cell's sample: the
+    reduced decomposition says nothing above that cell."""
+
+
 class CAD:
     """The projection factor sets of `polys` (all in one fmpq_mpoly context, whose
-    variable order is the CAD's) and lifting over exact sample points."""
+    variable order is the CAD's) and lifting over exact sample points; with `equation`
+    (one of `polys`, every irreducible factor of level n), the reduced projection of the
+    module docstring, whose stacks are only meaningful on the sections of `equation`."""
 
-    def __init__(self, polys: list[Poly], ctx: flint.fmpq_mpoly_ctx, deadline: Deadline = NO_LIMIT):
+    def __init__(self, polys: list[Poly], ctx: flint.fmpq_mpoly_ctx, deadline: Deadline = NO_LIMIT,
+                 equation: Poly | None = None):
         self.ctx = ctx
         self.n = ctx.nvars()
         self.deadline = deadline
-        self.factors = projection_factors(polys, self.n, deadline)
+        self.guards: list[Poly] = []  # the resultants res(e, g) of the reduced projection
+        if equation is None:
+            self.factors = projection_factors(polys, self.n, deadline)
+            return
+        sections = irreducible_factors(equation)
+        if not sections or any(level(e) != self.n for e in sections):
+            raise ValueError("an equational constraint needs every irreducible factor of level n")
+        factors = {key(g): g for f in polys for g in irreducible_factors(f)}
+        lower = [g for g in factors.values() if level(g) < self.n]
+        others = [g for g in factors.values() if level(g) == self.n and key(g) not in {key(e) for e in sections}]
+        self.guards = [e.resultant(g, self.n - 1) for e in sections for g in others]
+        self.factors = projection_factors(lower + lazard(sections, self.n, deadline) + self.guards, self.n, deadline)
+        self.factors[self.n - 1] = sections
 
     def stack(self, sample: tuple[Number, ...]) -> list[tuple[int, Number]]:
-        """Cells of the stack over a cell of R^k with this sample (k = len(sample))."""
+        """Cells of the stack over a cell of R^k with this sample (k = len(sample)); Unreduced
+        if the reduced projection does not hold over it."""
         check_deadline(self.deadline)
+        if len(sample) == self.n - 1 and any(sign(r, sample, self.deadline) == 0 for r in self.guards):
+            raise Unreduced
         return stack(self.factors[len(sample)], sample, self.deadline)
 
     def cells(self, depth: int | None = None) -> Iterator[Cell]:

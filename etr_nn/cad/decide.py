@@ -9,7 +9,10 @@ polynomial's irreducible factors are projection factors.  `decide` first splits 
 formula into conjunctive branches with linear equations eliminated (`etr_nn.cad.eliminate`)
 and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
 A branch of strict atoms only (an open set) is searched on full-dimensional cells alone,
-whose samples are rational (`is_open`).
+whose samples are rational (`is_open`). A branch whose top-level conjunction holds an
+equation f = 0 with every irreducible factor of f in the last variable is searched first with
+the reduced (equational) projection of `etr_nn.cad.core`, and again with the full one if a
+resultant of it vanishes over a cell on the way (`Unreduced`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import flint
 
 from etr_nn.deadline import Deadline
 from etr_nn.backends.base import Answer
-from etr_nn.cad.core import CAD, brown_order, reorder
+from etr_nn.cad.core import CAD, Unreduced, brown_order, reorder
 from etr_nn.cad.eliminate import Branch, branches
 from etr_nn.cad.lifting import sign
-from etr_nn.cad.projection import Poly, Timeout, level
+from etr_nn.cad.projection import Poly, Timeout, irreducible_factors, level
 from etr_nn.exact import Number, RealAlgebraic, to_json
 from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
 
@@ -66,7 +69,7 @@ class _Setup:
     """A formula's atoms in the CAD's context and order, with the verdict on cells."""
 
     def __init__(self, formula: Formula, names: tuple[str, ...], deadline: Deadline,
-                 order: list[str] | None = None, extra: Sequence[Poly] = ()):
+                 order: list[str] | None = None, extra: Sequence[Poly] = (), reduce: bool = False):
         self.formula = formula
         self.atoms = atoms(formula)
         polys = [a.poly for a in self.atoms] + list(extra)
@@ -74,8 +77,18 @@ class _Setup:
         self.ctx, converted = reorder(polys, self.order)
         self.polys = {id(a): p for a, p in zip(self.atoms, converted)}
         self.levels = {id(a): level(p) for a, p in zip(self.atoms, converted)}
-        self.cad = CAD(converted, self.ctx, deadline)
+        self.equation = self.constraint() if reduce else None
+        self.cad = CAD(converted, self.ctx, deadline, self.equation)
         self._memo: dict[tuple[int, tuple[Number, ...]], bool] = {}
+
+    def constraint(self) -> Poly | None:
+        """The polynomial of a top-level equation whose irreducible factors all involve the last
+        variable, of least degree in it (then fewest terms); None if there is none."""
+        n = self.ctx.nvars()
+        conjuncts = self.formula.args if isinstance(self.formula, And) else (self.formula,)
+        candidates = [self.polys[id(a)] for a in conjuncts if isinstance(a, Atom) and a.rel == "="
+                      and all(level(g) == n for g in irreducible_factors(self.polys[id(a)]))]
+        return min(candidates, key=lambda p: (p.degrees()[n - 1], len(p)), default=None)
 
     def verdict(self, sample: tuple[Number, ...]) -> bool | None:
         def truth(atom: Atom) -> bool | None:
@@ -94,12 +107,17 @@ def _search(branch: Branch, names: tuple[str, ...], deadline: Deadline) -> list[
     point: list[Number] = [Fraction(0)] * len(names)
     if branch.formula is True:
         return branch.complete(point)
-    setup = _Setup(branch.formula, names, deadline)
-    for cell in setup.cad.search(setup.verdict, sectors=is_open(branch.formula)):
-        for name, value in zip(setup.order, cell.sample):
-            point[names.index(name)] = value
-        return branch.complete(point)
-    return None
+    setup = _Setup(branch.formula, names, deadline, reduce=True)
+    try:
+        found = next(setup.cad.search(setup.verdict, sectors=is_open(branch.formula)), None)
+    except Unreduced:
+        setup = _Setup(branch.formula, names, deadline)
+        found = next(setup.cad.search(setup.verdict, sectors=is_open(branch.formula)), None)
+    if found is None:
+        return None
+    for name, value in zip(setup.order, found.sample):
+        point[names.index(name)] = value
+    return branch.complete(point)
 
 
 def decide(system: System, timeout: float | None = None, isolate: bool | None = None) -> Answer:

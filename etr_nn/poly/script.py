@@ -1,18 +1,24 @@
 """SMT-LIB 2 scripts in real arithmetic (QF_NRA, QF_LRA) read into `System`s, one per check-sat.
 
 Supported: declare-fun / declare-const of sort Real or Bool, define-fun without arguments,
-assert, check-sat, get-model, push / pop (declarations and assertions are scoped by them),
-set-logic, set-info, set-option, get-info, exit; terms with let, ite, `!` annotations,
-and / or / not / => / xor, = / distinct / < / <= / > / >=, + / - / * and / by rational
-constants, integer and decimal literals. Everything else (quantifiers, Int, arrays, division
-by a non-constant term, transcendental functions, ...) is an InputError naming the construct
-and its line.
+assert, check-sat, check-sat-assuming, get-model (get-value and get-assignment print the model too),
+push / pop (declarations and assertions are scoped by them), reset, reset-assertions,
+set-logic, set-info, set-option, get-info, exit; terms with let, ite, `!` annotations (:named),
+and / or / not / => / xor, = / distinct / < / <= / > / >=, + / - / * / `/`, integer and
+decimal literals. Everything else (quantifiers, Int, arrays, transcendental functions, ...) is
+an InputError naming the construct and its line.
 
 The translation is exact and equivalence-preserving over the reals:
 - a Bool variable b becomes a real variable with the atom b > 0 for "b is true";
 - a real `(ite c s t)` becomes a fresh variable v defined by (c ∧ v = s) ∨ (¬c ∧ v = t),
   conjoined to the assertion; v is a function of the other variables, so the definition
   holds whatever the polarity of the ite's occurrence;
+- `(/ s t)` with t not a nonzero constant becomes a fresh variable q with t = 0 ∨ q·t = s, and
+  for every earlier such q' = (/ s' t') in scope the congruence t ≠ 0 ∨ t' ≠ 0 ∨ s ≠ s' ∨ q = q'.
+  In SMT-LIB, `/` is total and (/ s 0) is the value of one unspecified function at s (Z3 and
+  cvc5 read it so), which a model may choose: the script is satisfiable iff some point and some
+  such function satisfy it, iff some point satisfies it with the quotients as free variables
+  under these constraints (Ackermann's reduction of the function to its applications);
 - a Bool `(ite c p q)` is (c ∧ p) ∨ (¬c ∧ q), p ⇔ q is (p ∧ q) ∨ (¬p ∧ ¬q), and ¬ is pushed
   to the atoms (`negation`).
 All variables of the script share one flint context (names that are not plain identifiers
@@ -41,7 +47,9 @@ Truth = Union[Formula, bool]
 Value = Union[Poly, Truth]
 Sort = str  # "Real" or "Bool"
 
-LOGICS = frozenset({"QF_NRA", "QF_LRA", "QF_RDL", "QF_UF", "ALL"})
+# Logics whose scripts may stay within real arithmetic; what a script uses is checked term by term.
+LOGICS = frozenset({"QF_NRA", "QF_LRA", "QF_RDL", "QF_UF", "QF_UFNRA", "QF_UFLRA", "QF_NRAT", "NRA", "LRA", "UFNRA",
+                    "ALL", "QF_ALL"})
 _IGNORED = frozenset({"set-info", "set-option", "get-info"})
 _QUANTIFIERS = frozenset({"forall", "exists"})
 _COMPARE: dict[str, Relation] = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -71,6 +79,7 @@ class _Frame:
     assertions: list[Formula] = field(default_factory=list)
     declared: dict[str, tuple[str, Sort]] = field(default_factory=dict)  # name → (variable, sort)
     defined: dict[str, Value] = field(default_factory=dict)
+    quotients: list[tuple[Poly, Poly, Poly]] = field(default_factory=list)  # (s, t, q) for q = (/ s t)
 
 
 def _identifier(name: str) -> bool:
@@ -88,25 +97,30 @@ def _walk(e: SExpr) -> Iterator[SExpr]:
 
 class _Reader:
     """Translates commands in order; the context is fixed by a first pass over the script: every
-    declared name, and one fresh variable per `ite` (a term is translated once, so that bounds
-    the real ites)."""
+    declared name, one fresh variable per `ite` and one per divisor of a `/` (a term is
+    translated once, so that bounds the real ites and the quotients)."""
 
     def __init__(self, commands: list[SExpr], source: str):
         self.source = source
         declared: list[str] = []
-        ites = 0
+        ites = divisors = 0
         for command in commands:
             items = command.items if isinstance(command, List) else ()
             if len(items) >= 2 and isinstance(items[0], SAtom) and items[0].text in ("declare-fun", "declare-const") \
                     and isinstance(items[1], SAtom):
                 declared.append(items[1].text)
-            ites += sum(1 for x in _walk(command) if isinstance(x, SAtom) and x.kind == "atom" and x.text == "ite")
+            for x in _walk(command):
+                if isinstance(x, SAtom) and x.kind == "atom" and x.text == "ite":
+                    ites += 1
+                elif isinstance(x, List) and x.items and isinstance(x.items[0], SAtom) and x.items[0].text == "/":
+                    divisors += sum(not _nonzero_literal(d) for d in x.items[2:])
         taken = set(declared)
         self.variable: dict[str, str] = {}
         for name in dict.fromkeys(declared):
             self.variable[name] = name if _identifier(name) else self._fresh(f"v{len(self.variable)}", taken)
         self.fresh = [self._fresh(f"ite{k}", taken) for k in range(ites)]
-        names = tuple(self.variable.values()) + tuple(self.fresh)
+        self.fresh_quotients = [self._fresh(f"div{k}", taken) for k in range(divisors)]
+        names = tuple(self.variable.values()) + tuple(self.fresh) + tuple(self.fresh_quotients)
         self.ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
         self.gen = dict(zip(names, self.ctx.gens()))
         self.frames = [_Frame()]
@@ -173,12 +187,23 @@ class _Reader:
         elif head == "check-sat":
             if args:
                 self.fail(c, "check-sat takes no arguments")
-            self.checks.append(Check(System(self.ctx, And(tuple(a for f in self.frames for a in f.assertions))),
-                                     tuple((n, v, s) for f in self.frames for n, (v, s) in f.declared.items()), c.line))
-        elif head == "get-model":
+            self.check_sat(c, [])
+        elif head == "check-sat-assuming":
+            if len(args) != 1 or not isinstance(args[0], List):
+                self.fail(c, "check-sat-assuming takes a list of Bool terms")
+            quotients = len(self.frames[-1].quotients)
+            assumptions = [self.truth(a, {}) for a in args[0].items] + self.pending
+            self.pending = []
+            del self.frames[-1].quotients[quotients:]  # the assumptions' quotients end with this check
+            self.check_sat(c, [_conjunction(assumptions)])
+        elif head in ("get-model", "get-value", "get-assignment"):
             if self.checks:
                 last = self.checks[-1]
                 self.checks[-1] = Check(last.system, last.shown, last.line, True)
+        elif head == "reset":
+            self.frames = [_Frame()]
+        elif head == "reset-assertions":
+            self.frames = [_Frame(declared=self.frames[0].declared, defined=self.frames[0].defined)]
         elif head in ("push", "pop"):
             n = self.count(c, args)
             if head == "push":
@@ -190,6 +215,11 @@ class _Reader:
         else:
             self.unsupported(c, f"the command {head}")
         return True
+
+    def check_sat(self, c: SExpr, assumptions: list[Formula]) -> None:
+        formula = And(tuple(a for f in self.frames for a in f.assertions) + tuple(assumptions))
+        self.checks.append(Check(System(self.ctx, formula),
+                                 tuple((n, v, s) for f in self.frames for n, (v, s) in f.declared.items()), c.line))
 
     def count(self, c: SExpr, args: tuple[SExpr, ...]) -> int:
         if not args:
@@ -243,12 +273,12 @@ class _Reader:
             self.fail(e, f"expected a function symbol, found {_short(head)}")
         op, args = head.text, e.items[1:]
         if head.kind != "atom" or op not in _OPERATORS:
+            if self.lookup(op, env) is not None:
+                self.unsupported(e, f"applying {op} to arguments")
             if op in _QUANTIFIERS:
                 self.unsupported(e, f"the quantifier {op}")
             if op in _KNOWN_UNSUPPORTED:
                 self.unsupported(e, f"{op} ({_KNOWN_UNSUPPORTED[op]})")
-            if self.lookup(op, env) is not None:
-                self.unsupported(e, f"applying {op} to arguments")
             self.unsupported(e, f"the function {_short(head)}")
         arity = _ARITY.get(op)
         if arity is not None and not arity[0] <= len(args) <= arity[1]:
@@ -307,15 +337,34 @@ class _Reader:
         self.pending.append(Or((_conjunction([c, Atom(v - s, "=")]), _conjunction([negation(c), Atom(v - t, "=")]))))
         return v
 
+    def quotient(self, e: SExpr, s: Poly, t: Poly) -> Poly:
+        """(/ s t) for t not a nonzero constant: a fresh variable q with t = 0 ∨ q·t = s and the
+        congruence with the quotients in scope (module docstring)."""
+        q, zero = self.gen[self.fresh_quotients.pop(0)], self.ctx.constant(0)
+        parts = [_collect([_atom(self, e, t, zero, "="), _atom(self, e, q * t, s, "=")], False)]
+        for s2, t2, q2 in (x for f in self.frames for x in f.quotients):
+            parts.append(_collect([_atom(self, e, t, zero, "!="), _atom(self, e, t2, zero, "!="),
+                                   _atom(self, e, s, s2, "!="), _atom(self, e, q, q2, "=")], False))
+        self.pending.append(_conjunction(parts))
+        self.frames[-1].quotients.append((s, t, q))
+        return q
+
 
 def _short(e: SExpr) -> str:
     text = str(e)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _nonzero_literal(e: SExpr) -> bool:
+    """A numeral or decimal (optionally with a leading -) other than zero."""
+    digits = e.text.removeprefix("-") if isinstance(e, SAtom) and e.kind == "atom" else ""
+    return (digits.isdigit() or _decimal(digits)) and digits.strip("0.") != ""
+
+
 def _decimal(text: str) -> bool:
+    """d.d (SMT-LIB) or d. (Z3 reads it)."""
     whole, dot, frac = text.partition(".")
-    return bool(dot) and whole.isdigit() and frac.isdigit()
+    return bool(dot) and whole.isdigit() and (frac.isdigit() or not frac)
 
 
 def _arity_text(arity: tuple[int, int]) -> str:
@@ -456,12 +505,11 @@ def _op_mul(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value])
 def _op_div(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value]) -> Value:
     values = [r.real(a, env) for a in args]
     total = values[0]
-    for a, v in zip(args[1:], values[1:]):
-        if not v.is_constant():
-            r.unsupported(a, f"division by the non-constant term {_short(a)}")
-        if v.is_zero():
-            r.unsupported(a, "division by zero")
-        total = total / v.leading_coefficient()
+    for v in values[1:]:
+        if v.is_constant() and not v.is_zero():
+            total = total / v.leading_coefficient()
+        else:
+            total = r.quotient(e, total, v)
     return total
 
 
@@ -490,7 +538,13 @@ def _op_let(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value])
 
 
 def _op_annotated(r: _Reader, e: List, args: tuple[SExpr, ...], env: dict[str, Value]) -> Value:
-    return r.term(args[0], env)  # (! term :named n ...): the attributes do not change the term
+    """(! term :named n ...): the term (attributes do not change it); :named n defines n as the
+    term in the current scope, as a define-fun would."""
+    value = r.term(args[0], env)
+    for attribute, name in zip(args[1:], args[2:]):
+        if isinstance(attribute, SAtom) and attribute.text == ":named":
+            r.frames[-1].defined[r.name(name)] = value
+    return value
 
 
 _OPERATORS: dict[str, Operator] = {

@@ -42,7 +42,8 @@ class Atom:
     kind: str = "atom"  # "atom", "quoted" (text without the bars) or "string" (text without the quotes)
 
     def __str__(self) -> str:
-        return {"quoted": f"|{self.text}|", "string": f'"{self.text}"'}.get(self.kind, self.text)
+        """The atom as SMT-LIB text (read(str(a)) gives a back)."""
+        return {"quoted": f"|{self.text}|", "string": '"' + self.text.replace('"', '""') + '"'}.get(self.kind, self.text)
 
 
 @dataclass(frozen=True)
