@@ -231,11 +231,18 @@ def _texts(row: Row) -> tuple[list[tuple[int, str]], str | None]:
 _SEXPR = re.compile(r"[()]|[^\s()]+")
 
 
+_MULTIPLIER = re.compile(r"y[0-9]+")
+
+
 def _model_values(text: str, size: int) -> list[Fraction]:
-    """The values of y0 … y{size−1} in a Z3 model printed as SMT-LIB (absent ones are 0)."""
+    """The values of y0 … y{size−1} in a Z3 model printed as SMT-LIB (absent ones are 0). Other
+    definitions are skipped: Z3's context is shared, and a script parsed earlier in the same process
+    (e.g. by `etr-nn check`'s reader) can leave its define-fun's in every later model."""
     y = [Fraction(0)] * size
     for chunk in text.split("(define-fun ")[1:]:  # "yR () Real VALUE)"
         name, _, rest = chunk.partition(" () Real")
+        if not (_MULTIPLIER.fullmatch(name) and int(name[1:]) < size and rest):
+            continue
         value = rest.strip()[:-1].strip()
         if value != "0.0":
             y[int(name[1:])] = _term(_SEXPR.findall(value), 0)[0]

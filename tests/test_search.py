@@ -202,6 +202,17 @@ def test_farkas_on_a_small_system() -> None:
     assert farkas([Row(((0, F(1)),), ">=", F(1))]) is None
 
 
+def test_farkas_reads_its_multipliers_past_definitions_left_in_z3s_context() -> None:
+    """A script parsed into Z3's shared context (as a reader of SMT-LIB may do) leaves its define-fun's
+    in every later model; farkas reads only its own multipliers y0, y1, …."""
+    from etr_nn.z3lib import z3
+
+    z3.parse_smt2_string("(define-fun half () Real (/ 1.0 2.0)) (declare-fun t () Real) (assert (> t half))")
+    rows = [Row(((0, F(1)),), ">=", F(1)), Row(((0, F(-1)),), ">=", F(0))]
+    y = farkas(rows)
+    assert y is not None and check_farkas(rows, y) is None
+
+
 def _next_rows(rng: random.Random, rows: list[Row], pool: list[Row]) -> list[Row]:
     """The next system of a depth-first walk: a prefix of the last one, then rows from a shared
     pool or fresh ones of every relation."""
