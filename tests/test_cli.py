@@ -99,3 +99,17 @@ def test_decimals_everywhere_in_a_solution(encodings: Path, tmp_path: Path, caps
     assert solutions.load(path).network == original.network
     assert main(["verify", str(encodings / "relu.json"), str(path)]) == 0
     assert "valid" in capsys.readouterr().out
+
+
+def test_start_up_leaves_numpy_for_later() -> None:
+    """Every command starts in a fresh process, so start-up counts in every answer (a 0.2 s solve
+    is mostly start-up): the command line and a zero-error solve decided before the float guide's
+    first turn do not import numpy (≈ 50 ms); the loss bounds and the guide import it when they run."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from etr_nn.cli import main; main(['solve', 'encodings/xor-k2.json']); "
+            "assert 'numpy' not in sys.modules, 'numpy imported'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -37,7 +37,6 @@ from etr_nn.network import Network
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
                              least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
-from etr_nn.qp import least_squares
 from etr_nn.search.rankone import RankOne
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -251,6 +250,8 @@ class Search:
         if kind == "squared" and tail < gamma:
             key = ("loss", depth, tuple(sorted(zip(self.signs, prefixes))))
             if key not in self.cache:
+                from etr_nn.qp import least_squares  # numpy and HiGHS: imported only when a loss bound needs them
+
                 rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
                 least = least_squares(rows, residuals, layout.size, exceeding=gamma - tail) if residuals else None
                 self.cache[key] = None if least is None else least.value
