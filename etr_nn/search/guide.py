@@ -136,7 +136,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
 
     polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
     absolute = instance.loss == "absolute" and instance.max_error > 0
-    fits = LevenbergMarquardt(residuals, jacobian, np.stack([_start(rng, X, k, m) for _ in range(batch)]))
+    fits = LevenbergMarquardt(residuals, jacobian, np.zeros((batch, size)))  # every slot begins below
     phase = np.zeros(batch, dtype=int)  # 0: with a weight penalty, 1: the fit, 2: polishing
 
     def begin(i: int) -> None:
@@ -156,7 +156,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                 phase[i] += 1
                 fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                 continue
-            W, b, A, c = _unpack(fits.x[i], d, k, m)
+            W, b, A, c = _unpack(fits.x[i].copy(), d, k, m)  # the slot's row is overwritten by its next start
             r = fits.r[i]
             yield (W, b, A, c), float(np.abs(r).sum()) if absolute else float(r @ r)
             begin(i)
