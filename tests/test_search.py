@@ -544,3 +544,45 @@ def test_one_factor_fixed_the_other_is_an_exact_lp(seed: int) -> None:
     rows, build = with_hyperplanes(points, signs, tuple(range(inst.n)), prefixes, V)
     z = feasible_point(rows, 2 * 2 + 2)
     assert z is not None and certify(inst, build(z)).valid
+
+
+def test_shared_table_passes_exact_entries_between_tables() -> None:
+    """Each worker's table sends its new entries to the others in batches and merges its inbox
+    every PERIOD lookups: what one decided, the other then finds, with the same verdict."""
+    import queue
+
+    from etr_nn.search.parallel import SharedTable
+
+    inbox_a, inbox_b = queue.Queue(), queue.Queue()  # type: ignore[var-annotated]
+    a, b = SharedTable(inbox_a, [inbox_b]), SharedTable(inbox_b, [inbox_a])
+    entries = [((depth % 2, (depth, ((1, (0, 1)),))), depth % 3 == 0) for depth in range(SharedTable.BATCH + 1)]
+    for key, feasible in entries:
+        a.put(key, feasible)
+    for _ in range(SharedTable.PERIOD - 1):  # b has not looked at its inbox yet
+        assert b.get(entries[0][0]) is None
+    assert all(b.get(key) is feasible for key, feasible in entries[:SharedTable.BATCH])  # now it has
+    assert b.get(entries[-1][0]) is None  # the second batch is not full: not sent yet
+    assert b.get((0, (99, ()))) is None
+
+
+@pytest.mark.parametrize("hidden", [1, 2])
+def test_workers_sharing_their_tables_agree_with_one_process(monkeypatch, hidden: int) -> None:
+    """Every task in two worker processes whose tables exchange every entry at once: the same answer
+    as one process, on XOR twice (m = 2: unsat with one ReLU, sat with two), sat certified."""
+    from etr_nn.patterns import point_order, sign_choices
+    from etr_nn.search.parallel import SharedTable, run_inline, run_local
+
+    monkeypatch.setattr(SharedTable, "BATCH", 1)
+    monkeypatch.setattr(SharedTable, "PERIOD", 1)
+    square = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    inst = Instance("xor-m2", Shape(2, hidden, 2), tuple((Fraction(a), Fraction(b)) for a, b in square),
+                    tuple((Fraction(a ^ b), Fraction(1 - (a ^ b))) for a, b in square))
+    order, tasks = point_order(inst), sign_choices(hidden, 2)
+    alone, _ = run_inline(inst, order, tasks, "cad+z3", NO_LIMIT, False, None, None)
+    shared, unfinished = run_local(inst, order, tasks, 2, "cad+z3", Deadline.after(60), False, None)
+    assert unfinished == 0 or any(o.status == "sat" for o in shared)  # the first sat cancels the rest
+    answer = "sat" if any(o.status == "sat" for o in alone) else "unsat"
+    assert answer == ("sat" if any(o.status == "sat" for o in shared) else "unsat") == ("sat" if hidden == 2 else "unsat")
+    for outcome in shared:
+        if outcome.status == "sat":
+            assert certify(inst, outcome.network).valid

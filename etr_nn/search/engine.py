@@ -96,6 +96,21 @@ class Incumbent:
     improved: int = 0
 
 
+class Table:
+    """Decided output systems: (output, depth, multiset of (σ_jo, bits_j)) → feasible. The key
+    determines the system up to renaming the neurons, so its verdict holds for every pattern
+    with that key (in any task). A subclass may share it between processes (parallel.py)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[Any, bool] = {}
+
+    def get(self, key: Any) -> bool | None:
+        return self.entries.get(key)
+
+    def put(self, key: Any, feasible: bool) -> None:
+        self.entries[key] = feasible
+
+
 class OutOfTime(Exception):
     pass
 
@@ -120,7 +135,8 @@ class Search:
                  deadline: Deadline = NO_LIMIT, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
-                 hooks: Hooks | None = None, incumbent: Incumbent | None = None, tails: Sequence[Fraction] = ()):
+                 hooks: Hooks | None = None, incumbent: Incumbent | None = None, tails: Sequence[Fraction] = (),
+                 table: Table | None = None):
         self.instance, self.order, self.nonlinear, self.incumbent = instance, order, nonlinear, incumbent
         self.tails = tails
         if incumbent is not None:
@@ -135,7 +151,7 @@ class Search:
         self.layout = Layout.of(self.points, shape.hidden, shape.outputs)
         self.lps = [ExactLP(self.layout.size) for _ in range(self.layout.m)]
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
-        self.known: list[dict[Any, bool]] = [{} for _ in range(self.layout.m)]
+        self.known = table if table is not None else Table()
         self.cache: dict[Any, Any] = {}  # compiled blocks of point rows
         # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
         # The rank-one test reads labels as equations: not with a loss bound.
@@ -209,7 +225,7 @@ class Search:
                 return "rule", ruled
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
-        hits = [self.known[o].get(key) for o, key in enumerate(keys)]
+        hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
         if False in hits:  # an output's system decided infeasible before: no simplex for the others
             return "unsat", hits.index(False)
         for o, key in enumerate(keys):
@@ -217,7 +233,7 @@ class Search:
                 result = self._sync(o, path).check()
                 if result == "unknown":
                     return "unknown", o
-                self.known[o][key] = result == "sat"
+                self.known.put((o, key), result == "sat")
                 if result == "unsat":
                     return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):

@@ -4,7 +4,10 @@ Tasks (one per choice of output signs) share nothing, so they run in any order, 
 the first certified network cancels the rest. In this process (no start-up cost) the search
 checks the deadline between nodes and calls the side task (the float guide) in slices;
 worker processes make the time limit hard (at the deadline they are killed, whatever a
-backend is doing) while this process gives the side task its turns between polls.
+backend is doing) while this process gives the side task its turns between polls. Worker
+processes share their tables of decided systems (`SharedTable`): with separate tables two
+workers made 76 403 simplex calls where one process makes 46 926 (random d2 k3 m2 n7 seed 38);
+sharing took the slowest random two-output instances from 4.6–6.3 s to 3.6–5.2 s.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from etr_nn.deadline import Deadline
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.search.engine import Outcome, Search
+from etr_nn.search.engine import Outcome, Search, Table
 from etr_nn.patterns import Sign
 from etr_nn.supervise import die_with_parent
 
@@ -36,12 +39,51 @@ _search: Search | None = None
 _counters: Any = None
 
 
+class SharedTable(Table):
+    """The table of decided systems, shared by the worker processes: each worker sends its new
+    entries to the others' inboxes in batches and merges its own inbox every PERIOD lookups.
+    Entries are exact keys with their verdicts (never hashes), so a merged entry is as sound as
+    the simplex call that made it."""
+
+    BATCH, PERIOD = 64, 64
+
+    def __init__(self, inbox: Any, outboxes: list[Any]) -> None:
+        super().__init__()
+        self.inbox, self.outboxes = inbox, outboxes
+        self.outgoing: list[tuple[Any, bool]] = []
+        self.lookups = 0
+
+    def get(self, key: Any) -> bool | None:
+        self.lookups += 1
+        if self.lookups % self.PERIOD == 0:
+            import queue
+            try:
+                while True:
+                    self.entries.update(self.inbox.get_nowait())
+            except queue.Empty:
+                pass
+        return self.entries.get(key)
+
+    def put(self, key: Any, feasible: bool) -> None:
+        self.entries[key] = feasible
+        self.outgoing.append((key, feasible))
+        if len(self.outgoing) >= self.BATCH:
+            for box in self.outboxes:
+                box.put(self.outgoing)
+            self.outgoing = []
+
+
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: Deadline,
-          certificates: bool, counters: Any, parent: int) -> None:
+          certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any) -> None:
     global _search, _counters
     _bound_to_parent(parent)
     _counters = counters
-    _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None)
+    with joined.get_lock():
+        me = joined.value
+        joined.value += 1
+    table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me])
+    _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None,
+                     table=table)
 
 
 def _bound_to_parent(parent: int) -> None:
@@ -102,8 +144,10 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counters = context.Array("q", 2) if report else None
+    boxes, joined = [context.Queue() for _ in range(workers)], context.Value("i", 0)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                               initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid()))
+                               initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid(),
+                                         boxes, joined))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
     grace = deadline.extended(1.0)  # the workers end their tasks themselves first
