@@ -31,7 +31,7 @@ from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
-from etr_nn.search.engine import LEAF_BACKEND, Outcome
+from etr_nn.search.engine import LEAF_BACKEND, Outcome, Table
 from etr_nn.search.parallel import default_workers, run_dask, run_inline, run_local
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
@@ -79,15 +79,16 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
         guide.left = left / len(tasks)
         bar.show(len(outcomes) + total - left, explored=seen[0] + explored, refuted=seen[1] + pruned)
 
+    table = Table()  # the systems decided in this process, handed to the workers that take over
     outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, here,
-                                guide.share if guide else None)
+                                guide.share if guide else None, table)
     unfinished = len(rest)
     if rest and not any(o.status == "sat" for o in outcomes) and not deadline.passed():
         if cluster:
             more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, there)
         else:
             more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, there,
-                                         guide.share if guide else None)
+                                         guide.share if guide else None, table)
         outcomes += more
     bar.close()
     solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)

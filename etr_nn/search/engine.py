@@ -127,8 +127,9 @@ class Search:
     each output's system is: one incremental simplex per output, synchronised lazily with
     the search path, and a table of decided systems per output keyed by what determines
     the system up to renaming the neurons — the depth and the multiset of (σ_jo, bits_j).
-    The table is shared by all tasks a process runs. `side` (the float guide) is called
-    every SIDE_PERIOD seconds of search; a network it returns (certified) ends the task as sat.
+    The table (`Table`) is shared by all tasks a process runs, and by worker processes
+    (parallel.SharedTable). `side` (the float guide) is called every SIDE_PERIOD seconds of
+    search; a network it returns (certified) ends the task as sat.
     """
 
     def __init__(self, instance: Instance, order: tuple[int, ...], nonlinear: str = LEAF_BACKEND,

@@ -47,8 +47,9 @@ class SharedTable(Table):
 
     BATCH, PERIOD = 64, 64
 
-    def __init__(self, inbox: Any, outboxes: list[Any]) -> None:
+    def __init__(self, inbox: Any, outboxes: list[Any], entries: dict[Any, bool] | None = None) -> None:
         super().__init__()
+        self.entries.update(entries or {})
         self.inbox, self.outboxes = inbox, outboxes
         self.outgoing: list[tuple[Any, bool]] = []
         self.lookups = 0
@@ -74,14 +75,14 @@ class SharedTable(Table):
 
 
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: Deadline,
-          certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any) -> None:
+          certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any, known: Table) -> None:
     global _search, _counters
     _bound_to_parent(parent)
     _counters = counters
     with joined.get_lock():
         me = joined.value
         joined.value += 1
-    table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me])
+    table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me], known.entries)
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None,
                      table=table)
 
@@ -110,9 +111,10 @@ def _work(task: Task) -> Outcome:
 
 def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
                deadline: Deadline, certificates: bool, report: Report | None,
-               side: Side | None) -> tuple[list[Outcome], list[Task]]:
+               side: Side | None, table: Table | None = None) -> tuple[list[Outcome], list[Task]]:
     """Run the tasks one after another in this process until `deadline`; returns the outcomes of
-    the finished tasks (stopping at the first sat) and the tasks not finished."""
+    the finished tasks (stopping at the first sat) and the tasks not finished. Decided systems go
+    to `table` (for the workers that may take over)."""
     counts = [0, 0]
 
     def tick(explored: int, pruned: int) -> None:
@@ -121,7 +123,7 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
         if report:
             report(counts[0], counts[1], len(tasks) - len(outcomes), len(tasks))
 
-    search = Search(instance, order, nonlinear, deadline, certificates, tick, side)
+    search = Search(instance, order, nonlinear, deadline, certificates, tick, side, table=table)
     outcomes: list[Outcome] = []
     for t, task in enumerate(tasks):
         outcome = search.run(task)
@@ -135,9 +137,10 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
 
 def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], workers: int,
               nonlinear: str, deadline: Deadline, certificates: bool,
-              report: Report | None, side: Side | None = None) -> tuple[list[Outcome], int]:
+              report: Report | None, side: Side | None = None, table: Table | None = None) -> tuple[list[Outcome], int]:
     """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
-    (stopping at the first sat) and the number of tasks not finished (killed at the deadline)."""
+    (stopping at the first sat) and the number of tasks not finished (killed at the deadline).
+    The workers' tables start from `table` (what this process decided before)."""
     # Imported here: instances decided in this process (most) need no process pool.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -147,7 +150,7 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     boxes, joined = [context.Queue() for _ in range(workers)], context.Value("i", 0)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
                                initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid(),
-                                         boxes, joined))
+                                         boxes, joined, table or Table()))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
     grace = deadline.extended(1.0)  # the workers end their tasks themselves first
