@@ -586,3 +586,22 @@ def test_workers_sharing_their_tables_agree_with_one_process(monkeypatch, hidden
     for outcome in shared:
         if outcome.status == "sat":
             assert certify(inst, outcome.network).valid
+
+
+def test_table_keeps_at_most_its_limit_and_promotes_what_it_finds(monkeypatch) -> None:
+    """Two generations of LIMIT / 2: never more than LIMIT entries; the latest ones are kept; a hit
+    in the older generation moves to the newer and survives the next rotation."""
+    from etr_nn.search.engine import Table
+
+    monkeypatch.setattr(Table, "LIMIT", 8)
+    table = Table()
+    for key in range(20):
+        table.put(key, key % 2 == 0)
+        assert len(table.items()) <= 8
+    assert all(table.get(key) is (key % 2 == 0) for key in range(16, 20))
+    assert table.get(0) is None
+    found = next(key for key in range(20) if key in table.older)
+    assert table.get(found) is (found % 2 == 0)
+    for key in range(100, 104):  # a rotation: the older generation goes
+        table.put(key, True)
+    assert table.get(found) is (found % 2 == 0)

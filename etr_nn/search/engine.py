@@ -99,16 +99,38 @@ class Incumbent:
 class Table:
     """Decided output systems: (output, depth, multiset of (σ_jo, bits_j)) → feasible. The key
     determines the system up to renaming the neurons, so its verdict holds for every pattern
-    with that key (in any task). A subclass may share it between processes (parallel.py)."""
+    with that key (in any task). A cache of at most LIMIT entries in two generations: when the
+    newer reaches LIMIT / 2 the older is dropped, and a hit in the older moves to the newer
+    (forgetting costs only simplex calls; measured: about 500 bytes an entry, and a 10-minute
+    search decided 3.5 million systems, 1.9 GB). A subclass may share it between processes
+    (parallel.SharedTable)."""
+
+    LIMIT = 2_000_000
 
     def __init__(self) -> None:
         self.entries: dict[Any, bool] = {}
+        self.older: dict[Any, bool] = {}
 
     def get(self, key: Any) -> bool | None:
-        return self.entries.get(key)
+        hit = self.entries.get(key)
+        if hit is None:
+            hit = self.older.get(key)
+            if hit is not None:
+                self.keep(key, hit)
+        return hit
 
     def put(self, key: Any, feasible: bool) -> None:
+        """A system this process decided."""
+        self.keep(key, feasible)
+
+    def keep(self, key: Any, feasible: bool) -> None:
         self.entries[key] = feasible
+        if len(self.entries) >= self.LIMIT // 2:
+            self.older, self.entries = self.entries, {}
+
+    def items(self) -> dict[Any, bool]:
+        """Every entry kept."""
+        return self.older | self.entries
 
 
 class OutOfTime(Exception):

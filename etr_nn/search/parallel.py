@@ -49,7 +49,8 @@ class SharedTable(Table):
 
     def __init__(self, inbox: Any, outboxes: list[Any], entries: dict[Any, bool] | None = None) -> None:
         super().__init__()
-        self.entries.update(entries or {})
+        for key, feasible in (entries or {}).items():
+            self.keep(key, feasible)
         self.inbox, self.outboxes = inbox, outboxes
         self.outgoing: list[tuple[Any, bool]] = []
         self.lookups = 0
@@ -60,13 +61,14 @@ class SharedTable(Table):
             import queue
             try:
                 while True:
-                    self.entries.update(self.inbox.get_nowait())
+                    for known, feasible in self.inbox.get_nowait():
+                        self.keep(known, feasible)
             except queue.Empty:
                 pass
-        return self.entries.get(key)
+        return super().get(key)
 
     def put(self, key: Any, feasible: bool) -> None:
-        self.entries[key] = feasible
+        self.keep(key, feasible)
         self.outgoing.append((key, feasible))
         if len(self.outgoing) >= self.BATCH:
             for box in self.outboxes:
@@ -82,7 +84,7 @@ def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: 
     with joined.get_lock():
         me = joined.value
         joined.value += 1
-    table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me], known.entries)
+    table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me], known.items())
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None,
                      table=table)
 
