@@ -124,6 +124,7 @@ class Table:
         self.keep(key, feasible)
 
     def keep(self, key: Any, feasible: bool) -> None:
+        """Record an entry (decided here or received), rotating the generations at LIMIT / 2."""
         self.entries[key] = feasible
         if len(self.entries) >= self.LIMIT // 2:
             self.older, self.entries = self.entries, {}

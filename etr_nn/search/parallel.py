@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import queue
 import re
 import signal
 from typing import TYPE_CHECKING, Any, Callable
@@ -58,7 +59,6 @@ class SharedTable(Table):
     def get(self, key: Any) -> bool | None:
         self.lookups += 1
         if self.lookups % self.PERIOD == 0:
-            import queue
             try:
                 while True:
                     for known, feasible in self.inbox.get_nowait():
