@@ -101,11 +101,11 @@ class Table:
     determines the system up to renaming the neurons, so its verdict holds for every pattern
     with that key (in any task). A cache of at most LIMIT entries in two generations: when the
     newer reaches LIMIT / 2 the older is dropped, and a hit in the older moves to the newer
-    (forgetting costs only simplex calls; measured: about 500 bytes an entry, and a 10-minute
-    search decided 3.5 million systems, 1.9 GB). A subclass may share it between processes
-    (parallel.SharedTable)."""
+    (forgetting costs only simplex calls; measured on 24 points: about 850 bytes an entry, and a
+    10-minute search decided 3.5 million systems, 1.9 GB). A subclass may share it between
+    processes (parallel.SharedTable)."""
 
-    LIMIT = 2_000_000
+    LIMIT = 1_000_000
 
     def __init__(self) -> None:
         self.entries: dict[Any, bool] = {}
