@@ -48,9 +48,10 @@ FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact che
 # Measured on planted d = 2, k = 6, m = 2, n = 24: 4 942 fits in 30 s, none near zero; the best
 # ended at 4.9e-6 for want of evaluations.
 POLISH_BELOW, POLISH = 1e-4, 100
-# Fits run together in one vectorised step. Measured, fits in 10 s of one core against one fit at a
-# time: random d = 2, k = 3, m = 2, n = 6 data 2 252 → 7 171 (B = 32), 9 719 (64); planted d = 2,
-# k = 4, m = 2, n = 16: 1 815 → 4 618 (32), 4 367 (64); planted k = 6, n = 24: 1 369 → 1 861 (32).
+# Fits run together in one vectorised step. Measured (benchmarks/guide.py, results/guide.md): fits in
+# 10 s of one core, against the one-fit-at-a-time code this replaced: random d = 2, k = 3, m = 2,
+# n = 6: 2 252 → 8 598; planted d = 2, m = 2, k = 4, n = 16: 1 815 → 5 802; k = 6, n = 24: 1 369 → 2 349.
+# A batch of 64 made about as many on the larger two, 1.4× more on the smallest.
 BATCH = 32
 PATTERN_SECONDS = 5.0  # at most this long for one pattern's exact convex optimum
 # At most this long for one fit's pattern in the nonlinear backend: near-zero fits come many times a
@@ -67,13 +68,6 @@ RIDGES = (0.0, 0.01, 0.1)
 
 
 Fit = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W, b, A, c
-
-
-def _unpack(theta: np.ndarray, d: int, k: int, m: int) -> Fit:
-    W = theta[:k * d].reshape(k, d)
-    b = theta[k * d:k * d + k]
-    A = theta[k * d + k:k * d + k + m * k].reshape(m, k)
-    return W, b, A, theta[k * d + k + m * k:]
 
 
 def _start(rng: np.random.Generator, X: np.ndarray, k: int, m: int) -> np.ndarray:
@@ -107,7 +101,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
     n = X.shape[0]
     size = k * d + k + m * k + m
 
-    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def unpack(theta: np.ndarray) -> Fit:
         """The fits' (W, b, A, c), stacked: theta is (fits, size)."""
         B = theta.shape[0]
         return (theta[:, :k * d].reshape(B, k, d), theta[:, k * d:k * d + k],
@@ -156,7 +150,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                 phase[i] += 1
                 fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                 continue
-            W, b, A, c = _unpack(fits.x[i].copy(), d, k, m)  # the slot's row is overwritten by its next start
+            W, b, A, c = (part[0] for part in unpack(fits.x[i:i + 1].copy()))  # the slot takes its next start below
             r = fits.r[i]
             yield (W, b, A, c), float(np.abs(r).sum()) if absolute else float(r @ r)
             begin(i)
