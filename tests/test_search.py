@@ -605,3 +605,50 @@ def test_table_keeps_at_most_its_limit_and_promotes_what_it_finds(monkeypatch) -
     for key in range(100, 104):  # a rotation: the older generation goes
         table.put(key, True)
     assert table.get(found) is (found % 2 == 0)
+
+
+def _shared_against_direct(seeds: range) -> int:
+    """Random small two-output instances: every task in two worker processes whose tables exchange
+    each entry at once (the sharing rule at its most aggressive) against Z3 on the direct encoding
+    (none of the search's pruning); sat networks certified. Returns how many Z3 decided."""
+    from etr_nn.patterns import point_order, sign_choices
+    from etr_nn.search.parallel import run_local
+
+    decided = 0
+    for seed in seeds:
+        rng = random.Random(seed)
+        shape = Shape(rng.randint(1, 2), rng.randint(1, 2), 2)
+        points = tuple(tuple(Fraction(rng.randint(-4, 4), rng.randint(1, 2)) for _ in range(shape.inputs))
+                       for _ in range(rng.randint(3, 5)))
+        points = tuple(dict.fromkeys(points))
+        labels = tuple((Fraction(rng.randint(-2, 2)), Fraction(rng.randint(-2, 2))) for _ in points)
+        inst = Instance(f"shared-{seed}", shape, points, labels)
+        order = point_order(inst)
+        outcomes, unfinished = run_local(inst, order, sign_choices(shape.hidden, 2), 2, "cad+z3",
+                                         Deadline.after(60), False, None)
+        sat = [o for o in outcomes if o.status == "sat"]
+        assert sat or (unfinished == 0 and all(o.status == "unsat" for o in outcomes)), seed
+        for outcome in sat:
+            assert certify(inst, outcome.network).valid, seed
+        direct = solve(inst, backend="z3", timeout=10)
+        if direct.status in ("sat", "unsat"):
+            decided += 1
+            assert direct.status == ("sat" if sat else "unsat"), seed
+    return decided
+
+
+def test_shared_tables_agree_with_the_direct_encoding(monkeypatch) -> None:
+    from etr_nn.search.parallel import SharedTable
+
+    monkeypatch.setattr(SharedTable, "BATCH", 1)
+    monkeypatch.setattr(SharedTable, "PERIOD", 1)
+    assert _shared_against_direct(range(8)) >= 6
+
+
+@pytest.mark.slow
+def test_shared_tables_agree_with_the_direct_encoding_many(monkeypatch) -> None:
+    from etr_nn.search.parallel import SharedTable
+
+    monkeypatch.setattr(SharedTable, "BATCH", 1)
+    monkeypatch.setattr(SharedTable, "PERIOD", 1)
+    assert _shared_against_direct(range(8, 208)) >= 150
