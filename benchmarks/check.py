@@ -122,9 +122,10 @@ def random_script(rng: random.Random, division: bool = False) -> str:
 
 
 def write_files(out: Path, randoms: int, external: Sequence[tuple[str, Path]] = (),
-                generated: bool = True) -> list[dict[str, Any]]:
+                generated: bool = True, sample: int | None = None) -> list[dict[str, Any]]:
     """The benchmark files in `out`: the generated ones (if `generated`), then those of the
-    external directories (label, DIR); rows {name, file, family, vars, expected}."""
+    external directories (label, DIR), of each at most `sample` queries evenly spaced in name
+    order; rows {name, file, family, vars, expected}."""
     rows: list[dict[str, Any]] = []
 
     def add(name: str, text: str, family: str, variables: int, expected: str | None) -> None:
@@ -134,7 +135,10 @@ def write_files(out: Path, randoms: int, external: Sequence[tuple[str, Path]] = 
     if generated:
         rows += generated_files(out, randoms, add)
     for label, root in external:
-        for name, text, variables, expected in external_queries(label, root):
+        queries = external_queries(label, root)
+        if sample is not None and sample < len(queries):
+            queries = [queries[i * len(queries) // sample] for i in range(sample)]
+        for name, text, variables, expected in queries:
             add(name, text, "external", variables, expected)
     return rows
 
@@ -417,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--external", nargs="+", default=[], metavar="[LABEL=]DIR",
                         help="directories of QF_NRA files (family external; LABEL defaults to DIR's name)")
     parser.add_argument("--only-external", action="store_true", help="leave out the generated files")
+    parser.add_argument("--sample", type=int, default=None, metavar="N",
+                        help="of each external directory, N queries evenly spaced in name order")
     parser.add_argument("--max-vars", type=int, default=None, help="only files of at most this many variables")
     parser.add_argument("--source", nargs="+", default=[], metavar="LABEL=TEXT",
                         help="where LABEL's external files come from, when DIR is not in a git work tree")
@@ -442,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     env_qepcad = dict(env, **qepcad.command()[1])  # QEPCAD B needs its home in $qe
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        rows = write_files(out, args.randoms, external, not args.only_external)
+        rows = write_files(out, args.randoms, external, not args.only_external, args.sample)
         if args.only is not None:
             rows = [r for r in rows if r["name"] in args.only]
         if args.max_vars is not None:

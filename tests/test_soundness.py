@@ -268,3 +268,76 @@ def test_the_tail_cases_have_positive_tails() -> None:
         instance, _ = tail_case(seed)
         positive += dolls(instance, point_order(instance), NO_LIMIT).tails[1] > 0
     assert positive >= 4, positive
+
+
+def convexity_case(seed: int) -> tuple[Instance, Network]:
+    """A planted network (1–3 inputs, 1–4 ReLUs, 1–2 outputs, sometimes a zero output weight),
+    3–10 points (sometimes repeated or collinear), labels moved off it, and γ = its own exact loss."""
+    rng = random.Random(seed)
+    shape = Shape(rng.randint(1, 3), rng.randint(1, 4), rng.randint(1, 2))
+    network = random_network(shape, rng)
+    if rng.random() < 0.2:
+        A = [list(row) for row in network.A]
+        A[rng.randrange(shape.outputs)][rng.randrange(shape.hidden)] = F(0)
+        network = Network.build(network.W, network.b, A, network.c)
+    points = random_points(rng.randint(3, 10), shape.inputs, rng, size=3)
+    if rng.random() < 0.2:
+        points = points + [points[0]]  # the same point twice (noisy labels may differ)
+    if rng.random() < 0.2 and shape.inputs > 1:
+        points = sorted({tuple(p[0] * t for t in range(1, shape.inputs + 1)) for p in points})
+    clean = sample(network, points, f"convex-{seed}", rng.choice(("squared", "absolute")))
+    labels = tuple(tuple(v + F(rng.randint(-3, 3), rng.randint(1, 4)) for v in y) for y in clean.labels)
+    noisy = replace(clean, labels=labels, max_error=F(1))
+    return replace(noisy, max_error=loss(noisy, network) or F(1)), network
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_convexity_bound_never_prunes_a_fit_within_the_bound(seed: int) -> None:
+    """The convexity bound (search/convexity.py) on the own pattern of a planted network whose noisy
+    labels it fits with loss exactly γ: no prefix of the pattern is refuted, in a search (loss ≤ γ)
+    or when minimising with the incumbent just above γ; and for every output, and each side sign s
+    whose minority is at most one neuron, the exact bound of the network's own split is at most the
+    network's own loss on that output."""
+    from etr_nn.search.convexity import ConvexityBound
+
+    instance, network = convexity_case(seed)
+    shape, gamma = instance.shape, instance.max_error
+    pts = Points.of(instance, with_loss=True)
+    L = Layout.of(pts, shape.hidden, shape.outputs)
+    order = point_order(instance)
+    signs, bits, _ = own_pattern(network, [instance.points[p] for p in order], L)
+    deciding, minimising = ConvexityBound(pts, order), ConvexityBound(pts, order, minimising=True)
+    for depth in range(1, instance.n + 1):
+        prefixes = tuple(b[:depth] for b in bits)
+        assert not deciding.refutes(signs, prefixes, gamma), f"depth {depth} refuted at γ = the fit's loss"
+        assert not minimising.refutes(signs, prefixes, gamma + F(1, 10 ** 6)), f"depth {depth} refuted when minimising"
+    full = {order[t]: t for t in range(instance.n)}
+    for o in range(shape.outputs):
+        own = sum((abs(network(x)[o] - y[o]) ** (2 if instance.loss == "squared" else 1)
+                   for x, y in zip(instance.points, instance.labels)), F(0))
+        for s in (1, -1):
+            minority = [j for j, sign in enumerate(signs) if sign[o] == -s]
+            if len(minority) > 1:
+                continue
+            A = sum(1 << p for p in range(instance.n) if minority and bits[minority[0]][full[p]])
+            assert deciding.split_bound(o, s, A) <= own, (o, s)
+
+
+def test_convexity_bound_refutes_what_only_a_better_shape_fits() -> None:
+    """The bound is not vacuous: |x| on the line is fitted exactly by two ReLUs of output sign +1
+    (convex), and −|x| is not fitted within 1/2 by any network whose neurons are all +1 (every
+    convex function is at least 1 above −|x| at 0 or at ±1 on average: the best convex fit of the
+    values −1, 0, −1 is the constant −2/3, loss 2/3 squared): every prefix of the all-(+1) sign
+    class is refuted at depth 1, while the mixed classes are not refuted at the root."""
+    from etr_nn.search.convexity import ConvexityBound
+
+    instance = Instance("minus-abs", Shape(1, 2, 1), ((F(-1),), (F(0),), (F(1),)), ((F(-1),), (F(0),), (F(-1),)),
+                        "squared", F(1, 2))
+    pts = Points.of(instance, with_loss=True)
+    bound = ConvexityBound(pts, (0, 1, 2))
+    assert bound.split_bound(0, 1, 0) == F(2, 3)
+    for bit in (0, 1):
+        assert bound.refutes(((1,), (1,)), ((bit,), (bit,)), F(1, 2))
+    assert not bound.refutes(((-1,), (1,)), ((0,), (1,)), F(1, 2))
+    assert bound.refutes(((1,), (1,)), ((0,), (0,)), F(2, 3) - F(1, 10 ** 9))
+    assert not bound.refutes(((1,), (1,)), ((0,), (0,)), F(2, 3))

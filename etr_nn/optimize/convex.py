@@ -133,7 +133,7 @@ def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
                 for signs in tasks:
                     outcome = search.run(signs)
                     found.explored += outcome.explored
-                    found.pruned += outcome.pruned + outcome.loss_bound
+                    found.pruned += outcome.pruned + outcome.loss_bound + outcome.convexity
                     if outcome.status == "unknown":
                         return found
                     if best.value == 0:

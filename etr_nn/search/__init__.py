@@ -130,8 +130,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     seconds = time.monotonic() - start
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
     rank_one, loss_bound = sum(o.rank_one for o in outcomes), sum(o.loss_bound for o in outcomes)
+    convexity = sum(o.convexity for o in outcomes)
     stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_rank_one": rank_one,
-             "patterns_refuted_loss_bound": loss_bound,
+             "patterns_refuted_loss_bound": loss_bound, "patterns_refuted_convexity": convexity,
              "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
         if outcome.status == "sat" and outcome.network is not None:
@@ -152,6 +153,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
+             + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each side of "
+                f"at most one neuron's hyperplane: convex regression on both sides, an exact weak-duality bound above "
+                f"max_error)" if convexity else "")
              + (f", {loss_bound} by the exact least squared loss of their decided points above max_error (a KKT "
                 f"point proposed by a float QP, solved in rationals)" if loss_bound else "")
              + (f", {nonlinear_count} full patterns by " + (

@@ -37,6 +37,7 @@ from etr_nn.network import Network
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
                              least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
+from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.rankone import RankOne
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
@@ -59,6 +60,7 @@ class Outcome:
     nonlinear: list[dict[str, Any]] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
+    convexity: int = 0  # partial patterns refuted by the convexity bound of their sign class (convexity.py)
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     guided: bool = False  # the network came from the side task, not from this search
@@ -181,6 +183,8 @@ class Search:
         # The rank-one test reads labels as equations: not with a loss bound.
         self.rank_one = (RankOne(self.points, order) if shape.outputs > 1 and not certificates
                          and self.points.loss is None else None)
+        self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
+                          if self.points.loss is not None and not certificates else None)
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -240,13 +244,17 @@ class Search:
 
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
-        ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("rank", −1) when
+        ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("convex", −1) when the
+        convexity bound of the sign class does (convexity.py, before any simplex); ("rank", −1) when
         every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
                 return "rule", ruled
+        if self.convexity is not None and self.convexity.refutes(self.signs, prefixes, self.points.loss[1],  # type: ignore[index]
+                                                                 self.deadline.passed):
+            return "convex", -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
         hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
@@ -322,6 +330,8 @@ class Search:
                 self._refuted(extended, o)
             elif status == "rank":
                 self.outcome.rank_one += 1
+            elif status == "convex":
+                self.outcome.convexity += 1
             elif status == "rule":
                 self.outcome.ruled_out += 1
             elif status == "loss":

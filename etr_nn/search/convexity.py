@@ -1,0 +1,212 @@
+"""Convexity bounds: the least loss of every network of a sign class, from convex regression.
+
+Fact (piecewise convexity). Fix an output o and a task's signs σ_jo (σ_jo·A[o, j] ≥ 0,
+etr_nn.patterns). With P = {j : σ_jo = 1} and N = {j : σ_jo = −1},
+    f_o(x) = Σ_{j∈P} |A_oj|·relu(v_j·x̃) − Σ_{j∈N} |A_oj|·relu(v_j·x̃) + c_o.
+If N = ∅, f_o is convex. If N = {j}, f_o is convex on each closed side of v_j's hyperplane: there it
+is g = Σ_{j'∈P} |A_oj'|·relu(v_j'·x̃) + c_o, or g − |A_oj|·v_j·x̃, both convex on all of R^d. With
+P = ∅ or P = {j} the same holds for −f_o. So with s = 1 (convex) or s = −1 (concave), and
+A = {p : v_j·x̃_p > 0} an activation set of the data (one of etr_nn.search.dichotomies; A = ∅ when
+no neuron is in the minority), output o's loss is at least
+    split(A) = R(A) + R(Ā),
+R(S) the least Σ_{p∈S} ℓ(g_p − s·y_po) over values g_p of a convex function on R^d: values with
+subgradients ξ_p, g_q ≥ g_p + ξ_p·(x_q − x_p) for p, q ∈ S (convex regression).
+
+Exact lower bounds by weak duality. For multipliers μ_pq ≥ 0 of those rows with
+Σ_q μ_pq·(x_q − x_p) = 0 for every p (the ξ_p drop out of the Lagrangian) and c_p = Σ_q μ_qp − Σ_q μ_pq,
+every feasible g has loss at least, with y_p = s·y_po,
+    squared:  (Σ_p c_p·y_p)² / Σ_p c_p²   when Σ_p c_p·y_p ≤ 0  (the best multiple λ·μ, λ ≥ 0),
+    absolute: −Σ_p c_p·y_p / max_p |c_p|  (λ·μ with λ·|c_p| ≤ 1, where min_g |g − y| − λc·g is finite).
+A float solver (HiGHS) proposes μ; it is rounded, and each point's multipliers are projected exactly
+onto that point's equations (a point whose projection stays negative gets μ_p = 0, always allowed).
+Floats decide nothing: a wrong float only weakens the bound.
+
+A partial pattern decides the minority neuron's bits on some points, and only the activation sets
+that agree with them can be A. If for some output every candidate's bound exceeds γ (reaches it, when
+minimising), no completion of the partial pattern has loss ≤ γ (< γ).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import lcm
+from typing import Callable, Sequence
+
+import flint
+
+from etr_nn.patterns import Points, Prefixes, Sign
+from etr_nn.search.dichotomies import dichotomies
+
+RIDGE = 1e-3  # weight of Σ ξ² in the float problem: ξ is not in the objective, and HiGHS' QP stalls on that
+FLOAT_SECONDS = 0.5  # HiGHS' time limit per split
+ROUNDING = 10 ** 9  # float multipliers are rounded to this denominator before the exact projection
+
+
+class ConvexityBound:
+    """The convexity bound (module docstring) of a search's partial patterns, one output and side
+    sign s at a time. Split bounds are computed when first needed and kept; `open` lists, per
+    (o, s), the activation sets whose split bound was found not to exceed γ (tried first)."""
+
+    def __init__(self, points: Points, order: Sequence[int], minimising: bool = False):
+        assert points.loss is not None
+        self.n = len(points.labels)
+        self.coords = [tuple(flint.fmpq(v.numerator, v.denominator) for v in x) for x in points.coords[:self.n]]
+        self.labels = points.labels
+        self.kind = points.loss[0]
+        self.order, self.minimising = tuple(order), minimising
+        self.full = (1 << self.n) - 1
+        self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
+        self.bounds: dict[tuple[int, int, int], Fraction] = {}
+        self.open: dict[tuple[int, int], list[int]] = {}
+        self.refuted = 0
+
+    def refutes(self, signs: tuple[Sign, ...], prefixes: Prefixes, gamma: Fraction,
+                stop: Callable[[], bool] = lambda: False) -> bool:
+        """Does the bound show that no completion of the partial pattern has loss ≤ γ (< γ when
+        minimising)? False when `stop()` turns true before it is known."""
+        depth = len(prefixes[0])
+        decided = [(t, self.order[t]) for t in range(depth) if self.order[t] < self.n]
+        mask = sum(1 << p for _, p in decided)
+        for o in range(len(signs[0])):
+            column = [sign[o] for sign in signs]
+            for s in (1, -1):
+                minority = [j for j, c in enumerate(column) if c == -s]
+                if len(minority) > 1:
+                    continue
+                active = sum(1 << p for t, p in decided if prefixes[minority[0]][t]) if minority else 0
+                candidates = self.activation_sets if minority else [0]
+                if self._all_exceed(o, s, [A for A in candidates if A & mask == active], gamma, stop):
+                    self.refuted += 1
+                    return True
+        return False
+
+    def _all_exceed(self, o: int, s: int, candidates: list[int], gamma: Fraction, stop: Callable[[], bool]) -> bool:
+        known_open = self.open.setdefault((o, s), [])
+        wanted = set(candidates)
+        if any(A in wanted and not self._exceeds(self.bounds[o, s, self._key(A)], gamma) for A in known_open):
+            return False
+        for A in candidates:
+            key = self._key(A)
+            if (o, s, key) not in self.bounds:
+                if stop():
+                    return False
+                self.bounds[o, s, key] = self.split_bound(o, s, A)
+            if not self._exceeds(self.bounds[o, s, key], gamma):
+                known_open.append(A)
+                return False
+        return True
+
+    def _exceeds(self, bound: Fraction, gamma: Fraction) -> bool:
+        return bound >= gamma if self.minimising else bound > gamma
+
+    def _key(self, A: int) -> int:
+        """split(A) = split(Ā): one key for both."""
+        return min(A, self.full ^ A)
+
+    def split_bound(self, o: int, s: int, A: int) -> Fraction:
+        """An exact lower bound of split(A) for output o and side sign s (module docstring)."""
+        y = [s * flint.fmpq(label[o].numerator, label[o].denominator) for label in self.labels]
+        pairs = [(p, q) for p in range(self.n) for q in range(self.n)
+                 if p != q and (A >> p & 1) == (A >> q & 1)]
+        guess = self._float_multipliers(pairs, [float(v) for v in y])
+        if guess is None:
+            return Fraction(0)
+        c = [flint.fmpq(0)] * self.n
+        for p in range(self.n):
+            group = [(q, m) for (pp, q), m in zip(pairs, guess) if pp == p]
+            for q, m in self._project(p, group):
+                c[q] += m
+                c[p] -= m
+        total = sum((cp * yp for cp, yp in zip(c, y)), flint.fmpq(0))
+        if total >= 0:
+            return Fraction(0)
+        if self.kind == "squared":
+            value = total * total / sum((cp * cp for cp in c), flint.fmpq(0))
+        else:
+            value = -total / max(abs(cp) for cp in c)
+        return Fraction(int(value.p), int(value.q))
+
+    def _project(self, p: int, group: list[tuple[int, float]]) -> list[tuple[int, flint.fmpq]]:
+        """Multipliers μ_pq ≥ 0 near the float ones with Σ_q μ_pq·(x_q − x_p) = 0, exactly: the
+        rounded vector's orthogonal projection onto that null space, on the support of the float
+        multipliers (entries that come out negative are dropped and the rest projected again)."""
+        scale = max((m for _, m in group), default=0.0)
+        support = [(q, m) for q, m in group if m > 1e-9 * scale]
+        d = len(self.coords[p])
+        for _ in range(3):
+            if not support:
+                return []
+            columns = [[self.coords[q][i] - self.coords[p][i] for i in range(d)] for q, _ in support]
+            v = flint.fmpq_mat(len(support), 1, [flint.fmpq(round(m * ROUNDING), ROUNDING) for _, m in support])
+            denominator = lcm(*(int(a.q) for column in columns for a in column))
+            W = flint.fmpz_mat(d, len(support), [int((columns[t][i] * denominator).p) for i in range(d) for t in range(len(support))])
+            space, rank = W.nullspace()
+            if rank == 0:
+                return []
+            N = flint.fmpq_mat(flint.fmpz_mat(len(support), rank, [space[t, r] for t in range(len(support)) for r in range(rank)]))
+            coefficients = (N.transpose() * N).solve(N.transpose() * v)
+            mu = N * coefficients
+            values = [mu[t, 0] for t in range(len(support))]
+            if all(m >= 0 for m in values):
+                return [(q, m) for (q, _), m in zip(support, values) if m]
+            support = [entry for entry, m in zip(support, values) if m > 0]
+        return []
+
+    def _float_multipliers(self, pairs: list[tuple[int, int]], y: list[float]) -> list[float] | None:
+        """HiGHS' row duals (≥ 0) of the convexity rows of the float problem min Σ ℓ(g_p − y_p)
+        (+ RIDGE·Σ ξ² with squared loss), or None unless it reports an optimum."""
+        import highspy
+        import numpy as np
+        from highspy._core import _Highs  # highspy.Highs prints a banner
+
+        n, d = self.n, len(self.coords[0]) if self.coords else 0
+        absolute = self.kind == "absolute"
+        size = n + n * d + (n if absolute else 0)
+        x = [[float(v) for v in point] for point in self.coords]
+        entries: list[tuple[int, int, float]] = []  # (row, column, value)
+        for r, (p, q) in enumerate(pairs):  # g_q − g_p − ξ_p·(x_q − x_p) ≥ 0
+            entries += [(r, q, 1.0), (r, p, -1.0)]
+            entries += [(r, n + p * d + i, x[p][i] - x[q][i]) for i in range(d) if x[p][i] != x[q][i]]
+        lower = [0.0] * len(pairs)
+        if absolute:  # t_p − g_p ≥ −y_p, t_p + g_p ≥ y_p
+            t0, r0 = n + n * d, len(pairs)
+            for p in range(n):
+                entries += [(r0 + 2 * p, t0 + p, 1.0), (r0 + 2 * p, p, -1.0), (r0 + 2 * p + 1, t0 + p, 1.0), (r0 + 2 * p + 1, p, 1.0)]
+                lower += [-y[p], y[p]]
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = size, len(lower)
+        cost = np.zeros(size)
+        if absolute:
+            cost[n + n * d:] = 1.0
+        else:
+            cost[:n] = [-2.0 * v for v in y]
+        lp.col_cost_ = cost
+        lp.col_lower_, lp.col_upper_ = np.full(size, -inf), np.full(size, inf)
+        lp.row_lower_, lp.row_upper_ = np.array(lower), np.full(len(lower), inf)
+        entries.sort(key=lambda e: (e[1], e[0]))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        counts = np.bincount([e[1] for e in entries], minlength=size)
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        lp.a_matrix_.index_ = np.array([e[0] for e in entries], dtype=np.int32)
+        lp.a_matrix_.value_ = np.array([e[2] for e in entries])
+        model = highspy.HighsModel()
+        model.lp_ = lp
+        if not absolute:
+            hessian = highspy.HighsHessian()
+            hessian.dim_, hessian.format_ = size, highspy.HessianFormat.kTriangular
+            hessian.start_ = np.arange(size + 1, dtype=np.int32)
+            hessian.index_ = np.arange(size, dtype=np.int32)
+            hessian.value_ = np.array([2.0] * n + [2.0 * RIDGE] * (n * d))
+            model.hessian_ = hessian
+        solver = _Highs()
+        solver.setOptionValue("output_flag", False)
+        solver.setOptionValue("threads", 1)
+        solver.setOptionValue("time_limit", FLOAT_SECONDS)
+        if solver.passModel(model) != highspy.HighsStatus.kOk:
+            return None
+        solver.run()
+        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        duals = solver.getSolution().row_dual
+        return [max(0.0, float(m)) for m in duals[:len(pairs)]]
