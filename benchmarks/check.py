@@ -1,7 +1,7 @@
 """`etr-nn check` (backends cad, z3, cad+z3) against Z3, cvc5, Yices and QEPCAD B on QF_NRA files.
 
     python -m benchmarks.check [--cap 20] [--solvers ...] [--output benchmarks/results/check.md]
-    python -m benchmarks.check --external [LABEL=]DIR ... [--only-external] [--max-vars N] [--source LABEL=TEXT ...]
+    python -m benchmarks.check --external [LABEL=]DIR ... [--only-external] [--sample N] [--max-vars N] [--source LABEL=TEXT ...]
 
 Files (written to a temporary directory, one check-sat each):
 - Hong's problem, n = 2..8: x1² + … + xn² < 1 ∧ x1⋯xn > 1 (unsat for every n);
@@ -29,6 +29,9 @@ Files (written to a temporary directory, one check-sat each):
       → DIR = cvc5/test/regress (64 files of logic QF_NRA, 40 more of pure real arithmetic);
     git clone https://github.com/Z3Prover/z3test && git -C z3test checkout 3929b6717d78478179234afe79c860fd8712b7be
       → DIR = z3test/regressions/smt2;
+    git clone https://github.com/testsmt/semantic-fusion-seeds && git -C semantic-fusion-seeds checkout 93029d5e832fbba80dcda7e6032e60fbc861ed39
+      → DIR = semantic-fusion-seeds/QF_NRA (6 987 files of SMT-LIB's QF_NRA meti-tarski family, in sat/ and
+        unsat/; `--sample 200` takes 200 of them evenly spaced, results/check-meti-tarski.md);
   (or `git archive COMMIT test/regress | tar -x -C DIR` from a clone). The commit of DIR's
   repository (git rev-parse HEAD), or else LABEL's --source text, is recorded in the results.
 Every run is a subprocess killed shortly after the cap (benchmarks.run.run_process), preceded by

@@ -48,11 +48,10 @@ class ConvexityBound:
     (o, s), the activation sets whose split bound was found not to exceed γ (tried first)."""
 
     def __init__(self, points: Points, order: Sequence[int], minimising: bool = False):
-        assert points.loss is not None
         self.n = len(points.labels)
         self.coords = [tuple(flint.fmpq(v.numerator, v.denominator) for v in x) for x in points.coords[:self.n]]
         self.labels = points.labels
-        self.kind = points.loss[0]
+        self.kind = points.loss[0] if points.loss else "squared"  # zero error: any loss, γ = 0
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]

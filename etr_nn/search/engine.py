@@ -43,6 +43,7 @@ from etr_nn.search.rankone import RankOne
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
+CONVEXITY_AFTER = 20000  # with zero error, the convexity bound (its splits cost seconds) joins a long search only
 SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
@@ -184,7 +185,8 @@ class Search:
         self.rank_one = (RankOne(self.points, order) if shape.outputs > 1 and not certificates
                          and self.points.loss is None else None)
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
-                          if self.points.loss is not None and not certificates else None)
+                          if not certificates else None)
+        self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -252,8 +254,9 @@ class Search:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
                 return "rule", ruled
-        if self.convexity is not None and self.convexity.refutes(self.signs, prefixes, self.points.loss[1],  # type: ignore[index]
-                                                                 self.deadline.passed):
+        if (self.convexity is not None and (self.points.loss is not None or self.explored >= CONVEXITY_AFTER)
+                and self.convexity.refutes(self.signs, prefixes, self.points.loss[1] if self.points.loss else Fraction(0),
+                                           self.deadline.passed)):
             return "convex", -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
@@ -318,6 +321,7 @@ class Search:
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
+            self.explored += 1
             if self.tick and self.outcome.explored % 64 == 0:
                 self.tick(64, self.outcome.pruned - self.ticked)
                 self.ticked = self.outcome.pruned
