@@ -57,29 +57,55 @@ class ConvexityBound:
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
         self.bounds: dict[tuple[int, int, int], Fraction] = {}
         self.open: dict[tuple[int, int], list[int]] = {}
+        self.verdicts: dict[tuple[int, int, tuple[int, ...] | None, Fraction], bool] = {}
+        self.tests: dict[tuple[Sign, ...], list[tuple[int, int, int | None]]] = {}
         self.refuted = 0
+        # the work of every split bound, in partial patterns of the search it saves (n·m per activation set)
+        self.cost = self.n * len(self.labels[0]) * len(self.activation_sets) if self.labels else 0
 
     def refutes(self, signs: tuple[Sign, ...], prefixes: Prefixes, gamma: Fraction,
                 stop: Callable[[], bool] = lambda: False) -> bool:
         """Does the bound show that no completion of the partial pattern has loss ≤ γ (< γ when
-        minimising)? False when `stop()` turns true before it is known."""
-        depth = len(prefixes[0])
-        decided = [(t, self.order[t]) for t in range(depth) if self.order[t] < self.n]
-        mask = sum(1 << p for _, p in decided)
-        for o in range(len(signs[0])):
-            column = [sign[o] for sign in signs]
-            for s in (1, -1):
-                minority = [j for j, c in enumerate(column) if c == -s]
-                if len(minority) > 1:
-                    continue
-                active = sum(1 << p for t, p in decided if prefixes[minority[0]][t]) if minority else 0
-                candidates = self.activation_sets if minority else [0]
-                if self._all_exceed(o, s, [A for A in candidates if A & mask == active], gamma, stop):
-                    self.refuted += 1
-                    return True
+        minimising)? False when `stop()` turns true before it is known. Verdicts are kept per
+        (output, side sign, the minority neuron's bits, γ)."""
+        for o, s, j in self._tests(signs):
+            key = (o, s, prefixes[j] if j is not None else None, gamma)
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self._all_exceed(o, s, self._candidates(prefixes[j] if j is not None else None), gamma, stop)
+                if verdict is None:
+                    return False
+                self.verdicts[key] = verdict
+            if verdict:
+                self.refuted += 1
+                return True
         return False
 
-    def _all_exceed(self, o: int, s: int, candidates: list[int], gamma: Fraction, stop: Callable[[], bool]) -> bool:
+    def _tests(self, signs: tuple[Sign, ...]) -> list[tuple[int, int, int | None]]:
+        """(o, s, the minority neuron or None) for every output and side sign with at most one
+        neuron in the minority."""
+        if signs not in self.tests:
+            found = []
+            for o in range(len(signs[0])):
+                for s in (1, -1):
+                    minority = [j for j, sign in enumerate(signs) if sign[o] == -s]
+                    if len(minority) <= 1:
+                        found.append((o, s, minority[0] if minority else None))
+            self.tests[signs] = found
+        return self.tests[signs]
+
+    def _candidates(self, bits: tuple[int, ...] | None) -> list[int]:
+        """The activation sets that agree with the minority neuron's bits on the decided data points
+        (A = ∅ alone without a minority neuron)."""
+        if bits is None:
+            return [0]
+        decided = [(t, self.order[t]) for t in range(len(bits)) if self.order[t] < self.n]
+        mask = sum(1 << p for _, p in decided)
+        active = sum(1 << p for t, p in decided if bits[t])
+        return [A for A in self.activation_sets if A & mask == active]
+
+    def _all_exceed(self, o: int, s: int, candidates: list[int], gamma: Fraction, stop: Callable[[], bool]) -> bool | None:
+        """Does every candidate's split bound exceed γ? None when stopped before it is known."""
         known_open = self.open.setdefault((o, s), [])
         wanted = set(candidates)
         if any(A in wanted and not self._exceeds(self.bounds[o, s, self._key(A)], gamma) for A in known_open):
@@ -88,7 +114,7 @@ class ConvexityBound:
             key = self._key(A)
             if (o, s, key) not in self.bounds:
                 if stop():
-                    return False
+                    return None
                 self.bounds[o, s, key] = self.split_bound(o, s, A)
             if not self._exceeds(self.bounds[o, s, key], gamma):
                 known_open.append(A)
