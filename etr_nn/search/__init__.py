@@ -32,7 +32,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import LEAF_BACKEND, Outcome, Table
-from etr_nn.search.parallel import default_workers, run_dask, run_inline, run_local
+from etr_nn.search.parallel import default_workers, run_dask, run_inline, run_local, shallow
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
@@ -57,7 +57,8 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     The exhaustive search runs in this process: to the end with one worker, else for
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
     float guide runs alongside (guide.py: half of one core's time after the first quarter
-    second, times the fraction of sign choices still open; in this process, between polls while workers search); the first certified network wins."""
+    second, times the fraction of sign choices still open among those not decided at depth 1; in
+    this process, between polls while workers search); the first certified network wins."""
     start = time.monotonic()
     deadline = Deadline.after(timeout)
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
@@ -70,14 +71,14 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     workers = workers or default_workers()
     inline = deadline if workers == 1 and not cluster else deadline.sooner(QUICK_SECONDS)
 
-    def here(explored: int, pruned: int, left: int, total: int) -> None:
+    def here(explored: int, pruned: int, left: int, searched: int) -> None:
         seen[:] = [explored, pruned]
-        guide.left = left / len(tasks)
-        bar.show(total - left, explored=explored, refuted=pruned)
+        guide.left = left / max(searched, 1)
+        bar.show(len(tasks) - left, explored=explored, refuted=pruned)
 
-    def there(explored: int, pruned: int, left: int, total: int) -> None:  # workers count from 0
-        guide.left = left / len(tasks)
-        bar.show(len(outcomes) + total - left, explored=seen[0] + explored, refuted=seen[1] + pruned)
+    def there(explored: int, pruned: int, left: int, searched: int) -> None:  # workers count from 0
+        guide.left = left / max(searched + len(outcomes) - shallow(outcomes), 1)
+        bar.show(len(tasks) - left, explored=seen[0] + explored, refuted=seen[1] + pruned)
 
     table = Table()  # the systems decided in this process, handed to the workers that take over
     outcomes, rest = run_inline(instance, order, tasks, nonlinear, inline, want, here,
@@ -103,7 +104,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
 class LazyGuide:
     """The float guide (guide.py), made on first use: instances decided before the guide's first
     turn never import numpy (a tenth of a second or more). `left`: the fraction of the search's
-    sign choices still open, which weights the guide's share."""
+    sign choices still open (of those not decided at depth 1), which weights the guide's share."""
 
     def __init__(self, instance: Instance, nonlinear: str):
         self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()

@@ -65,6 +65,7 @@ class Outcome:
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     guided: bool = False  # the network came from the side task, not from this search
+    searched: bool = False  # some partial pattern survived its tests (else the task was decided at depth 1)
     timed_out: bool = False
 
 
@@ -327,6 +328,7 @@ class Search:
                 self.ticked = self.outcome.pruned
             path.append(bits)
             status, o = self._status(extended, path)
+            self.outcome.searched |= status == "sat"
             if status == "sat" and self._dfs(extended, path):
                 return True
             path.pop()

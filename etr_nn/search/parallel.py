@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 Task = tuple[Sign, ...]
-Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks total
+Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks not decided at depth 1
 Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
 
 _CLUSTER = re.compile(r"(tcp|tls)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}")
@@ -111,6 +111,12 @@ def _work(task: Task) -> Outcome:
     return _search.run(task)
 
 
+def shallow(outcomes: list[Outcome]) -> int:
+    """Finished tasks decided at depth 1 (every partial pattern of one point refuted): they do not
+    count as search work when the guide's share is weighed (etr_nn.search.LazyGuide)."""
+    return sum(not o.searched and o.status == "unsat" for o in outcomes)
+
+
 def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], nonlinear: str,
                deadline: Deadline, certificates: bool, report: Report | None,
                side: Side | None, table: Table | None = None) -> tuple[list[Outcome], list[Task]]:
@@ -123,7 +129,7 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
         counts[0] += explored
         counts[1] += pruned
         if report:
-            report(counts[0], counts[1], len(tasks) - len(outcomes), len(tasks))
+            report(counts[0], counts[1], len(tasks) - len(outcomes), len(tasks) - shallow(outcomes))
 
     search = Search(instance, order, nonlinear, deadline, certificates, tick, side, table=table)
     outcomes: list[Outcome] = []
@@ -171,7 +177,7 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
             for future in done:
                 outcomes.append(future.result())
             if report and counters is not None:
-                report(counters[0], counters[1], len(pending), len(tasks))
+                report(counters[0], counters[1], len(pending), len(tasks) - shallow(outcomes))
             if any(o.status == "sat" for o in outcomes):
                 break
     finally:
@@ -212,7 +218,7 @@ def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: li
                 outcomes.append(future.result())
                 if report:
                     report(sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes),
-                           len(tasks) - len(outcomes), len(tasks))
+                           len(tasks) - len(outcomes), len(tasks) - shallow(outcomes))
                 if outcomes[-1].status == "sat" or grace.passed():
                     break
         finally:
