@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Any, Sequence
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -104,7 +104,6 @@ def _float_minimiser(rows: Sequence[Row], residuals: Sequence[Linear], size: int
     """HiGHS' QP solver on min ½·zᵀQz + gᵀz, Q = 2·MᵀM, g = 2·Mᵀr₀ (r(z) = M·z + r₀), rows as
     row bounds; None unless it reports an optimum."""
     import highspy
-    from highspy._core import _Highs  # highspy.Highs, its subclass, prints a banner to standard output
 
     M = np.zeros((len(residuals), size))
     r0 = np.array([float(r.const) for r in residuals])
@@ -137,13 +136,23 @@ def _float_minimiser(rows: Sequence[Row], residuals: Sequence[Linear], size: int
     hessian.value_ = np.concatenate([Q[c, v] for v, c in enumerate(lower)] + [np.zeros(0)])
     model = highspy.HighsModel()
     model.lp_, model.hessian_ = lp, hessian
+    solution = highs_optimum(model, FLOAT_SECONDS)
+    return None if solution is None else np.array(solution.col_value)
+
+
+def highs_optimum(model: Any, seconds: float) -> Any:
+    """HiGHS on a model (an LP, or a QP with its Hessian), quietly, on one thread, for at most
+    `seconds`: its solution (primal values, row duals) if it reports an optimum, else None."""
+    import highspy
+    from highspy._core import _Highs  # highspy.Highs, its subclass, prints a banner to standard output
+
     solver = _Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("threads", 1)
-    solver.setOptionValue("time_limit", FLOAT_SECONDS)
+    solver.setOptionValue("time_limit", seconds)
     if solver.passModel(model) != highspy.HighsStatus.kOk:
         return None
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return np.array(solver.getSolution().col_value)
+    return solver.getSolution()

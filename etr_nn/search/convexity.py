@@ -182,7 +182,8 @@ class ConvexityBound:
         (+ RIDGE·Σ ξ² with squared loss), or None unless it reports an optimum."""
         import highspy
         import numpy as np
-        from highspy._core import _Highs  # highspy.Highs prints a banner
+
+        from etr_nn.qp import highs_optimum
 
         n, d = self.n, len(self.coords[0]) if self.coords else 0
         absolute = self.kind == "absolute"
@@ -224,14 +225,5 @@ class ConvexityBound:
             hessian.index_ = np.arange(size, dtype=np.int32)
             hessian.value_ = np.array([2.0] * n + [2.0 * RIDGE] * (n * d))
             model.hessian_ = hessian
-        solver = _Highs()
-        solver.setOptionValue("output_flag", False)
-        solver.setOptionValue("threads", 1)
-        solver.setOptionValue("time_limit", FLOAT_SECONDS)
-        if solver.passModel(model) != highspy.HighsStatus.kOk:
-            return None
-        solver.run()
-        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        duals = solver.getSolution().row_dual
-        return [max(0.0, float(m)) for m in duals[:len(pairs)]]
+        solution = highs_optimum(model, FLOAT_SECONDS)
+        return None if solution is None else [max(0.0, float(m)) for m in solution.row_dual[:len(pairs)]]
