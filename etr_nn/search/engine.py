@@ -43,7 +43,7 @@ from etr_nn.search.rankone import RankOne
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
-CONVEXITY_AFTER = 3  # with zero error, the convexity bound joins a search after this many partial patterns per unit of its cost
+CONVEXITY_AFTER = 1  # with zero error, the convexity bound joins a search after this many partial patterns per unit of its cost
 SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
