@@ -11,7 +11,7 @@ from etr_nn.generate import random_points
 from etr_nn.lp import ExactLP
 from etr_nn.patterns import Linear, Points, Row
 from etr_nn.qp import least_squares
-from etr_nn.search.convexity import ConvexityBound
+from etr_nn.search.convexity import ConvexityBound, partition
 
 F = Fraction
 
@@ -47,7 +47,7 @@ def test_split_bound_is_a_near_tight_lower_bound() -> None:
     for seed in range(40):
         bound, points, labels, A, s = split_case(seed)
         n = len(points)
-        value = bound.split_bound(0, s, A)
+        value = bound.split_bound(0, s, partition(bound.full, [A]))
         rows, size = regression_rows(points, A)
         residuals = [Linear(((p, F(1)),), -s * labels[p][0]) for p in range(n)]
         assert value >= 0

@@ -299,9 +299,9 @@ def test_convexity_bound_never_prunes_a_fit_within_the_bound(seed: int) -> None:
     """The convexity bound (search/convexity.py) on the own pattern of a planted network whose noisy
     labels it fits with loss exactly γ (zero error included): no prefix of the pattern is refuted, in a search (loss ≤ γ)
     or when minimising with the incumbent just above γ; and for every output, and each side sign s
-    whose minority is at most one neuron, the exact bound of the network's own split is at most the
-    network's own loss on that output."""
-    from etr_nn.search.convexity import ConvexityBound
+    whose minority is at most two neurons, the exact bound of the cells of the network's own minority
+    activation sets is at most the network's own loss on that output."""
+    from etr_nn.search.convexity import ConvexityBound, partition
 
     instance, network = convexity_case(seed)
     shape, gamma = instance.shape, instance.max_error
@@ -314,16 +314,16 @@ def test_convexity_bound_never_prunes_a_fit_within_the_bound(seed: int) -> None:
         prefixes = tuple(b[:depth] for b in bits)
         assert not deciding.refutes(signs, prefixes, gamma), f"depth {depth} refuted at γ = the fit's loss"
         assert not minimising.refutes(signs, prefixes, gamma + F(1, 10 ** 6)), f"depth {depth} refuted when minimising"
-    full = {order[t]: t for t in range(instance.n)}
+    position = {order[t]: t for t in range(instance.n)}
     for o in range(shape.outputs):
         own = sum((abs(network(x)[o] - y[o]) ** (2 if instance.loss == "squared" else 1)
                    for x, y in zip(instance.points, instance.labels)), F(0))
         for s in (1, -1):
             minority = [j for j, sign in enumerate(signs) if sign[o] == -s]
-            if len(minority) > 1:
+            if len(minority) > 2:
                 continue
-            A = sum(1 << p for p in range(instance.n) if minority and bits[minority[0]][full[p]])
-            assert deciding.split_bound(o, s, A) <= own, (o, s)
+            sets = [sum(1 << p for p in range(instance.n) if bits[j][position[p]]) for j in minority]
+            assert deciding.split_bound(o, s, partition((1 << instance.n) - 1, sets)) <= own, (o, s)
 
 
 def test_convexity_bound_refutes_what_only_a_better_shape_fits() -> None:
@@ -338,7 +338,7 @@ def test_convexity_bound_refutes_what_only_a_better_shape_fits() -> None:
                         "squared", F(1, 2))
     pts = Points.of(instance, with_loss=True)
     bound = ConvexityBound(pts, (0, 1, 2))
-    assert bound.split_bound(0, 1, 0) == F(2, 3)
+    assert bound.split_bound(0, 1, (0b111,)) == F(2, 3)
     for bit in (0, 1):
         assert bound.refutes(((1,), (1,)), ((bit,), (bit,)), F(1, 2))
     assert not bound.refutes(((-1,), (1,)), ((0,), (1,)), F(1, 2))

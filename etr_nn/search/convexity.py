@@ -3,14 +3,16 @@
 Fact (piecewise convexity). Fix an output o and a task's signs σ_jo (σ_jo·A[o, j] ≥ 0,
 etr_nn.patterns). With P = {j : σ_jo = 1} and N = {j : σ_jo = −1},
     f_o(x) = Σ_{j∈P} |A_oj|·relu(v_j·x̃) − Σ_{j∈N} |A_oj|·relu(v_j·x̃) + c_o.
-If N = ∅, f_o is convex. If N = {j}, f_o is convex on each closed side of v_j's hyperplane: there it
-is g = Σ_{j'∈P} |A_oj'|·relu(v_j'·x̃) + c_o, or g − |A_oj|·v_j·x̃, both convex on all of R^d. With
-P = ∅ or P = {j} the same holds for −f_o. So with s = 1 (convex) or s = −1 (concave), and
-A = {p : v_j·x̃_p > 0} an activation set of the data (one of etr_nn.search.dichotomies; A = ∅ when
-no neuron is in the minority), output o's loss is at least
-    split(A) = R(A) + R(Ā),
-R(S) the least Σ_{p∈S} ℓ(g_p − s·y_po) over values g_p of a convex function on R^d: values with
-subgradients ξ_p, g_q ≥ g_p + ξ_p·(x_q − x_p) for p, q ∈ S (convex regression).
+On each closed cell of the arrangement of the hyperplanes of N (a sign for every v_j·x̃, j ∈ N),
+every relu of N is 0 or linear, so f_o is g = Σ_{j∈P} |A_oj|·relu(v_j·x̃) + c_o minus a linear
+function: convex on all of R^d. With P in place of N the same holds for −f_o. So with s = 1 (convex,
+N the minority) or s = −1 (concave, P the minority) and A_j = {p : v_j·x̃_p > 0} the activation sets of
+the data of the minority neurons (etr_nn.search.dichotomies), output o's loss is at least
+    bound(cells) = Σ_{cells C} R(C),
+the cells being the nonempty classes of points with the same membership in every A_j (`partition`;
+the whole set when the minority is empty), and R(C) the least Σ_{p∈C} ℓ(g_p − s·y_po) over values g_p
+of a convex function on R^d: values with subgradients ξ_p, g_q ≥ g_p + ξ_p·(x_q − x_p) for p, q ∈ C
+(convex regression). Used for minorities of at most two neurons.
 
 Exact lower bounds by weak duality. For multipliers μ_pq ≥ 0 of those rows with
 Σ_q μ_pq·(x_q − x_p) = 0 for every p (the ξ_p drop out of the Lagrangian) and c_p = Σ_q μ_qp − Σ_q μ_pq,
@@ -19,16 +21,18 @@ every feasible g has loss at least, with y_p = s·y_po,
     absolute: −Σ_p c_p·y_p / max_p |c_p|  (λ·μ with λ·|c_p| ≤ 1, where min_g |g − y| − λc·g is finite).
 A float solver (HiGHS) proposes μ; it is rounded, and each point's multipliers are projected exactly
 onto that point's equations (a point whose projection stays negative gets μ_p = 0, always allowed).
-Floats decide nothing: a wrong float only weakens the bound.
+Floats decide nothing: a wrong float only weakens the bound. With zero error (γ = 0) any loss will do.
 
-A partial pattern decides the minority neuron's bits on some points, and only the activation sets
-that agree with them can be A. If for some output every candidate's bound exceeds γ (reaches it, when
-minimising), no completion of the partial pattern has loss ≤ γ (< γ).
+A partial pattern decides the minority neurons' bits on some points, and only activation sets that
+agree with them can be theirs. If for some output and side every candidate's bound exceeds γ (reaches
+it, when minimising), no completion of the partial pattern has loss ≤ γ (< γ). Two minority neurons
+are tried only once few pairs of sets agree with their bits (PAIRS).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import product
 from math import lcm
 from typing import Callable, Sequence
 
@@ -40,6 +44,16 @@ from etr_nn.search.dichotomies import dichotomies
 RIDGE = 1e-3  # weight of Σ ξ² in the float problem: ξ is not in the objective, and HiGHS' QP stalls on that
 FLOAT_SECONDS = 0.5  # HiGHS' time limit per split
 ROUNDING = 10 ** 9  # float multipliers are rounded to this denominator before the exact projection
+PAIRS = 16  # two minority neurons: their cells are tried once at most this many pairs of sets agree with their bits
+
+
+def partition(full: int, sets: Sequence[int]) -> tuple[int, ...]:
+    """The nonempty cells (bit masks of points) of the arrangement of activation sets, sorted: the
+    same for a set and its complement."""
+    cells = [full]
+    for A in sets:
+        cells = [part for c in cells for part in (c & A, c & ~A) if part]
+    return tuple(sorted(cells))
 
 
 class ConvexityBound:
@@ -55,10 +69,10 @@ class ConvexityBound:
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
-        self.bounds: dict[tuple[int, int, int], Fraction] = {}
-        self.open: dict[tuple[int, int], list[int]] = {}
-        self.verdicts: dict[tuple[int, int, tuple[int, ...] | None, Fraction], bool] = {}
-        self.tests: dict[tuple[Sign, ...], list[tuple[int, int, int | None]]] = {}
+        self.bounds: dict[tuple[int, int, tuple[int, ...]], Fraction] = {}
+        self.open: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+        self.verdicts: dict[tuple[int, int, tuple[tuple[int, ...], ...], Fraction], bool] = {}
+        self.tests: dict[tuple[Sign, ...], list[tuple[int, int, tuple[int, ...]]]] = {}
         self.refuted = 0
         # the work of every split bound, in partial patterns of the search it saves (n·m per activation set)
         self.cost = self.n * len(self.labels[0]) * len(self.activation_sets) if self.labels else 0
@@ -67,12 +81,14 @@ class ConvexityBound:
                 stop: Callable[[], bool] = lambda: False) -> bool:
         """Does the bound show that no completion of the partial pattern has loss ≤ γ (< γ when
         minimising)? False when `stop()` turns true before it is known. Verdicts are kept per
-        (output, side sign, the minority neuron's bits, γ)."""
-        for o, s, j in self._tests(signs):
-            key = (o, s, prefixes[j] if j is not None else None, gamma)
+        (output, side sign, the minority neurons' bits, γ)."""
+        for o, s, minority in self._tests(signs):
+            bits = tuple(prefixes[j] for j in minority)
+            key = (o, s, bits, gamma)
             verdict = self.verdicts.get(key)
             if verdict is None:
-                verdict = self._all_exceed(o, s, self._candidates(prefixes[j] if j is not None else None), gamma, stop)
+                candidates = self._candidates(bits)
+                verdict = False if candidates is None else self._all_exceed(o, s, candidates, gamma, stop)
                 if verdict is None:
                     return False
                 self.verdicts[key] = verdict
@@ -81,58 +97,61 @@ class ConvexityBound:
                 return True
         return False
 
-    def _tests(self, signs: tuple[Sign, ...]) -> list[tuple[int, int, int | None]]:
-        """(o, s, the minority neuron or None) for every output and side sign with at most one
-        neuron in the minority."""
+    def _tests(self, signs: tuple[Sign, ...]) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(o, s, the minority neurons) for every output and side sign with at most two neurons in
+        the minority."""
         if signs not in self.tests:
             found = []
             for o in range(len(signs[0])):
                 for s in (1, -1):
-                    minority = [j for j, sign in enumerate(signs) if sign[o] == -s]
-                    if len(minority) <= 1:
-                        found.append((o, s, minority[0] if minority else None))
+                    minority = tuple(j for j, sign in enumerate(signs) if sign[o] == -s)
+                    if len(minority) <= 2:
+                        found.append((o, s, minority))
             self.tests[signs] = found
         return self.tests[signs]
 
-    def _candidates(self, bits: tuple[int, ...] | None) -> list[int]:
-        """The activation sets that agree with the minority neuron's bits on the decided data points
-        (A = ∅ alone without a minority neuron)."""
-        if bits is None:
-            return [0]
+    def _agreeing(self, bits: tuple[int, ...]) -> list[int]:
+        """The activation sets that agree with a neuron's bits on the decided data points."""
         decided = [(t, self.order[t]) for t in range(len(bits)) if self.order[t] < self.n]
         mask = sum(1 << p for _, p in decided)
         active = sum(1 << p for t, p in decided if bits[t])
         return [A for A in self.activation_sets if A & mask == active]
 
-    def _all_exceed(self, o: int, s: int, candidates: list[int], gamma: Fraction, stop: Callable[[], bool]) -> bool | None:
+    def _candidates(self, bits: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]] | None:
+        """The cells of the minority neurons' activation sets that agree with their bits (the whole
+        set alone without a minority neuron); None when two minority neurons still have more than
+        PAIRS such pairs of sets."""
+        choices = [self._agreeing(b) for b in bits]
+        if len(choices) == 2 and len(choices[0]) * len(choices[1]) > PAIRS:
+            return None
+        return list(dict.fromkeys(partition(self.full, sets) for sets in product(*choices)))
+
+    def _all_exceed(self, o: int, s: int, candidates: list[tuple[int, ...]], gamma: Fraction,
+                    stop: Callable[[], bool]) -> bool | None:
         """Does every candidate's split bound exceed γ? None when stopped before it is known."""
         known_open = self.open.setdefault((o, s), [])
         wanted = set(candidates)
-        if any(A in wanted and not self._exceeds(self.bounds[o, s, self._key(A)], gamma) for A in known_open):
+        if any(cells in wanted and not self._exceeds(self.bounds[o, s, cells], gamma) for cells in known_open):
             return False
-        for A in candidates:
-            key = self._key(A)
-            if (o, s, key) not in self.bounds:
+        for cells in candidates:
+            if (o, s, cells) not in self.bounds:
                 if stop():
                     return None
-                self.bounds[o, s, key] = self.split_bound(o, s, A)
-            if not self._exceeds(self.bounds[o, s, key], gamma):
-                known_open.append(A)
+                self.bounds[o, s, cells] = self.split_bound(o, s, cells)
+            if not self._exceeds(self.bounds[o, s, cells], gamma):
+                known_open.append(cells)
                 return False
         return True
 
     def _exceeds(self, bound: Fraction, gamma: Fraction) -> bool:
         return bound >= gamma if self.minimising else bound > gamma
 
-    def _key(self, A: int) -> int:
-        """split(A) = split(Ā): one key for both."""
-        return min(A, self.full ^ A)
-
-    def split_bound(self, o: int, s: int, A: int) -> Fraction:
-        """An exact lower bound of split(A) for output o and side sign s (module docstring)."""
+    def split_bound(self, o: int, s: int, cells: tuple[int, ...]) -> Fraction:
+        """An exact lower bound of the least loss of output o's values, convex (s = 1) or concave
+        (s = −1) on each cell (module docstring)."""
         y = [s * flint.fmpq(label[o].numerator, label[o].denominator) for label in self.labels]
-        pairs = [(p, q) for p in range(self.n) for q in range(self.n)
-                 if p != q and (A >> p & 1) == (A >> q & 1)]
+        cell = {p: c for c, members in enumerate(cells) for p in range(self.n) if members >> p & 1}
+        pairs = [(p, q) for p in range(self.n) for q in range(self.n) if p != q and cell[p] == cell[q]]
         guess = self._float_multipliers(pairs, [float(v) for v in y])
         if guess is None:
             return Fraction(0)
