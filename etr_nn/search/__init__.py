@@ -154,9 +154,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
-             + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each side of "
-                f"at most one neuron's hyperplane: convex regression on both sides, an exact weak-duality bound above "
-                f"max_error)" if convexity else "")
+             + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each cell "
+                f"of the hyperplanes of its at most two neurons of minority output sign: convex regression on the cells, "
+                f"an exact weak-duality bound above max_error)" if convexity else "")
              + (f", {loss_bound} by the exact least squared loss of their decided points above max_error (a KKT "
                 f"point proposed by a float QP, solved in rationals)" if loss_bound else "")
              + (f", {nonlinear_count} full patterns by " + (
