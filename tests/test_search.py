@@ -268,6 +268,19 @@ def test_timeout_gives_unknown_quickly() -> None:
     assert solution.status in ("unknown", "sat")
 
 
+def test_the_guide_never_runs_past_the_time_limit() -> None:
+    """The float guide's turn inside the search is capped by the search's time limit: on these four
+    two-output points (no answer in 10 s) `solve --timeout 10` with one worker took 11.8 s, the guide
+    running on its granted share after the limit; now within the limit plus a second."""
+    points = ((F(-3), F(-1, 2)), (F(-2), F(2)), (F(1), F(1, 2)), (F(3, 2), F(-5, 2)))
+    labels = ((F(0), F(2)), (F(2), F(-2)), (F(1), F(-1)), (F(1), F(1)))
+    inst = Instance("guide-limit", Shape(2, 2, 2), points, labels)
+    start = time.monotonic()
+    solution = solve(inst, timeout=10.0, workers=1)
+    assert time.monotonic() - start < 11.0, solution.rests_on
+    assert solution.status in ("unknown", "sat", "unsat")
+
+
 def test_uncovered_instances_fall_back_to_the_direct_encoding() -> None:
     """max_error > 0: the search covers it (two or more outputs: then the direct encoding with the
     time left), except with a refutation certificate asked for: the direct encoding."""

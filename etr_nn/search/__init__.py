@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from etr_nn.progress import Progress, wanted
-from etr_nn.deadline import Deadline
+from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -64,7 +64,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     order = point_order(instance)
     tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
-    guide = LazyGuide(instance, nonlinear)
+    guide = LazyGuide(instance, nonlinear, deadline)
     bar = Progress("pattern search: sign choices", len(tasks), wanted(not progress))
     seen = [0, 0]  # partial patterns explored and refuted in this process
     want = certificate is not None
@@ -106,8 +106,8 @@ class LazyGuide:
     turn never import numpy (a tenth of a second or more). `left`: the fraction of the search's
     sign choices still open (of those not decided at depth 1), which weights the guide's share."""
 
-    def __init__(self, instance: Instance, nonlinear: str):
-        self.instance, self.nonlinear, self.start = instance, nonlinear, time.monotonic()
+    def __init__(self, instance: Instance, nonlinear: str, deadline: Deadline = NO_LIMIT):
+        self.instance, self.nonlinear, self.start, self.deadline = instance, nonlinear, time.monotonic(), deadline
         self.guide: Any = None
         self.left = 1.0
 
@@ -118,7 +118,7 @@ class LazyGuide:
         return self.guide
 
     def share(self) -> Network | None:
-        return self._get().share(self.left)
+        return self._get().share(self.left, self.deadline)
 
     def run(self, until: Deadline) -> Network | None:
         return self._get().run(until)

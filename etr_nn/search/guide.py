@@ -30,7 +30,7 @@ from typing import Callable, Iterator
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from etr_nn.deadline import Deadline
+from etr_nn.deadline import NO_LIMIT, Deadline
 
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -254,7 +254,7 @@ class Guide:
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
         self.granted, self.since = 0.0, self.start + START
 
-    def share(self, weight: float = 1.0) -> Network | None:
+    def share(self, weight: float = 1.0, until: Deadline = NO_LIMIT) -> Network | None:
         """Run for the guide's share of the time since `start`: none in the first START seconds (easy
         instances end there, without importing numpy), then half of each interval, as two processes
         sharing one core would, times `weight`: the fraction of the exhaustive search's sign choices
@@ -263,13 +263,14 @@ class Guide:
         Measured: the hardest planted sat instance of benchmarks/engine.py needs 10–20 s of fits; on
         benchmarks/run.py's suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s;
         the weight took that instance from 27.0 to 27.5 s and its unsat k − 1 versions from 9.3–14.2 s
-        to 7.3–10.4 s, and random two-output instances with one worker from PAR-2 119.4 to 94.2 s."""
+        to 7.3–10.4 s, and random two-output instances with one worker from PAR-2 119.4 to 94.2 s.
+        Never past `until` (the search's own time limit)."""
         now = time.monotonic()
         if now > self.since:
             self.granted += (now - self.since) / 2 * weight
             self.since = now
         allowed = self.granted - self.spent
-        return self.run(Deadline.after(allowed)) if allowed > 0 else None
+        return self.run(until.sooner(allowed)) if allowed > 0 else None
 
     def run(self, until: Deadline) -> Network | None:
         """Float fits until `until`; each near-zero fit's pattern solved exactly."""
