@@ -58,13 +58,13 @@ def partition(full: int, sets: Sequence[int]) -> tuple[int, ...]:
 
 class ConvexityBound:
     """The convexity bound (module docstring) of a search's partial patterns, one output and side
-    sign s at a time. Split bounds are computed when first needed and kept; `open` lists, per
-    (o, s), the activation sets whose split bound was found not to exceed γ (tried first)."""
+    sign s at a time. Cell bounds are computed when first needed and kept; `open` lists, per
+    (o, s), the cells whose bound was found not to exceed γ (tried first)."""
 
     def __init__(self, points: Points, order: Sequence[int], minimising: bool = False):
         self.n = len(points.labels)
         self.coords = [tuple(flint.fmpq(v.numerator, v.denominator) for v in x) for x in points.coords[:self.n]]
-        self.labels = points.labels
+        self.labels = [[flint.fmpq(v.numerator, v.denominator) for v in y] for y in points.labels]
         self.kind = points.loss[0] if points.loss else "squared"  # zero error: any loss, γ = 0
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
@@ -73,7 +73,6 @@ class ConvexityBound:
         self.open: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         self.verdicts: dict[tuple[int, int, tuple[tuple[int, ...], ...], Fraction], bool] = {}
         self.tests: dict[tuple[Sign, ...], list[tuple[int, int, tuple[int, ...]]]] = {}
-        self.refuted = 0
         # the work of every split bound, in partial patterns of the search it saves (n·m per activation set)
         self.cost = self.n * len(self.labels[0]) * len(self.activation_sets) if self.labels else 0
 
@@ -93,7 +92,6 @@ class ConvexityBound:
                     return False
                 self.verdicts[key] = verdict
             if verdict:
-                self.refuted += 1
                 return True
         return False
 
@@ -149,16 +147,18 @@ class ConvexityBound:
     def split_bound(self, o: int, s: int, cells: tuple[int, ...]) -> Fraction:
         """An exact lower bound of the least loss of output o's values, convex (s = 1) or concave
         (s = −1) on each cell (module docstring)."""
-        y = [s * flint.fmpq(label[o].numerator, label[o].denominator) for label in self.labels]
+        y = [s * label[o] for label in self.labels]
         cell = {p: c for c, members in enumerate(cells) for p in range(self.n) if members >> p & 1}
         pairs = [(p, q) for p in range(self.n) for q in range(self.n) if p != q and cell[p] == cell[q]]
         guess = self._float_multipliers(pairs, [float(v) for v in y])
         if guess is None:
             return Fraction(0)
+        groups: list[list[tuple[int, float]]] = [[] for _ in range(self.n)]
+        for (p, q), weight in zip(pairs, guess):
+            groups[p].append((q, weight))
         c = [flint.fmpq(0)] * self.n
         for p in range(self.n):
-            group = [(q, m) for (pp, q), m in zip(pairs, guess) if pp == p]
-            for q, m in self._project(p, group):
+            for q, m in self._project(p, groups[p]):
                 c[q] += m
                 c[p] -= m
         total = sum((cp * yp for cp, yp in zip(c, y)), flint.fmpq(0))
