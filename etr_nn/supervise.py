@@ -59,9 +59,15 @@ def _end_workers() -> None:
             child.kill()
 
 
+_HANDLER_PID: list[int] = []  # the process that installed the handler (a forked worker inherits it)
+
+
 def _interrupted(signum: int, frame: object) -> NoReturn:
     """Ctrl-C or SIGTERM without a supervisor: end the workers and stop at once (no unwinding
-    through whatever was running: an import, a pool's start-up)."""
+    through whatever was running: an import, a pool's start-up). A worker forked before it reset
+    the handler ends silently: Ctrl-C reaches the whole process group, and one line is said once."""
+    if os.getpid() not in _HANDLER_PID:
+        os._exit(128 + signum)
     _end_workers()
     discard_temporaries()
     os.write(2, MESSAGES[signal.Signals(signum)].encode() + b"\n")
@@ -69,6 +75,7 @@ def _interrupted(signum: int, frame: object) -> NoReturn:
 
 
 def handle_interrupts() -> None:
+    _HANDLER_PID[:] = [os.getpid()]
     for number in MESSAGES:
         signal.signal(number, _interrupted)
 
