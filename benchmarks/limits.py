@@ -20,13 +20,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ENC = ROOT / "encodings"
 #: (label, argv without --timeout, the whole command's limit for --timeout T); golden.json: 107 points,
-#: 23 ReLUs; zigzag: n = 7, k = 4. gadget check's --timeout is per claim, plus one for "fits exist".
+#: 23 ReLUs; the loss benchmark's d = 2, k = 3, n = 20 instance (its optimum: a minute). gadget check's --timeout is per claim, plus one for "fits exist".
 COMMANDS = [
     ("solve (pattern search)", ["solve", str(ENC / "golden.json")]),
     ("solve (pattern search, 2 workers)", ["solve", str(ENC / "golden.json"), "--workers", "2"]),
     ("solve --backend z3", ["solve", str(ENC / "golden.json"), "--backend", "z3"]),
     ("optimize", ["optimize", str(ENC / "golden.json")]),
-    ("rationality --optimum", ["rationality", str(HERE / "instances" / "zigzag-n7-k4.json"), "--optimum"]),
+    ("rationality --optimum", ["rationality", str(HERE / "loss" / "planted-d2-k3-m1-n20-s1-noisy-squared-sat.json"), "--optimum"]),
     ("gadget check (one claim)", ["gadget", "check", str(ENC / "golden.json"), "--claim", "f1(1/3, 1/7) = 1"]),
 ]
 LIMIT = {"gadget check (one claim)": lambda t: 2 * t + 1.5}

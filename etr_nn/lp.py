@@ -23,7 +23,7 @@ import flint
 
 from etr_nn.z3lib import z3
 
-from etr_nn.exact import from_fmpq, from_z3, to_fmpq
+from etr_nn.exact import from_fmpq, to_fmpq
 from etr_nn.exact.echelon import echelon
 from etr_nn.patterns import Row
 
@@ -88,14 +88,19 @@ class ExactLP:
 
 
 def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
-    """An exact rational solution of the rows, or None when there is none."""
-    variables = [z3.Real(f"z{v}") for v in range(size)]
+    """An exact rational solution of the rows, or None when there is none (Z3's simplex; the rows
+    go in, and the model comes out, as SMT-LIB text, as in `farkas`)."""
+    lines = [f"(declare-fun y{v} () Real)" for v in range(size)]
+    relations = {"=": "=", ">=": ">=", ">": ">"}
+    for row in rows:
+        coeffs, rhs = _texts(row)
+        terms = " ".join(f"(* {a} y{v})" for v, a in coeffs)
+        lines.append(f"(assert ({relations[row.rel]} (+ 0.0 {terms}) {rhs or '0.0'}))")
     solver = z3.SolverFor("QF_LRA")
-    solver.add(*[to_z3(r, variables) for r in rows])
+    solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
         return None
-    model = solver.model()
-    return [from_z3(model.eval(x, model_completion=True)) for x in variables]  # type: ignore[misc]
+    return _model_values(solver.model().sexpr(), size)
 
 
 def farkas(rows: Sequence[Row]) -> list[Fraction] | None:
@@ -235,7 +240,7 @@ _MULTIPLIER = re.compile(r"y[0-9]+")
 
 
 def _model_values(text: str, size: int) -> list[Fraction]:
-    """The values of y0 … y{size−1} in a Z3 model printed as SMT-LIB (absent ones are 0). Other
+    """The values of y0 … y{size−1} (multipliers, or unknowns of `feasible_point`) in a Z3 model printed as SMT-LIB (absent ones are 0). Other
     definitions are skipped: Z3's context is shared, and a script parsed earlier in the same process
     (e.g. by `etr-nn check`'s reader) can leave its define-fun's in every later model."""
     y = [Fraction(0)] * size

@@ -287,18 +287,14 @@ def budget(loss: tuple[str, Fraction], count: int) -> Fraction:
     return Fraction(isqrt(ceil(count * gamma * scale * scale)) + 1, scale)
 
 
-def budget_row(points: Points, layout: Layout, order: tuple[int, ...], depth: int, o: int,
-               spent: Fraction = Fraction(0)) -> Row | None:
-    """Σ e_po ≤ budget over the data points among the first `depth` of the order, of the loss
-    γ − `spent` left to them when the other points' loss is at least `spent` (0 ≤ spent ≤ γ): a
-    necessary condition on every fit with loss ≤ γ, as each e_po ≥ |residual|; None without a
-    loss bound."""
+def budget_row(points: Points, layout: Layout, order: tuple[int, ...], depth: int, o: int) -> Row | None:
+    """Σ e_po ≤ budget over the data points among the first `depth` of the order: a necessary
+    condition on every fit with loss ≤ γ, as each e_po ≥ |residual|; None without a loss bound."""
     if points.loss is None:
         return None
-    kind, gamma = points.loss
     decided = [p for p in order[:depth] if points.label(p) is not None]
     total = Linear(tuple((layout.e(p, o), Fraction(1)) for p in sorted(decided)))
-    return (total - budget((kind, gamma - spent), len(decided))).row("<=")[0]
+    return (total - budget(points.loss, len(decided))).row("<=")[0]
 
 
 def sign_rows(points: Points, layout: Layout, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...],
@@ -338,12 +334,20 @@ def least_squares_problem(points: Points, signs: tuple[Sign, ...], order: tuple[
     rows: list[Row] = []
     residuals: list[Linear] = []
     for t, p in enumerate(order[:len(prefixes[0])]):
-        bits = tuple(prefix[t] for prefix in prefixes)
-        rows += sign_rows(points, layout, signs, p, bits, range(layout.m))
-        y = points.label(p)
-        if y is not None:
-            residuals += [output_value(points, layout, p, bits, o) - y[o] for o in range(layout.m)]
+        point_rows, point_residuals = least_squares_block(points, signs, p, tuple(prefix[t] for prefix in prefixes))
+        rows += point_rows
+        residuals += point_residuals
     return rows, residuals, layout
+
+
+@lru_cache(maxsize=1 << 15)
+def least_squares_block(points: Points, signs: tuple[Sign, ...], p: int,
+                         bits: tuple[int, ...]) -> tuple[tuple[Row, ...], tuple[Linear, ...]]:
+    """Point p's share of `least_squares_problem`, cached: a search meets the same block again and again."""
+    layout = Layout(len(points.coords[0]), len(signs), len(signs[0]))
+    y = points.label(p)
+    residuals = () if y is None else tuple(output_value(points, layout, p, bits, o) - y[o] for o in range(layout.m))
+    return tuple(sign_rows(points, layout, signs, p, bits, range(layout.m))), residuals
 
 
 def unknowns(layout: Layout) -> tuple[flint.fmpq_mpoly_ctx, list[flint.fmpq_mpoly]]:

@@ -12,7 +12,7 @@ exact rational solution of this linear system (Z3's simplex, `etr_nn.lp.feasible
 KKT point of a convex program with linear constraints, hence a global minimiser (KKT conditions
 are sufficient under convexity): the minimum Σ_p r_p(z)² is then exact. A wrong guess makes the
 system infeasible, and the answer is None — never a wrong value. Floats only propose. The
-equations alone are tried first (one rational row reduction, `etr_nn.lp.particular_solution`;
+equations alone are tried first (one rational row reduction of the KKT matrix, flint;
 kept if it satisfies the inequalities too), then the whole system by the exact simplex.
 """
 
@@ -21,16 +21,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from etr_nn.lp import feasible_point, particular_solution  # noqa: E402
+import flint  # noqa: E402
+
+from etr_nn.exact import from_fmpq, to_fmpq  # noqa: E402
+from etr_nn.exact.echelon import echelon  # noqa: E402
+from etr_nn.lp import feasible_point  # noqa: E402
 from etr_nn.patterns import Linear, Row  # noqa: E402
 
 TIGHT = 1e-7  # a row whose float slack is at most this (relative) is guessed active
+ROUNDING_BITS = 30  # free unknowns of the KKT system take the float minimiser's values, rounded to this
 FLOAT_SECONDS = 0.05  # HiGHS' time limit: its QP method can stall on degenerate (semidefinite) problems
 
 
@@ -42,84 +47,190 @@ class Minimum:
     z: list[Fraction]
 
 
-def least_squares(rows: Sequence[Row], residuals: Sequence[Linear], size: int,
-                  exceeding: Fraction | None = None) -> Minimum | None:
+@dataclass(frozen=True)
+class Guess:
+    """A point `z` of the rows and its Σ r_p², in floating point: a proposal. HiGHS' minimiser with
+    the rows' multipliers `duals`, or (duals None) some point of the rows (`extended`)."""
+
+    value: float
+    z: np.ndarray
+    duals: np.ndarray | None
+
+
+def least_squares(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Minimum | None:
     """The exact minimum of Σ_p r_p(z)² over z ∈ Q^size satisfying the rows (module docstring),
     or None when it was not established (the rows infeasible, the float solver failed, or its
-    active set was not confirmed). With `exceeding`, only a minimum above it is wanted: None
-    without exact work when the float minimum is not above it. Rows must be = or ≥."""
+    active set was not confirmed). Rows must be = or ≥."""
+    guess = float_minimum(rows, residuals, size)
+    return None if guess is None else exact_minimum(rows, residuals, size, guess)
+
+
+def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], tolerance: float = TIGHT) -> Guess | None:
+    """The guess's point for a problem with these rows and residuals added, if it satisfies the rows
+    (up to `tolerance`): its value then grows by the new residuals² (a float value of a point of
+    the cell, at least the minimum; not a minimiser)."""
+    A, rhs = dense(rows, len(guess.z))
+    if np.any(A @ guess.z - rhs < -tolerance * (1.0 + float(np.abs(guess.z).max(initial=0.0)))):
+        return None
+    M, r0 = dense(residuals, len(guess.z))
+    return Guess(guess.value + float(((M @ guess.z + r0) ** 2).sum()), guess.z, None)
+
+
+def float_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
+    """HiGHS' minimum (a guess), or None when it reports no optimum (infeasible rows, a stall)."""
     if any(row.rel == ">" for row in rows):
         raise ValueError("least squares over a polyhedron takes = and ≥ rows only")
-    guess = _float_minimiser(rows, residuals, size)
-    if guess is None:
+    M, r0 = dense(residuals, size)
+    found = _float_minimiser(M, r0, rows, size)
+    if found is None:
         return None
-    if exceeding is not None and sum(_value(r, guess) ** 2 for r in residuals) <= float(exceeding):
-        return None
-    slacks = [_slack(row, guess) for row in rows]
-    scale = 1.0 + float(np.abs(guess).max(initial=0.0))
-    for tolerance in (TIGHT, TIGHT * 1e-3):
-        active = [r for r, slack in enumerate(slacks) if rows[r].rel == "=" or abs(slack) <= tolerance * scale]
-        found = _kkt_point(rows, residuals, size, active)
+    z, duals = found
+    return Guess(float(((M @ z + r0) ** 2).sum()), z, duals)
+
+
+def exact_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Minimum | None:
+    """The exact minimum, from the KKT system on a guessed active set (the rows tight at the guess
+    whose multiplier is not negligible — a degenerate row with multiplier 0 need not be tight —
+    then every tight row, at two tolerances), or None when no guess is confirmed. The guess must be
+    a minimiser (`float_minimum`: with multipliers)."""
+    if guess.duals is None:
+        raise ValueError("exact_minimum needs the float minimiser's multipliers")
+    duals = guess.duals
+    A, rhs = dense(rows, size)
+    slacks = A @ guess.z - rhs
+    scale = 1.0 + float(np.abs(guess.z).max(initial=0.0))
+    exact = _Exact.of(rows, residuals, size)
+    tight = [[r for r, slack in enumerate(slacks) if rows[r].rel == "=" or abs(slack) <= tolerance * scale]
+             for tolerance in (TIGHT, TIGHT * 1e-3)]
+    strong = [r for r in tight[0] if rows[r].rel == "=" or duals[r] > TIGHT * scale]
+    tried: list[list[int]] = []
+    for active in [strong] + tight:
+        if active in tried:
+            continue
+        tried.append(active)
+        found = exact.kkt_point(active, guess.z, duals)
         if found is not None:
-            return Minimum(sum((r.at(found) ** 2 for r in residuals), Fraction(0)), found)
+            return Minimum(exact.value(found), [from_fmpq(v) for v in found])
     return None
 
 
-def _kkt_point(rows: Sequence[Row], residuals: Sequence[Linear], size: int, active: list[int]) -> list[Fraction] | None:
-    """An exact solution z of the KKT system with active set `active` (module docstring), or None.
-    Unknowns: z_0 … z_{size−1}, then one multiplier per active row."""
-    system = list(rows)
-    for r in active:
-        if rows[r].rel == ">=":
-            system.append(Row(rows[r].coeffs, "=", rows[r].rhs))
-    mu = {r: size + i for i, r in enumerate(active)}
-    system += [Row(((mu[r], Fraction(1)),), ">=", Fraction(0)) for r in active if rows[r].rel == ">="]
-    for v in range(size):  # ∂/∂z_v: Σ_p 2·(∂r_p/∂z_v)·r_p(z) − Σ_l μ_l·a_lv = 0
-        stationarity = Linear()
-        for residual in residuals:
-            a = dict(residual.coeffs).get(v)
-            if a:
-                stationarity += residual * (2 * a)
-        for r in active:
-            a = dict(rows[r].coeffs).get(v)
-            if a:
-                stationarity -= Linear(((mu[r], a),))
-        if stationarity.coeffs or stationarity.const:
-            system += stationarity.row("=")
-    point = particular_solution([row for row in system if row.rel == "="], size + len(active))
-    if point is None or not all(row.holds(point) for row in system):  # the equations' own solution first
-        point = feasible_point(system, size + len(active))
-    return None if point is None else point[:size]
+@dataclass(frozen=True)
+class _Exact:
+    """The problem in exact matrices: r(z) = M·z + r0, rows A·z (= or ≥) b."""
+
+    M: flint.fmpq_mat
+    r0: flint.fmpq_mat
+    A: flint.fmpq_mat
+    b: list[flint.fmpq]
+    equal: list[bool]
+
+    @staticmethod
+    def of(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> _Exact:
+        M, A = flint.fmpq_mat(len(residuals), size), flint.fmpq_mat(len(rows), size)
+        r0 = flint.fmpq_mat(len(residuals), 1)
+        for p, r in enumerate(residuals):
+            for v, a in r.coeffs:
+                M[p, v] = to_fmpq(a)
+            r0[p, 0] = to_fmpq(r.const)
+        for i, row in enumerate(rows):
+            for v, a in row.coeffs:
+                A[i, v] = to_fmpq(a)
+        return _Exact(M, r0, A, [to_fmpq(row.rhs) for row in rows], [row.rel == "=" for row in rows])
+
+    def value(self, z: list[flint.fmpq]) -> Fraction:
+        r = self.M * flint.fmpq_mat(len(z), 1, z) + self.r0
+        return from_fmpq(sum((v * v for v in r.entries()), flint.fmpq(0)))
+
+    def kkt_point(self, active: list[int], near: np.ndarray, duals: np.ndarray) -> list[flint.fmpq] | None:
+        """An exact solution z of the KKT system with active set `active` (module docstring), or
+        None. Unknowns (z, μ_active): 2MᵀM·z − Σ_l μ_l·a_l = −2Mᵀr0 and a_l·z = b_l (l active) as one
+        linear system (flint, reduced row echelon form; its free unknowns rounded from the float
+        minimiser `near` and the float multipliers `duals`, μ_l ≥ 0); kept if μ_l ≥ 0 on the ≥ rows and every row holds, else the whole
+        system with those inequalities by the exact simplex."""
+        size, s = self.M.ncols(), len(active)
+        Mt = self.M.transpose()
+        H, g = Mt * self.M * 2, Mt * self.r0 * (-2)
+        system = flint.fmpq_mat(size + s, size + s + 1)
+        for v in range(size):
+            for w in range(size):
+                system[v, w] = H[v, w]
+            for i, r in enumerate(active):
+                system[v, size + i] = -self.A[r, v]
+            system[v, size + s] = g[v, 0]
+        for i, r in enumerate(active):
+            for w in range(size):
+                system[size + i, w] = self.A[r, w]
+            system[size + i, size + s] = self.b[r]
+        reduced = echelon(system)
+        if reduced is not None:
+            pivots = {pivot for pivot, _ in reduced}
+            proposal = list(near) + [max(0.0, duals[r]) for r in active]
+            point = [flint.fmpq(0) if v in pivots else _rounded(proposal[v]) for v in range(size + s)]
+            for pivot, entries in reduced:
+                point[pivot] = entries[size + s] - sum((entries[v] * point[v] for v in range(pivot + 1, size + s)
+                                                        if v not in pivots and entries[v] != 0), flint.fmpq(0))
+            if self._holds(point[:size]) and all(self.equal[r] or point[size + i] >= 0 for i, r in enumerate(active)):
+                return point[:size]
+        return self._simplex(system, active)
+
+    def _holds(self, z: list[flint.fmpq]) -> bool:
+        Az = self.A * flint.fmpq_mat(len(z), 1, z)
+        return all(Az[i, 0] == b if eq else Az[i, 0] >= b for i, (b, eq) in enumerate(zip(self.b, self.equal)))
+
+    def _simplex(self, system: flint.fmpq_mat, active: list[int]) -> list[flint.fmpq] | None:
+        """The KKT system with its inequalities (rows, μ ≥ 0 on active ≥ rows) by Z3's exact simplex."""
+        size, width = self.M.ncols(), system.ncols() - 1
+        rows = [_row(system, i, width, "=", system[i, width]) for i in range(system.nrows())]
+        rows += [_row(self.A, i, size, "=" if eq else ">=", b) for i, (b, eq) in enumerate(zip(self.b, self.equal))]
+        rows += [Row(((size + i, Fraction(1)),), ">=", Fraction(0)) for i, r in enumerate(active) if not self.equal[r]]
+        point = feasible_point(rows, width)
+        return None if point is None else [to_fmpq(v) for v in point[:size]]
 
 
-def _slack(row: Row, z: np.ndarray) -> float:
-    return _value(Linear(row.coeffs, -row.rhs), z)
+def _rounded(x: float) -> flint.fmpq:
+    """A nearby rational with denominator 2^ROUNDING_BITS."""
+    return flint.fmpq(round(x * (1 << ROUNDING_BITS)), 1 << ROUNDING_BITS)
 
 
-def _value(form: Linear, z: np.ndarray) -> float:
-    return sum(float(a) * z[v] for v, a in form.coeffs) + float(form.const)
+def _row(matrix: flint.fmpq_mat, i: int, width: int, rel: Literal["=", ">="], rhs: flint.fmpq) -> Row:
+    """Row i of an exact matrix (its first `width` columns) as a Row: coefficients rel rhs."""
+    return Row(tuple((v, from_fmpq(matrix[i, v])) for v in range(width) if matrix[i, v] != 0), rel, from_fmpq(rhs))
 
 
-def _float_minimiser(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> np.ndarray | None:
+_DENSE: dict[int, tuple[Row | Linear, np.ndarray, float]] = {}
+
+
+def dense(forms: Sequence[Row | Linear], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The forms' coefficients (a matrix) and constant terms (a Row's right-hand side), in floating
+    point; each form's kept per object (callers pass the same cached rows again and again; the entry
+    holds the form, so its id stays its own)."""
+    matrix, constants = np.zeros((len(forms), size)), np.zeros(len(forms))
+    for i, form in enumerate(forms):
+        hit = _DENSE.get(id(form))
+        if hit is None or hit[0] is not form or len(hit[1]) != size:
+            if len(_DENSE) > 200_000:
+                _DENSE.clear()
+            coeffs = np.zeros(size)
+            for v, a in form.coeffs:
+                coeffs[v] = float(a)
+            hit = _DENSE[id(form)] = (form, coeffs, float(form.rhs if isinstance(form, Row) else form.const))
+        matrix[i], constants[i] = hit[1], hit[2]
+    return matrix, constants
+
+
+def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
+                     size: int) -> tuple[np.ndarray, np.ndarray] | None:
     """HiGHS' QP solver on min ½·zᵀQz + gᵀz, Q = 2·MᵀM, g = 2·Mᵀr₀ (r(z) = M·z + r₀), rows as
-    row bounds; None unless it reports an optimum."""
+    row bounds: its minimiser and row multipliers (Qz + g = Σ_l dual_l·a_l); None unless it reports
+    an optimum."""
     import highspy
 
-    M = np.zeros((len(residuals), size))
-    r0 = np.array([float(r.const) for r in residuals])
-    for p, r in enumerate(residuals):
-        for v, a in r.coeffs:
-            M[p, v] = float(a)
-    A = np.zeros((len(rows), size))
-    for i, row in enumerate(rows):
-        for v, a in row.coeffs:
-            A[i, v] = float(a)
+    A, rhs = dense(rows, size)
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = size, len(rows)
     lp.col_cost_ = 2 * M.T @ r0
     lp.col_lower_, lp.col_upper_ = np.full(size, -inf), np.full(size, inf)
-    rhs = np.array([float(row.rhs) for row in rows])
     lp.row_lower_ = rhs
     lp.row_upper_ = np.array([b if row.rel == "=" else inf for b, row in zip(rhs, rows)])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -137,7 +248,7 @@ def _float_minimiser(rows: Sequence[Row], residuals: Sequence[Linear], size: int
     model = highspy.HighsModel()
     model.lp_, model.hessian_ = lp, hessian
     solution = highs_optimum(model, FLOAT_SECONDS)
-    return None if solution is None else np.array(solution.col_value)
+    return None if solution is None else (np.array(solution.col_value), np.array(solution.row_dual))
 
 
 def highs_optimum(model: Any, seconds: float) -> Any:

@@ -243,39 +243,41 @@ def test_loss_bounds_in_the_search_agree_with_the_exact_optimum_many() -> None:
         test_loss_bounds_in_the_search_agree_with_the_exact_optimum(seed)
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_tail_bounds_agree_with_the_exact_optimum(seed: int, every_tail: bool = False) -> None:
-    """The Russian dolls (optimize.convex.dolls) against brute force (tests/oracles.py): every tail
-    bound is the exact optimum of its points alone, the last doll's is the instance's; and the
-    pattern search with those tail bounds decides loss ≤ γ as the optimum says, at the optimum, just
-    below it and above it."""
-    from oracles import enumerated_optimum
-
-    from etr_nn.deadline import NO_LIMIT
-    from etr_nn.optimize.convex import dolls
-    from etr_nn.patterns import point_order, sign_choices
+@pytest.mark.parametrize("seed", range(16))
+def test_branch_and_bound_agrees_with_the_exact_optimum(seed: int) -> None:
+    """optimize (one output: branch and bound with least-squares, convexity and infeasibility
+    pruning, float-guided KKT points) proves the optimum that the enumeration decided by Z3 alone
+    finds, with a certified network of exactly that loss."""
+    from etr_nn.certify import loss
+    from etr_nn.deadline import Deadline
+    from etr_nn.optimize.convex import optimize
 
     instance, optimum = loss_bound_case(seed)
-    order = point_order(instance)
-    found = dolls(instance, order, NO_LIMIT)
-    assert found.best is not None and found.best[0] == optimum == found.tails[0]
-    for t in range(1, instance.n if every_tail else 2):  # each tail costs a brute-force optimum
-        rest = replace(instance, points=tuple(instance.points[p] for p in order[t:]),
-                       labels=tuple(instance.labels[p] for p in order[t:]))
-        assert found.tails[t] == enumerated_optimum(rest), t
-    for gamma in {optimum, optimum - F(1, 7), optimum + F(1, 3)} - {F(0)}:
-        if gamma < 0:
-            continue
-        search = Search(replace(instance, max_error=gamma), order, tails=found.tails)
-        statuses = {search.run(signs).status for signs in sign_choices(instance.shape.hidden, 1)}
-        assert statuses <= {"sat", "unsat"}, statuses
-        assert ("sat" in statuses) == (optimum <= gamma), (gamma, optimum, statuses)
+    found = optimize(instance, Deadline.after(120))
+    assert found.status == "optimal" and found.network is not None, found.rests_on
+    assert found.value == optimum == loss(instance, found.network)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_branch_and_bound_in_worker_processes_agrees_with_the_exact_optimum(seed: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same with every sign choice in two worker processes (none in this one): each worker's
+    own incumbent, the least of them optimal."""
+    from etr_nn.certify import loss
+    from etr_nn.deadline import Deadline
+    from etr_nn.optimize import convex
+
+    monkeypatch.setattr(convex, "INLINE_SECONDS", 0.0)
+    instance, optimum = loss_bound_case(seed)
+    found = convex.optimize(instance, Deadline.after(120), workers=2)
+    assert found.status == "optimal" and found.network is not None, found.rests_on
+    assert found.value == optimum == loss(instance, found.network)
 
 
 @pytest.mark.slow
-def test_tail_bounds_agree_with_the_exact_optimum_many() -> None:
-    for seed in range(1000, 1100):
-        test_tail_bounds_agree_with_the_exact_optimum(seed, every_tail=True)
+def test_branch_and_bound_agrees_with_the_exact_optimum_many() -> None:
+    for seed in range(1000, 1300):
+        test_branch_and_bound_agrees_with_the_exact_optimum(seed)
 
 
 def two_output_noisy(seed: int) -> tuple[Instance, Fraction]:

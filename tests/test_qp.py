@@ -50,17 +50,17 @@ def test_least_squares_on_pattern_cells_equals_z3_on_the_kkt_system(seed: int) -
 
 
 def test_least_squares_known_answers() -> None:
-    """Projection of (1, 2) on z0 + z1 ≤ 1 is (0, 1), distance² 2; an unconstrained fit is 0; a
-    minimum only when asked above a threshold it exceeds; strict rows are refused."""
+    """Projection of (1, 2) on z0 + z1 ≤ 1 is (0, 1), distance² 2; an unconstrained fit is 0; the
+    float guess is near the exact minimum; strict rows are refused."""
     residuals = [Linear(((0, F(1)),), F(-1)), Linear(((1, F(1)),), F(-2))]
     half_plane = [Row(((0, F(-1)), (1, F(-1))), ">=", F(-1))]
     found = qp.least_squares(half_plane, residuals, 2)
     assert found is not None and found.value == 2 and found.z == [0, 1]
     free = qp.least_squares([], residuals, 2)
     assert free is not None and free.value == 0
-    assert qp.least_squares(half_plane, residuals, 2, exceeding=F(3)) is None
-    exceeding = qp.least_squares(half_plane, residuals, 2, exceeding=F(199, 100))
-    assert exceeding is not None and exceeding.value == 2
+    guess = qp.float_minimum(half_plane, residuals, 2)
+    assert guess is not None and abs(guess.value - 2) < 1e-6
+    assert qp.exact_minimum(half_plane, residuals, 2, guess) == found
     with pytest.raises(ValueError):
         qp.least_squares([Row(((0, F(1)),), ">", F(0))], residuals, 2)
 

@@ -213,19 +213,19 @@ def _processes_with(marker: str) -> list[int]:
     (["solve", "golden.json", "--backend", "z3", "--timeout", "1"], 1.0),
     (["solve", "golden.json", "--timeout", "1", "--json", "--workers", "2"], 1.0),
     (["optimize", "golden.json", "--timeout", "1"], 1.0),
-    (["rationality", "zigzag.json", "--optimum", "--timeout", "1"], 1.0),
+    (["rationality", "noisy.json", "--optimum", "--timeout", "1"], 1.0),
     (["gadget", "check", "golden.json", "--claim", "f1(1/3, 1/7) = 1", "--timeout", "1"], 2.0 + 1.5),
 ])
 def test_every_command_keeps_its_time_limit(encodings: Path, command: list[str], limit: float) -> None:
     """The answer "unknown" (exit 1) within the limit + 1 s, whatever the work was doing, and no
-    process left behind (golden.json: 107 points, 23 ReLUs; zigzag: n = 7, k = 4, whose optimum
-    takes minutes)."""
+    process left behind (golden.json: 107 points, 23 ReLUs; the loss benchmark's d = 2, k = 3, n = 20
+    instance, whose optimum takes a minute)."""
     import os
     import time
     import uuid
 
-    zigzag = encodings.parent / "benchmarks" / "instances" / "zigzag-n7-k4.json"
-    argv = [str(zigzag if a == "zigzag.json" else encodings / a) if a.endswith(".json") else a for a in command]
+    noisy = encodings.parent / "benchmarks" / "loss" / "planted-d2-k3-m1-n20-s1-noisy-squared-sat.json"
+    argv = [str(noisy if a == "noisy.json" else encodings / a) if a.endswith(".json") else a for a in command]
     marker = f"ETR_NN_TEST_RUN={uuid.uuid4()}"
     key, value = marker.split("=")
     start = time.monotonic()

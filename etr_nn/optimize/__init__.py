@@ -62,9 +62,12 @@ class Optimum:
                         details=details, optimum=self.value)
 
 
-def optimize(instance: Instance, timeout: float | None = None, progress: bool = False) -> Optimum:
-    """The exact optimum of the instance's loss (max_error is ignored)."""
+def optimize(instance: Instance, timeout: float | None = None, progress: bool = False,
+             workers: int | None = None) -> Optimum:
+    """The exact optimum of the instance's loss (max_error is ignored); `workers`: processes of the
+    one-output branch and bound (default: every core)."""
     from etr_nn.optimize import convex, landscape
+    from etr_nn.search.parallel import default_workers
 
     start = time.monotonic()
     deadline = Deadline.after(timeout)
@@ -73,7 +76,7 @@ def optimize(instance: Instance, timeout: float | None = None, progress: bool = 
     elif (zero := _zero_error_fit(instance, deadline)) is not None:
         result = zero
     elif instance.shape.outputs == 1:
-        result = convex.optimize(instance, deadline, wanted(not progress))
+        result = convex.optimize(instance, deadline, wanted(not progress), workers or default_workers())
     elif instance.loss == "squared":
         result = landscape.optimize(instance, deadline, wanted(not progress))
     else:

@@ -1,6 +1,6 @@
 """Command-line subcommands `optimize` and `rationality` (registered by etr_nn.cli):
 
-  etr-nn optimize FILE [--json] [--output SOL] [--timeout S]
+  etr-nn optimize FILE [--json] [--output SOL] [--timeout S] [--workers N]
       the exact optimal loss and an optimal network; exit 0 optimum found (or infimum
       proved not attained), 1 unknown, 2 bad input
   etr-nn rationality FILE [--optimum] [--json] [--timeout S]
@@ -17,6 +17,7 @@ from typing import Any
 
 from etr_nn import instance as instances
 from etr_nn import supervise
+from etr_nn.errors import InputError
 from etr_nn.files import check_output
 from etr_nn.exact import Number, RealAlgebraic
 
@@ -35,7 +36,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     timeout = args.timeout
     if args.output:
         check_output(args.output, [args.file])
-    result = optimize(instance, timeout, progress=not args.quiet)
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers: must be at least 1")
+    result = optimize(instance, timeout, progress=not args.quiet, workers=args.workers)
     solution = result.solution(instance)
     if args.output:
         solution.dump(args.output)
@@ -85,6 +88,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--timeout", type=supervise.seconds, help="seconds; past it the answer is unknown")
     p.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     p.add_argument("--output", help="write the optimal solution JSON here (with the field \"optimum\")")
+    p.add_argument("--workers", type=int, default=None,
+                   help="branch-and-bound processes, one output (default: all cores)")
     p.add_argument("--json", action="store_true", help="print the solution JSON")
     p.set_defaults(run=cmd_optimize)
 

@@ -16,13 +16,11 @@ variables (absolute) over a polyhedron, bounded below by 0, so its minimum is at
 The optimum is the least pattern optimum, and the optimal network is rational: that is
 fact 3, proved for the instance at hand by exhibiting it. The patterns are not enumerated
 one by one: a branch and bound on the pattern search (`optimize`) prunes every partial
-pattern whose exact loss bound reaches the best loss found; in Russian dolls (`dolls`), so that
-the loss of the points a partial pattern has not decided yet is bounded too.
+pattern whose exact loss bound reaches the best loss found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
 
@@ -35,11 +33,13 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
 from etr_nn.lp import linear, rational, to_z3
+from etr_nn.search.engine import LEAF_BACKEND, Outcome
 from etr_nn.certify import loss
 from etr_nn.patterns import Linear, Points, Row, least_squares_problem, lp_network, point_order, sign_choices
 from etr_nn.qp import least_squares
 
 GUIDE_SHARE, GUIDE_SECONDS = 0.1, 3.0  # float fits for the first incumbent
+INLINE_SECONDS = 2.0  # with several workers, the branch and bound runs in this process this long first
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
 
@@ -51,98 +51,56 @@ def rational_loss(instance: Instance, network: Network) -> Fraction:
     return value
 
 
-def optimize(instance: Instance, deadline: Deadline, shown: bool = False) -> Optimum:
-    """Branch and bound on the pattern search, in Russian dolls (`dolls`): the optimum of the last
-    point, the last two, …, all points in `point_order`, each a branch and bound whose partial
-    patterns are bounded with the optima of the smaller dolls. The last doll's incumbent starts as
-    the best of the previous doll's network, the constant network and the exact pattern optima of
-    float fits (GUIDE_SHARE of the time, at most GUIDE_SECONDS). When every doll is searched to the
-    end, no network has a smaller loss: the incumbent is optimal (and rational)."""
+def optimize(instance: Instance, deadline: Deadline, shown: bool = False, workers: int = 1) -> Optimum:
+    """Branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`): the incumbent
+    starts as the better of the constant network and the exact pattern optimum of float fits
+    (GUIDE_SHARE of the time, at most GUIDE_SECONDS); a partial pattern goes when an exact lower
+    bound on the loss of its completions reaches the incumbent (its decided points' least squares,
+    the convexity bound of its sign class, exact infeasibility), and every full pattern's exact
+    convex optimum below the incumbent replaces it. When every sign choice is searched to the end, no
+    network has a smaller loss than the least incumbent: it is optimal (and rational). With several
+    `workers`, the sign choices not done in this process within INLINE_SECONDS run in worker
+    processes, each minimising from its own copy of the incumbent (etr_nn.search.parallel.run_local)."""
     from etr_nn.optimize.landscape import constant_network
+    from etr_nn.search.engine import Incumbent, Search
     from etr_nn.search.guide import least_fit
+    from etr_nn.search.parallel import run_local
 
     left = deadline.left()
     guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
-    found = dolls(instance, point_order(instance), deadline, guided, shown=shown)
-    if found.best is None:
-        upper = min([rational_loss(instance, constant_network(instance))] + ([guided[0]] if guided else []))
+    constant = constant_network(instance)
+    best = min([(rational_loss(instance, constant), constant)] + ([guided] if guided else []), key=lambda c: c[0])
+    tasks = sign_choices(instance.shape.hidden, 1)
+    outcomes: list[Outcome] = []
+    if best[0] > 0:
+        search = Search(instance, point_order(instance), deadline=deadline.sooner(INLINE_SECONDS)
+                        if workers > 1 else deadline, incumbent=Incumbent(*best))
+        with Progress("optimize: sign choices searched", len(tasks), shown) as bar:
+            for signs in tasks:
+                outcome = search.run(signs)
+                if outcome.status == "unknown":
+                    break
+                outcomes.append(outcome)
+                bar.show(len(outcomes))
+        rest = tasks[len(outcomes):]
+        if rest and workers > 1 and not deadline.passed():
+            incumbent = min([best] + [o.best for o in outcomes if o.best is not None], key=lambda c: c[0])
+            outcomes += run_local(instance, point_order(instance), rest, workers, LEAF_BACKEND, deadline, False, None,
+                                  incumbent=Incumbent(*incumbent))[0]
+    best = min([best] + [o.best for o in outcomes if o.best is not None], key=lambda c: c[0])
+    done = sum(o.status == "unsat" for o in outcomes)
+    if best[0] > 0 and done < len(tasks):
         return Optimum(instance.name, "unknown", method="branch and bound",
-                       rests_on=[f"time limit; the optimum lies in [{found.tails[0]}, {upper}]: at least the exact "
-                                 f"optimum of the last {found.done} points in the point order, at most the loss of a "
-                                 f"certified network"])
+                       rests_on=[f"time limit; the optimum is at most {best[0]}, the loss of a certified network "
+                                 f"({done} of {len(tasks)} sign choices searched)"])
+    explored = sum(o.explored for o in outcomes)
+    pruned = sum(o.pruned + o.loss_bound + o.convexity for o in outcomes)
     kind = "KKT point, exact" if instance.loss == "squared" else "linear program, Z3 over Q"
-    return Optimum(instance.name, "optimal", found.best[0], found.best[1], "branch and bound",
-                   [f"one output (fact 3): branch and bound over {len(sign_choices(instance.shape.hidden, 1))} sign "
-                    f"choices in {instance.n} Russian dolls (the optimum on the last s points bounds the loss of the "
-                    f"undecided points in the next), {found.explored} partial patterns ({found.pruned} pruned by "
-                    f"exact linear infeasibility or an exact loss bound at least the incumbent); each full pattern "
-                    f"an exact convex program ({kind}); the optimum and an optimal network are rational"])
-
-
-@dataclass
-class Dolls:
-    """What `dolls` found: `tails[t]` a lower bound on the loss over the points order[t:] of every
-    network of the shape (t = 0 … n; nonincreasing, tails[n] = 0), exact for the last `done`
-    dolls; `best` the optimum of all points with an optimal network once the last doll is done."""
-
-    tails: list[Fraction]
-    done: int = 0
-    best: tuple[Fraction, Network] | None = None
-    explored: int = 0
-    pruned: int = 0
-
-
-def dolls(instance: Instance, order: tuple[int, ...], deadline: Deadline,
-          start: tuple[Fraction, Network] | None = None, shown: bool = False) -> Dolls:
-    """Russian doll search (one output): for s = 1, …, n, the exact optimum L_s of the points
-    order[n−s:] alone, by branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`)
-    over those points in that order, with `tails` bounding the undecided points: at depth t of doll
-    s the undecided points are order[n−s+t:], a smaller doll, and the restriction of any network to
-    them is a network of the shape, so their loss is at least L_{s−t}. Each doll's incumbent starts
-    as the best of the constant network, the previous doll's network, a zero-error fit (while
-    L_{s−1} = 0 and s is at most the number of unknowns (u, c)) and, in the last doll, `start`.
-    L_s ≤ L_{s+1} (a network's loss on more points is no smaller), so before doll s is done the
-    bounds of the larger tails are L_{s−1}. Stops early at the deadline."""
-    from etr_nn.search.engine import Incumbent, Search
-    from etr_nn.optimize.landscape import constant_network
-
-    n = instance.n
-    free = instance.shape.hidden * (instance.shape.inputs + 1) + 1  # more points are rarely fitted exactly
-    found = Dolls([Fraction(0)] * (n + 1))
-    previous: Network | None = None
-    with Progress("optimize: Russian dolls", n, shown) as bar:
-        for s in range(1, n + 1):
-            points = order[n - s:]
-            part = replace(instance, points=tuple(instance.points[p] for p in points),
-                           labels=tuple(instance.labels[p] for p in points), max_error=Fraction(0))
-            candidates = [constant_network(part)] + ([previous] if previous else []) + ([start[1]] if start and s == n else [])
-            tasks = sign_choices(instance.shape.hidden, 1)
-            if found.tails[n - s + 1] == 0 and s <= free:  # the search with label equations finds such fits fast
-                zero = Search(part, tuple(range(s)), deadline=deadline)
-                for signs in tasks:
-                    outcome = zero.run(signs)
-                    if outcome.status == "unknown":
-                        return found
-                    if outcome.network is not None:
-                        candidates.append(outcome.network)
-                        break
-            losses = [rational_loss(part, net) for net in candidates]
-            best = Incumbent(min(losses), candidates[losses.index(min(losses))])
-            if best.value > 0:
-                search = Search(part, tuple(range(s)), deadline=deadline, incumbent=best, tails=found.tails[n - s:])
-                for signs in tasks:
-                    outcome = search.run(signs)
-                    found.explored += outcome.explored
-                    found.pruned += outcome.pruned + outcome.loss_bound + outcome.convexity
-                    if outcome.status == "unknown":
-                        return found
-                    if best.value == 0:
-                        break
-            found.tails[:n - s + 1] = [best.value] * (n - s + 1)
-            found.done, previous = s, best.network
-            bar.show(s)
-    found.best = (best.value, best.network)
-    return found
+    return Optimum(instance.name, "optimal", best[0], best[1], "branch and bound",
+                   [f"one output (fact 3): branch and bound over {len(tasks)} sign choices, {explored} partial "
+                    f"patterns ({pruned} pruned by exact linear infeasibility or an exact loss bound at least the "
+                    f"incumbent: least squares of the decided points, convexity bound of the sign class); each full "
+                    f"pattern an exact convex program ({kind}); the optimum and an optimal network are rational"])
 
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],

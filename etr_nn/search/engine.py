@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from etr_nn import backends
 from etr_nn.certify import certify
@@ -35,7 +35,7 @@ from etr_nn.instance import Instance
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
 from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
-                             least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
+                             least_squares_block, least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.rankone import RankOne
@@ -65,6 +65,7 @@ class Outcome:
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     guided: bool = False  # the network came from the side task, not from this search
+    best: tuple[Fraction, Network] | None = None  # minimising: the incumbent when the task ended
     searched: bool = False  # some partial pattern survived its tests (else the task was decided at depth 1)
     timed_out: bool = False
 
@@ -163,10 +164,8 @@ class Search:
                  deadline: Deadline = NO_LIMIT, certificates: bool = False,
                  tick: Callable[[int, int], None] | None = None,
                  side: Callable[[], Network | None] | None = None, probes: tuple[Point, ...] = (),
-                 hooks: Hooks | None = None, incumbent: Incumbent | None = None, tails: Sequence[Fraction] = (),
-                 table: Table | None = None):
+                 hooks: Hooks | None = None, incumbent: Incumbent | None = None, table: Table | None = None):
         self.instance, self.order, self.nonlinear, self.incumbent = instance, order, nonlinear, incumbent
-        self.tails = tails
         if incumbent is not None:
             instance = replace(instance, max_error=incumbent.value)
         self.points = Points.of(instance, probes, with_loss=True)
@@ -187,6 +186,9 @@ class Search:
                          and self.points.loss is None else None)
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
+        # one output, squared loss: the partial pattern's least squares decides before any simplex (`_quadratic`)
+        self.quadratic = (shape.outputs == 1 and self.points.loss is not None and self.points.loss[0] == "squared"
+                          and not certificates and hooks is None)
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
@@ -206,6 +208,8 @@ class Search:
             self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
         if self.outcome.status == "unsat" and self.outcome.open:
             self.outcome.status = "unknown"
+        if self.incumbent is not None:
+            self.outcome.best = (self.incumbent.value, self.incumbent.network)
         return self.outcome
 
     def _constraint(self, o: int, p: int, bits: tuple[int, ...]) -> Any:
@@ -219,7 +223,7 @@ class Search:
         """Output o's budget row at this depth, compiled once (none without a loss bound)."""
         key = ("budget", o, depth, self.points.loss)
         if key not in self.cache:
-            row = budget_row(self.points, self.layout, self.order, depth, o, self._spent(depth))
+            row = budget_row(self.points, self.layout, self.order, depth, o)
             self.cache[key] = (self.lps[o].compile([[row]]),) if row else ()
         return self.cache[key]
 
@@ -250,7 +254,8 @@ class Search:
         ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("convex", −1) when the
         convexity bound of the sign class does (convexity.py, before any simplex); ("rank", −1) when
         every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when a lower
-        bound on the loss of every completion exceeds γ (`_loss_exceeds`)."""
+        bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
+        loss, the least squares of the decided points first (`_quadratic`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
@@ -259,6 +264,8 @@ class Search:
                 and self.convexity.refutes(self.signs, prefixes, self.points.loss[1] if self.points.loss else Fraction(0),
                                            self.deadline.passed)):
             return "convex", -1
+        if self.quadratic and (status := self._quadratic(prefixes)) is not None:
+            return status, -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
         hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
@@ -278,37 +285,73 @@ class Search:
             return "loss", -1
         return "sat", 0
 
-    def _tail(self, depth: int) -> Fraction:
-        """A lower bound on the loss over the points not decided at this depth, order[depth:], of
-        every network of the shape: `tails[depth]` (the least loss on those points alone,
-        etr_nn.optimize.convex.dolls), else 0."""
-        return self.tails[depth] if depth < len(self.tails) else Fraction(0)
-
-    def _spent(self, depth: int) -> Fraction:
-        """`_tail`, at most γ: the decided points' loss is then at most γ − this (budget rows)."""
-        return min(self._tail(depth), self.points.loss[1]) if self.points.loss else Fraction(0)
-
     def _loss_exceeds(self, prefixes: Prefixes) -> bool:
         """Is a lower bound on the loss of every completion above γ (when minimising: at least γ, the
-        incumbent)? The loss is the decided points' plus the others', each at least its own bound:
-        the others' `_tail`; with squared loss, the decided points' exact least Σ residual² on the
-        partial pattern's cell (patterns.least_squares_problem; etr_nn.qp: exact), shared like the LP
-        table by patterns equal up to renaming the neurons (absolute loss: the budget rows)."""
+        incumbent)? With squared loss, the decided points' exact least Σ residual² on the partial
+        pattern's cell (`_decided_loss`; absolute loss: the budget rows, in the simplex)."""
         assert self.points.loss is not None
-        kind, gamma = self.points.loss
-        depth = len(prefixes[0])
-        tail = self._tail(depth)
-        decided = Fraction(0)
-        if kind == "squared" and tail < gamma:
-            key = ("loss", depth, tuple(sorted(zip(self.signs, prefixes))))
-            if key not in self.cache:
-                from etr_nn.qp import least_squares  # numpy and HiGHS: imported only when a loss bound needs them
+        least = self._decided_loss(prefixes) if self.points.loss[0] == "squared" else None
+        return isinstance(least, Fraction) and self._exceeds(least)
 
+    def _exceeds(self, bound: Fraction) -> bool:
+        assert self.points.loss is not None
+        return bound > self.points.loss[1] or (self.incumbent is not None and bound >= self.points.loss[1])
+
+    def _quadratic(self, prefixes: Prefixes) -> str | None:
+        """One output, squared loss: "loss" when the decided points' exact least squares on the
+        partial pattern's cell exceeds γ; "sat" (explore further) when the float
+        solver found a point of the cell, with any loss (a float never prunes); None when it found
+        none: the exact simplex decides. No simplex runs for a pattern the float solver settles: a
+        cell thought nonempty that is not only costs its subtree's search, and every full pattern's
+        optimum is exact (etr_nn.optimize.convex.pattern_optimum)."""
+        least = self._decided_loss(prefixes)
+        if isinstance(least, Fraction) and self._exceeds(least):
+            return "loss"
+        return None if least is None else "sat"
+
+    def _decided_loss(self, prefixes: Prefixes) -> Fraction | float | None:
+        """The decided points' least Σ residual² on the partial pattern's cell
+        (patterns.least_squares_problem, etr_nn.qp): exact (a Fraction) when a float value exceeds γ
+        and the KKT point of the float minimiser confirms it (kept, like the LP table, for every
+        pattern equal up to renaming the neurons); else a float value at least the minimum (a guess);
+        None when the float solver found no point of the cell."""
+        from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
+
+        assert self.points.loss is not None
+        exact_key = ("least", len(prefixes[0]), tuple(sorted(zip(self.signs, prefixes))))
+        if exact_key in self.cache:
+            return self.cache[exact_key]  # type: ignore[no-any-return]
+        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+        if not residuals:
+            return 0.0
+        guess = self._guess(prefixes)
+        if guess is not None and guess.value > float(self.points.loss[1]) and guess.duals is None:
+            guess = self.cache[("guess", prefixes)] = qp.float_minimum(rows, residuals, layout.size)
+        if guess is None or guess.value <= float(self.points.loss[1]):
+            return None if guess is None else guess.value
+        exact = qp.exact_minimum(rows, residuals, layout.size, guess)
+        self.cache[exact_key] = guess.value if exact is None else exact.value
+        return self.cache[exact_key]  # type: ignore[no-any-return]
+
+    def _guess(self, prefixes: Prefixes) -> Any:
+        """A float point of the partial pattern's cell and its Σ residual² (qp.Guess, kept per pattern):
+        the parent's point, when it satisfies the new point's rows (its value is then the parent's
+        plus the new residuals'; not a minimiser: `duals` None), else HiGHS' minimiser; None when
+        HiGHS finds no point."""
+        from etr_nn import qp
+
+        if ("guess", prefixes) not in self.cache:
+            depth = len(prefixes[0])
+            parent = self.cache.get(("guess", tuple(prefix[:-1] for prefix in prefixes)))
+            inherited = None
+            if isinstance(parent, qp.Guess):
+                inherited = qp.extended(parent, *least_squares_block(self.points, self.signs, self.order[depth - 1],
+                                                                     tuple(prefix[-1] for prefix in prefixes)))
+            if inherited is None:
                 rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-                least = least_squares(rows, residuals, layout.size, exceeding=gamma - tail) if residuals else None
-                self.cache[key] = None if least is None else least.value
-            decided = self.cache[key] or Fraction(0)
-        return decided + tail > gamma or (self.incumbent is not None and decided + tail >= gamma)
+                inherited = qp.float_minimum(rows, residuals, layout.size)
+            self.cache[("guess", prefixes)] = inherited
+        return self.cache[("guess", prefixes)]
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
@@ -371,6 +414,11 @@ class Search:
         return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
 
     def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
+        if self.quadratic:  # the full pattern's exact QP; its simplex may not have run
+            if self.incumbent is not None:
+                self._improve(prefixes)
+                return False
+            return self._least_squares(prefixes)
         z: list[Number] = [Fraction(0)] * self.layout.size
         for o in range(self.layout.m):
             lp = self._sync(o, path)

@@ -23,7 +23,7 @@ from etr_nn.deadline import Deadline
 from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
-from etr_nn.search.engine import Outcome, Search, Table
+from etr_nn.search.engine import Incumbent, Outcome, Search, Table
 from etr_nn.patterns import Sign
 from etr_nn.supervise import die_with_parent
 
@@ -77,7 +77,8 @@ class SharedTable(Table):
 
 
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: Deadline,
-          certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any, known: Table) -> None:
+          certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any, known: Table,
+          incumbent: Incumbent | None) -> None:
     global _search, _counters
     _bound_to_parent(parent)
     _counters = counters
@@ -86,7 +87,7 @@ def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: 
         joined.value += 1
     table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me], known.items())
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None,
-                     table=table)
+                     table=table, incumbent=incumbent)
 
 
 def _bound_to_parent(parent: int) -> None:
@@ -145,10 +146,13 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
 
 def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], workers: int,
               nonlinear: str, deadline: Deadline, certificates: bool,
-              report: Report | None, side: Side | None = None, table: Table | None = None) -> tuple[list[Outcome], int]:
+              report: Report | None, side: Side | None = None, table: Table | None = None,
+              incumbent: Incumbent | None = None) -> tuple[list[Outcome], int]:
     """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
     (stopping at the first sat) and the number of tasks not finished (killed at the deadline).
-    The workers' tables start from `table` (what this process decided before)."""
+    The workers' tables start from `table` (what this process decided before). With an
+    `incumbent` each worker minimises from its own copy (branch and bound; an outcome's `best` is
+    its worker's incumbent when the task ended)."""
     # Imported here: instances decided in this process (most) need no process pool.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -158,7 +162,7 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     boxes, joined = [context.Queue() for _ in range(workers)], context.Value("i", 0)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
                                initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid(),
-                                         boxes, joined, table or Table()))
+                                         boxes, joined, table or Table(), incumbent))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
     grace = deadline.extended(1.0)  # the workers end their tasks themselves first
