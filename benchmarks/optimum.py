@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         status = "timeout" if code is None else "error"
         if code in (0, 1):
             doc = json.loads(out)
-            status = doc["optimum_status"]
+            status = doc.get("optimum_status", doc["status"])  # a run stopped at its time limit says only "unknown"
             optimum = Fraction(doc["optimum"]) if status == "optimal" and seconds <= args.cap else None
         check = verdict(optimum, entries)
         wrong += check.startswith("WRONG")
