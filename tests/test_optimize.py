@@ -215,6 +215,9 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as stop:
         main(["optimize", str(bad), "--timeout", "-1"])
     assert stop.value.code == 2 and "error" in capsys.readouterr().err
+    good = Path(__file__).parent.parent / "benchmarks" / "loss" / "planted-d1-k2-m1-n10-s0-noisy-squared-sat.json"
+    assert main(["optimize", str(good), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("entry", CATALOGUE["rationality"], ids=lambda e: e["file"])
