@@ -190,6 +190,7 @@ class Search:
         self.quadratic = (shape.outputs == 1 and self.points.loss is not None and self.points.loss[0] == "squared"
                           and not certificates and hooks is None)
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
+        self.path_guesses: dict[int, tuple[Prefixes, Any]] = {}  # `_guess`: depth → (partial pattern, its guess)
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -198,6 +199,7 @@ class Search:
                 lp.pop(len(self.synced[o]))
             self.synced[o] = []
         self.deferred: list[Prefixes] = []
+        self.path_guesses.clear()
         try:
             if not self._dfs(tuple(() for _ in signs), []):
                 self._retry_deferred()
@@ -326,7 +328,8 @@ class Search:
             return 0.0
         guess = self._guess(prefixes)
         if guess is not None and guess.value > float(self.points.loss[1]) and guess.duals is None:
-            guess = self.cache[("guess", prefixes)] = qp.float_minimum(rows, residuals, layout.size)
+            guess = qp.float_minimum(rows, residuals, layout.size)
+            self.path_guesses[len(prefixes[0])] = (prefixes, guess)
         if guess is None or guess.value <= float(self.points.loss[1]):
             return None if guess is None else guess.value
         exact = qp.exact_minimum(rows, residuals, layout.size, guess)
@@ -334,24 +337,26 @@ class Search:
         return self.cache[exact_key]  # type: ignore[no-any-return]
 
     def _guess(self, prefixes: Prefixes) -> Any:
-        """A float point of the partial pattern's cell and its Σ residual² (qp.Guess, kept per pattern):
-        the parent's point, when it satisfies the new point's rows (its value is then the parent's
-        plus the new residuals'; not a minimiser: `duals` None), else HiGHS' minimiser; None when
-        HiGHS finds no point."""
+        """A float point of the partial pattern's cell and its Σ residual² (qp.Guess), kept for the
+        patterns on the search path (`path_guesses`, by depth): the parent's point, when it satisfies
+        the new point's rows (its value is then the parent's plus the new residuals'; not a minimiser:
+        `duals` None), else HiGHS' minimiser; None when HiGHS finds no point."""
         from etr_nn import qp
 
-        if ("guess", prefixes) not in self.cache:
-            depth = len(prefixes[0])
-            parent = self.cache.get(("guess", tuple(prefix[:-1] for prefix in prefixes)))
-            inherited = None
-            if isinstance(parent, qp.Guess):
-                inherited = qp.extended(parent, *least_squares_block(self.points, self.signs, self.order[depth - 1],
-                                                                     tuple(prefix[-1] for prefix in prefixes)))
-            if inherited is None:
-                rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-                inherited = qp.float_minimum(rows, residuals, layout.size)
-            self.cache[("guess", prefixes)] = inherited
-        return self.cache[("guess", prefixes)]
+        depth = len(prefixes[0])
+        kept = self.path_guesses.get(depth)
+        if kept is not None and kept[0] == prefixes:
+            return kept[1]
+        parent = self.path_guesses.get(depth - 1)
+        guess = None
+        if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[1] is not None:
+            guess = qp.extended(parent[1], *least_squares_block(self.points, self.signs, self.order[depth - 1],
+                                                                tuple(prefix[-1] for prefix in prefixes)))
+        if guess is None:
+            rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+            guess = qp.float_minimum(rows, residuals, layout.size)
+        self.path_guesses[depth] = (prefixes, guess)
+        return guess
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
