@@ -91,11 +91,10 @@ def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
     """An exact rational solution of the rows, or None when there is none (Z3's simplex; the rows
     go in, and the model comes out, as SMT-LIB text, as in `farkas`)."""
     lines = [f"(declare-fun y{v} () Real)" for v in range(size)]
-    relations = {"=": "=", ">=": ">=", ">": ">"}
     for row in rows:
         coeffs, rhs = _texts(row)
         terms = " ".join(f"(* {a} y{v})" for v, a in coeffs)
-        lines.append(f"(assert ({relations[row.rel]} (+ 0.0 {terms}) {rhs or '0.0'}))")
+        lines.append(f"(assert ({row.rel} (+ 0.0 {terms}) {rhs or '0.0'}))")
     solver = z3.SolverFor("QF_LRA")
     solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
@@ -240,8 +239,8 @@ _MULTIPLIER = re.compile(r"y[0-9]+")
 
 
 def _model_values(text: str, size: int) -> list[Fraction]:
-    """The values of y0 … y{size−1} (multipliers, or unknowns of `feasible_point`) in a Z3 model printed as SMT-LIB (absent ones are 0). Other
-    definitions are skipped: Z3's context is shared, and a script parsed earlier in the same process
+    """The values of y0 … y{size−1} (multipliers, or the unknowns of `feasible_point`) in a Z3 model
+    printed as SMT-LIB (absent ones are 0). Other definitions are skipped: Z3's context is shared, and a script parsed earlier in the same process
     (e.g. by `etr-nn check`'s reader) can leave its define-fun's in every later model."""
     y = [Fraction(0)] * size
     for chunk in text.split("(define-fun ")[1:]:  # "yR () Real VALUE)"

@@ -243,6 +243,44 @@ def test_loss_bounds_in_the_search_agree_with_the_exact_optimum_many() -> None:
         test_loss_bounds_in_the_search_agree_with_the_exact_optimum(seed)
 
 
+def one_output_least_squares(seeds: range, max_hidden: int = 1) -> dict[str, int]:
+    """solve with one output and squared loss (the search that decides partial patterns by their least
+    squares before any simplex, from float points, with exact KKT confirmation) against Z3 on the
+    unnormalised direct encoding: planted networks (1–2 inputs, up to `max_hidden` ReLUs, 3–4 points;
+    Z3 decides few unsat cases beyond), labels moved off them, γ = the network's own loss (sat by
+    construction) and a quarter of it; the tally."""
+    from etr_nn.certify import loss
+    from etr_nn.solve import solve
+
+    decided = {"sat": 0, "unsat": 0}
+    for seed in seeds:
+        rng = random.Random(seed)
+        shape = Shape(rng.randint(1, 2), rng.randint(1, max_hidden), 1)
+        network = random_network(shape, rng)
+        clean = sample(network, random_points(rng.randint(3, 4), shape.inputs, rng, size=3), f"ls-{seed}", "squared")
+        noisy = replace(clean, labels=tuple((y[0] + F(rng.randint(-2, 2)),) for y in clean.labels))
+        own = loss(noisy, network)
+        for gamma in (own, own / 4) if own else (F(1, 2),):
+            instance = replace(noisy, max_error=gamma)
+            ours, theirs = solve(instance, timeout=DIRECT_SECONDS, workers=1).status, unnormalised(instance)
+            assert gamma != own or ours != "unsat", f"seed {seed}: a fit with loss {own} exists"
+            if "unknown" not in (ours, theirs):
+                assert ours == theirs, f"seed {seed}, γ = {gamma}: solve {ours}, direct encoding {theirs}"
+                decided[ours] += 1
+    return decided
+
+
+def test_least_squares_search_agrees_with_the_direct_encoding() -> None:
+    decided = one_output_least_squares(range(12))
+    assert min(decided.values()) >= 2, decided
+
+
+@pytest.mark.slow
+def test_least_squares_search_agrees_with_the_direct_encoding_many() -> None:
+    decided = one_output_least_squares(range(1000, 1200), max_hidden=2)
+    assert min(decided.values()) >= 20, decided
+
+
 @pytest.mark.parametrize("seed", range(16))
 def test_branch_and_bound_agrees_with_the_exact_optimum(seed: int) -> None:
     """optimize (one output: branch and bound with least-squares, convexity and infeasibility

@@ -22,7 +22,7 @@ pattern whose exact loss bound reaches the best loss found.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, Sequence
 
 from etr_nn.progress import Progress
 from etr_nn.deadline import Deadline
@@ -69,12 +69,12 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     left = deadline.left()
     guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
     constant = constant_network(instance)
-    best = min([(rational_loss(instance, constant), constant)] + ([guided] if guided else []), key=lambda c: c[0])
-    tasks = sign_choices(instance.shape.hidden, 1)
+    best = _least([(rational_loss(instance, constant), constant), guided])
+    tasks, order = sign_choices(instance.shape.hidden, 1), point_order(instance)
     outcomes: list[Outcome] = []
     if best[0] > 0:
-        search = Search(instance, point_order(instance), deadline=deadline.sooner(INLINE_SECONDS)
-                        if workers > 1 else deadline, incumbent=Incumbent(*best))
+        search = Search(instance, order, deadline=deadline.sooner(INLINE_SECONDS) if workers > 1 else deadline,
+                        incumbent=Incumbent(*best))
         with Progress("optimize: sign choices searched", len(tasks), shown) as bar:
             for signs in tasks:
                 outcome = search.run(signs)
@@ -84,10 +84,10 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
                 bar.show(len(outcomes))
         rest = tasks[len(outcomes):]
         if rest and workers > 1 and not deadline.passed():
-            incumbent = min([best] + [o.best for o in outcomes if o.best is not None], key=lambda c: c[0])
-            outcomes += run_local(instance, point_order(instance), rest, workers, LEAF_BACKEND, deadline, False, None,
-                                  incumbent=Incumbent(*incumbent))[0]
-    best = min([best] + [o.best for o in outcomes if o.best is not None], key=lambda c: c[0])
+            incumbent = Incumbent(*_least([best, *(o.best for o in outcomes)]))
+            outcomes += run_local(instance, order, rest, workers, LEAF_BACKEND, deadline, False, None,
+                                  incumbent=incumbent)[0]
+    best = _least([best, *(o.best for o in outcomes)])
     done = sum(o.status == "unsat" for o in outcomes)
     if best[0] > 0 and done < len(tasks):
         return Optimum(instance.name, "unknown", method="branch and bound",
@@ -101,6 +101,11 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
                     f"patterns ({pruned} pruned by exact linear infeasibility or an exact loss bound at least the "
                     f"incumbent: least squares of the decided points, convexity bound of the sign class); each full "
                     f"pattern an exact convex program ({kind}); the optimum and an optimal network are rational"])
+
+
+def _least(candidates: Sequence[tuple[Fraction, Network] | None]) -> tuple[Fraction, Network]:
+    """The candidate (loss, network) of least loss (None entries skipped; one at least is not None)."""
+    return min((c for c in candidates if c is not None), key=lambda c: c[0])
 
 
 def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],

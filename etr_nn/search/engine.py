@@ -320,18 +320,21 @@ class Search:
         from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
 
         assert self.points.loss is not None
-        exact_key = ("least", len(prefixes[0]), tuple(sorted(zip(self.signs, prefixes))))
+        depth, gamma = len(prefixes[0]), float(self.points.loss[1])
+        exact_key = ("least", depth, tuple(sorted(zip(self.signs, prefixes))))
         if exact_key in self.cache:
             return self.cache[exact_key]  # type: ignore[no-any-return]
-        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-        if not residuals:
-            return 0.0
+        if all(self.points.label(p) is None for p in self.order[:depth]):
+            return 0.0  # no residual yet
         guess = self._guess(prefixes)
-        if guess is not None and guess.value > float(self.points.loss[1]) and guess.duals is None:
-            guess = qp.float_minimum(rows, residuals, layout.size)
-            self.path_guesses[len(prefixes[0])] = (prefixes, guess)
-        if guess is None or guess.value <= float(self.points.loss[1]):
+        if guess is None or guess.value <= gamma:
             return None if guess is None else guess.value
+        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+        if guess.duals is None:  # a point inherited from the parent: the minimiser decides
+            guess = qp.float_minimum(rows, residuals, layout.size)
+            self.path_guesses[depth] = (prefixes, guess)
+            if guess is None or guess.value <= gamma:
+                return None if guess is None else guess.value
         exact = qp.exact_minimum(rows, residuals, layout.size, guess)
         self.cache[exact_key] = guess.value if exact is None else exact.value
         return self.cache[exact_key]  # type: ignore[no-any-return]
