@@ -29,10 +29,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Union
 
-from flint import fmpq, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
+from flint import fmpq, fmpq_mat, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
 
 from .rational import read_rational
-from .roots import Interval, isolate, isolate_coarse, primitive, sign_at
+from .roots import Interval, descartes, isolate, isolate_coarse, primitive, sign_at
 
 Number = Union[Fraction, "RealAlgebraic"]
 
@@ -71,7 +71,7 @@ def _irreducible_factors(p: fmpz_poly) -> list[fmpz_poly]:
 class RealAlgebraic:
     """Irrational real algebraic number: root of ``coeffs`` in ``[lo, hi]``."""
 
-    __slots__ = ("_p", "_coeffs", "_lo", "_hi", "_slo", "_index")
+    __slots__ = ("_p", "_coeffs", "_lo", "_hi", "_slo", "_index", "_in")
 
     def __init__(self, coeffs: Sequence[int], lo: Fraction | int | str, hi: Fraction | int | str):
         """Validate that ``coeffs`` (ascending) is irreducible of degree >= 2 and
@@ -93,6 +93,7 @@ class RealAlgebraic:
         self._lo, self._hi = lo, hi
         self._slo = sign_at(p, lo)
         self._index: int | None = None
+        self._in: tuple[NumberField, fmpq_poly] | None = None  # (K, c): this number is c(α), α K's generator
 
     @classmethod
     def _make(cls, p: fmpz_poly, lo: fmpq, hi: fmpq) -> RealAlgebraic:
@@ -220,7 +221,10 @@ class RealAlgebraic:
     # -- arithmetic -------------------------------------------------------
 
     def __neg__(self) -> RealAlgebraic:
-        return RealAlgebraic._make(primitive(self._p(fmpz_poly([0, -1]))), -self._hi, -self._lo)
+        out = RealAlgebraic._make(primitive(self._p(fmpz_poly([0, -1]))), -self._hi, -self._lo)
+        if self._in is not None:
+            out._in = (self._in[0], -self._in[1])
+        return out
 
     def __pos__(self) -> RealAlgebraic:
         return self
@@ -263,6 +267,9 @@ class RealAlgebraic:
             return inverse(self**-n)
         if n <= 1:
             return Fraction(1) if n == 0 else self
+        if self._in is not None:
+            field, c = self._in
+            return field.element(c**n)
         self._avoid_zero()
         res = primitive(_univariate(self._poly_y().resultant(_X - _Y**n, "y")))
         even_neg = n % 2 == 0 and self._hi < 0
@@ -334,14 +341,20 @@ def _meets(p: fmpz_poly, a: fmpq, b: fmpq, c: fmpq, d: fmpq) -> bool:
 
 
 def _roots_in(p: fmpz_poly, lo: fmpq, hi: fmpq) -> list[Interval]:
-    """Isolating intervals, inside [lo, hi], of the roots of the irreducible
-    ``p`` (degree >= 2) lying in [lo, hi]."""
-    out = []
-    for a, b in isolate(tuple(int(c) for c in p.coeffs())):
-        u, v = max(a, lo), min(b, hi)
-        if u <= v and sign_at(p, u) * sign_at(p, v) < 0:
-            out.append((u, v))
-    return out
+    """Isolating intervals, inside [lo, hi], of the roots of the irreducible ``p``
+    (degree >= 2, so no rational root) lying in [lo, hi]: Descartes' rule of signs on
+    the interval, bisected until each part has 0 or 1 sign variation (Vincent-Collins-
+    Akritas, local: no isolation of the other roots)."""
+    out, todo = [], [(lo, hi)]
+    while todo:
+        a, b = todo.pop()
+        v = descartes(p, a, b)
+        if v == 1:
+            out.append((a, b))
+        elif v > 1:
+            mid = (a + b) / 2
+            todo += [(a, mid), (mid, b)]
+    return sorted(out)
 
 
 def _coerce(x: object) -> Number | None:
@@ -442,7 +455,9 @@ def add(a: Number, b: Number) -> Number:
             return a
         r = to_fmpq(b)
         p = primitive(fmpq_poly(a._p)(fmpq_poly([-r, 1])).numer())
-        return RealAlgebraic._make(p, a._lo + r, a._hi + r)
+        return _tagged(RealAlgebraic._make(p, a._lo + r, a._hi + r), a, lambda c: c + r)
+    if (field := _common_field(a, b)) is not None:
+        return field.element(a._in[1] + b._in[1])  # type: ignore[index]
     return _select(
         primitive(_sum_poly(a, b)), lambda: (a._lo + b._lo, a._hi + b._hi), [a, b]
     )
@@ -462,7 +477,9 @@ def mul(a: Number, b: Number) -> Number:
         r = to_fmpq(b)
         p = primitive(fmpq_poly(a._p)(fmpq_poly([0, 1 / r])).numer())
         lo, hi = a._lo * r, a._hi * r
-        return RealAlgebraic._make(p, *((lo, hi) if r > 0 else (hi, lo)))
+        return _tagged(RealAlgebraic._make(p, *((lo, hi) if r > 0 else (hi, lo))), a, lambda c: c * r)
+    if (field := _common_field(a, b)) is not None:
+        return field.element(a._in[1] * b._in[1])  # type: ignore[index]
 
     def enclose() -> Interval:
         ps = [a._lo * b._lo, a._lo * b._hi, a._hi * b._lo, a._hi * b._hi]
@@ -479,7 +496,66 @@ def inverse(a: Number) -> Number:
         return 1 / a
     a._avoid_zero()
     p = primitive(fmpz_poly(list(a._coeffs[::-1])))
-    return RealAlgebraic._make(p, 1 / a._hi, 1 / a._lo)
+    out = RealAlgebraic._make(p, 1 / a._hi, 1 / a._lo)
+    if a._in is not None:
+        field, c = a._in
+        out._in = (field, field.inverse(c))
+    return out
+
+
+class NumberField:
+    """Q(α) for a real algebraic α of degree n: the number c(α) is the rational polynomial c
+    reduced modulo α's minimal polynomial m, so sums and products of numbers of one field are
+    polynomial operations mod m (inverses by the extended Euclidean algorithm: m is
+    irreducible). The minimal polynomial of c(α) is that of the matrix of y ↦ c·y on the
+    basis 1, α, …, α^(n−1), degree ≤ n: no resultant of degree n² as for two unrelated
+    numbers. Numbers made here carry their field; arithmetic between them stays in it."""
+
+    def __init__(self, generator: RealAlgebraic):
+        self.modulus = fmpq_poly(generator._p)
+        self.generator = RealAlgebraic._make(generator._p, generator._lo, generator._hi)
+        self.generator._in = (self, fmpq_poly([0, 1]))
+
+    def element(self, c: fmpq_poly) -> Number:
+        """The number c(α)."""
+        c = c % self.modulus
+        if c.degree() <= 0:
+            return from_fmpq(c[0])
+        n = self.modulus.degree()
+        columns = [(c * fmpq_poly([0] * j + [1])) % self.modulus for j in range(n)]
+        matrix = fmpq_mat(n, n, [columns[j][i] for i in range(n) for j in range(n)])
+        alpha = self.generator
+        out = _select(primitive(matrix.minpoly().numer()), lambda: _enclosure(c, alpha._lo, alpha._hi), [alpha])
+        assert isinstance(out, RealAlgebraic)  # c(α) ∉ Q: 1, α, …, α^(n−1) are linearly independent
+        out._in = (self, c)
+        return out
+
+    def inverse(self, c: fmpq_poly) -> fmpq_poly:
+        """1/c mod m (c ≢ 0 mod m)."""
+        g, s, _ = c.xgcd(self.modulus)
+        return s / g[0]
+
+
+def _common_field(a: RealAlgebraic, b: RealAlgebraic) -> NumberField | None:
+    if a._in is not None and b._in is not None and a._in[0] is b._in[0]:
+        return a._in[0]
+    return None
+
+
+def _tagged(out: RealAlgebraic, a: RealAlgebraic, image: Callable[[fmpq_poly], fmpq_poly]) -> RealAlgebraic:
+    """`out` (a rational operation applied to a) keeps a's field, with element image(c)."""
+    if a._in is not None:
+        out._in = (a._in[0], image(a._in[1]))
+    return out
+
+
+def _enclosure(c: fmpq_poly, lo: fmpq, hi: fmpq) -> Interval:
+    """Rational interval containing c(x) for every x in [lo, hi] (Horner's scheme)."""
+    a = b = fmpq(0)
+    for k in reversed(c.coeffs()):
+        ps = (a * lo, a * hi, b * lo, b * hi)
+        a, b = min(ps) + k, max(ps) + k
+    return a, b
 
 
 def sign(x: Number | int) -> int:

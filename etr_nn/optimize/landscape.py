@@ -22,6 +22,7 @@ optimum L* and its proof:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from fractions import Fraction
 
 import flint
@@ -31,16 +32,19 @@ from etr_nn.progress import Progress
 from etr_nn.deadline import Deadline
 from etr_nn.backends.z3_backend import Z3Backend
 from etr_nn.cad import cells, project
+from etr_nn.cad.lifting import between
 from etr_nn.cad.projection import Timeout
 from etr_nn.certify import loss
 from etr_nn.exact import Number, RealAlgebraic, real_roots, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
+from etr_nn.optimize.critical import Box, coefficient, critical_point, local_minimum
 from etr_nn.optimize.hidden import LOSS, Piece, pieces
-from etr_nn.poly import And, Atom, System, evaluate, rebase
+from etr_nn.poly import And, Atom, Formula, System, evaluate, rebase
 
 ACTIVE = 1e-7  # a cell inequality this close to 0 at the float minimiser is taken as active
+NEAR_VERTEX = 0.05  # vertices this close (relative) to a float minimiser are tried as rank drops
 STARTS = 6
 
 
@@ -76,7 +80,7 @@ class Region:
     labels: np.ndarray
     point: np.ndarray | None = None
     value: float = np.inf
-    notes: list[str] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)  # N/D ≥ the best loss proved on each (∩ cell)
 
     @staticmethod
     def of(piece: Piece, labels: np.ndarray) -> Region | None:
@@ -97,36 +101,86 @@ class Region:
         coef, *_ = np.linalg.lstsq(H, self.labels, rcond=None)
         return float(((H @ coef - self.labels) ** 2).sum())
 
-    def minimise(self, rng: np.random.Generator, starts: list[np.ndarray]) -> None:
-        """Local minima of g on the cell (SLSQP) from the given and random starts."""
+    def minimise(self, rng: np.random.Generator, starts: list[np.ndarray]) -> np.ndarray | None:
+        """Local minima of g on the cell (SLSQP) from the given starts, then random ones; keeps
+        the least in `point`, returns the one reached from the given starts (if any)."""
         from scipy.optimize import minimize
 
         r = self.rows.shape[1] - 1
         constraint = {"type": "ineq", "fun": lambda th: self.rows @ np.append(th, 1.0),
                       "jac": lambda th: self.rows[:, :r]}
         scale = 1.0 + float(np.abs(self.rows).max())
-        for start in starts + [rng.normal(scale=scale, size=r) for _ in range(STARTS)]:
+        reached: tuple[float, np.ndarray] | None = None
+        for i, start in enumerate(starts + [rng.normal(scale=scale, size=r) for _ in range(STARTS)]):
             result = minimize(self.g, start, method="SLSQP", constraints=[constraint] if len(self.rows) else [])
-            if np.all(self.rows @ np.append(result.x, 1.0) >= -1e-9) and result.fun < self.value:
+            if not np.all(self.rows @ np.append(result.x, 1.0) >= -1e-9):
+                continue
+            if i < len(starts) and (reached is None or result.fun < reached[0]):
+                reached = float(result.fun), result.x
+            if result.fun < self.value:
                 self.point, self.value = result.x, float(result.fun)
+        return None if reached is None else reached[1]
 
-    def system(self, *atoms: Atom) -> System:
+    def descend(self, rng: np.random.Generator, point: dict[str, Number]) -> np.ndarray:
+        """The float local minimiser reached from a point of the cell (the point if none)."""
+        start = np.array([float(point[n]) for n in self.piece.names])
+        near = self.minimise(rng, [start])
+        return start if near is None else near
+
+    def system(self, *atoms: Formula) -> System:
         return System(self.ctx, And((*atoms, Atom(self.denominator, ">"), *self.cell)))
 
-    def below(self, value: Number, timeout: float | None) -> tuple[str, dict[str, Number] | None]:
-        """Is there θ on the cell with D > 0 and N/D < value? (nlsat, exact)"""
+    def below(self, value: Number, timeout: float | None, exact: bool = False) -> tuple[str, dict[str, Number] | None]:
+        """Is there θ on the cell, outside the boxes, with D > 0 and N/D < bound? (nlsat, exact)
+        The bound is `value` itself if rational or `exact`; else the simplest rational in
+        (value, value + w): nlsat is far faster with small rational coefficients, and the
+        boxes, where N/D ≥ value is proved, hold the points with loss in [value, bound) next to
+        an attained minimum (N/D − value grows like ρ² at distance ρ from a box's critical point,
+        so w = min(10^-12, ρ³) over the boxes' radii). Unsat then proves N/D ≥ value outside
+        the boxes; a model may have a loss in [value, bound) (see `loss_at`)."""
         t = self.ctx.gens()[-1]
-        answer = Z3Backend().check(self.system(Atom(self.numerator - t * self.denominator, "<"), *pin(t, value)),
-                                   timeout)
+        width = min([Fraction(1, 10 ** 12)] + [box.radius ** 3 for box in self.boxes])
+        bound = value if exact or isinstance(value, Fraction) else between(value, value + width)
+        answer = Z3Backend().check(self.system(Atom(self.numerator - t * self.denominator, "<"), *pin(t, bound),
+                                               *[box.outside(self.ctx) for box in self.boxes]), timeout)
         return answer.status, answer.point
 
-    def critical_point(self, timeout: float | None) -> dict[str, Number] | None:
-        """An exact critical point of N/D on the face active at the float minimiser, within a
-        small box around it (Lagrange conditions, solved by nlsat)."""
-        if self.point is None:
-            return None
+    def loss_at(self, point: dict[str, Number]) -> Number:
+        """N/D at a point of the chart, exactly."""
+        values = [point[name] for name in self.piece.names] + [Fraction(0)]
+        return evaluate(self.numerator, values) / evaluate(self.denominator, values)
+
+    def active(self, point: np.ndarray) -> list[Atom]:
+        """The cell's constraints active at a float point."""
+        return [a for a, row in zip(self.cell, self.rows) if abs(row @ np.append(point, 1.0)) <= ACTIVE]
+
+    def critical_point(self, near: np.ndarray, timeout: float | None) -> dict[str, Number] | None:
+        """An exact critical point of N/D on the face active at the float minimiser `near`: by
+        elimination in one number field (`etr_nn.optimize.critical`, faces of dimension ≤ 2),
+        else by nlsat on the Lagrange conditions in a small box around the float point."""
+        active = self.active(near)
+        found = critical_point(self.numerator, self.denominator, [a.poly for a in active], self.piece.names,
+                               [float(x) for x in near])
+        return found if found is not None else self._lagrange(near, active, timeout)
+
+    def exclude(self, point: dict[str, Number], value: Number, near: np.ndarray) -> bool:
+        """Add a box around the critical point on which N/D ≥ value is proved
+        (`etr_nn.optimize.critical.local_minimum`); False if it is not proved or adds nothing."""
+        values = [point[name] for name in self.piece.names] + [Fraction(0)]
+        if evaluate(self.numerator, values) < value * evaluate(self.denominator, values):
+            return False
+        rows = [a.poly if a.rel == ">=" else -a.poly for a in self.active(near)]
+        box = local_minimum(self.numerator, self.denominator, rows, self.piece.names,
+                            [point[name] for name in self.piece.names])
+        if box is None or box in self.boxes:
+            return False
+        self.boxes.append(box)
+        return True
+
+    def _lagrange(self, near: np.ndarray, active: list[Atom], timeout: float | None) -> dict[str, Number] | None:
+        """N − t·D = 0, ∇N − t·∇D = Σ μ_a ∇ℓ_a, ℓ_a = 0 for the active a, in a box around
+        the float minimiser (nlsat)."""
         r = len(self.piece.names)
-        active = [a for a, row in zip(self.cell, self.rows) if abs(row @ np.append(self.point, 1.0)) <= ACTIVE]
         names = self.piece.names + (LOSS,) + tuple(f"mu{i}" for i in range(len(active)))
         ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
         gens = ctx.gens()
@@ -137,7 +191,7 @@ class Region:
                                                                                zip(mus, faces)), ctx.from_dict({}))
                                    for i in range(r)] + faces
         box = []
-        for i, x in enumerate(list(self.point) + [self.value]):
+        for i, x in enumerate(list(near) + [self.g(near)]):
             width = 1e-4 * (1.0 + abs(x))
             box += [Atom(gens[i] - _rational(x - width), ">="), Atom(gens[i] - _rational(x + width), "<=")]
         system = System(ctx, And((*[Atom(e, "=") for e in equations], Atom(D, ">"), *box,
@@ -147,20 +201,46 @@ class Region:
             return None
         return {name: answer.point[name] for name in self.piece.names}  # type: ignore[index]
 
-    def limit(self) -> Number | None:
+    def limit(self, near: np.ndarray) -> Number | None:
         """The least directional limit of N/D at a common zero θ0 of N and D next to the float
-        minimiser (two chart coordinates): with θ = θ0 + s·δ, N = s^p·N_p(δ) + …, D = s^q·D_q(δ) + …,
-        the limit along δ is N_q(δ)/D_q(δ) (0 if p > q), for δ in the cell's tangent cone at θ0,
-        in the charts δ = (±1, σ), (σ, ±1). Each limit is approached inside the piece, so the
-        least one bounds the infimum from above; the refutations then prove or improve it."""
-        if self.point is None or len(self.piece.names) != 2:
+        points `near` and `point` (two chart coordinates): with θ = θ0 + s·δ, N = s^p·N_p(δ) + …,
+        D = s^q·D_q(δ) + …, the limit along δ is N_q(δ)/D_q(δ) (0 if p > q), for δ in the cell's
+        tangent cone at θ0, in the charts δ = (±1, σ), (σ, ±1). Each limit is approached inside
+        the piece, so the least one bounds the infimum from above; the refutations then prove or
+        improve it. Candidates θ0: the float points rounded, and the cell's vertices near them
+        (where a float descent towards a rank drop stalls)."""
+        if len(self.piece.names) != 2:
             return None
-        at = [Fraction(float(x)).limit_denominator(1000) for x in self.point] + [Fraction(0)]
-        if evaluate(self.denominator, at) != 0 or evaluate(self.numerator, at) != 0:
-            return None
+        best: Number | None = None
+        for at in self._zeros([near] + ([self.point] if self.point is not None else [])):
+            for value in self._limits(at):
+                if best is None or value < best:
+                    best = value
+        return best
+
+    def _zeros(self, floats: list[np.ndarray]) -> list[list[Fraction]]:
+        """Common zeros of N and D among the rounded float points and nearby vertices."""
+        candidates = [[Fraction(float(x)).limit_denominator(1000) for x in near] for near in floats]
+        for first, second in combinations(self.cell, 2):
+            rows = [[coefficient(a.poly, name) for name in (*self.piece.names, None)] for a in (first, second)]
+            det = rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+            if det:
+                vertex = [(rows[0][1] * rows[1][2] - rows[1][1] * rows[0][2]) / det,
+                          (rows[1][0] * rows[0][2] - rows[0][0] * rows[1][2]) / det]
+                if any(max(abs(float(v) - x) for v, x in zip(vertex, near)) <= NEAR_VERTEX * (1 + max(abs(near)))
+                       for near in floats):
+                    candidates.append(vertex)
+        out = []
+        for at in candidates:
+            values = at + [Fraction(0)]
+            if at not in out and evaluate(self.denominator, values) == 0 and evaluate(self.numerator, values) == 0:
+                out.append(at)
+        return out
+
+    def _limits(self, at: list[Fraction]) -> list[Number]:
         line = flint.fmpq_mpoly_ctx.get(("s", "sigma"), "lex")
         step, sigma = line.gens()
-        best: Number | None = None
+        out: list[Number] = []
         for delta in [(line.constant(1), sigma), (line.constant(-1), sigma), (sigma, line.constant(1)),
                       (sigma, line.constant(-1))]:
             args = [line.constant(to_fmpq(x)) + step * e for x, e in zip(at, delta)] + [line.from_dict({})]
@@ -168,13 +248,11 @@ class Region:
             if denominator is None or (numerator is not None and numerator[0] < denominator[0]):
                 continue
             top = numerator[1] if numerator is not None and numerator[0] == denominator[0] else flint.fmpq_poly([])
-            cone = _cone([(_lowest(a.poly.compose(*args)), a.rel) for a in self.cell if evaluate(a.poly, at) == 0])
-            if cone is None:
-                continue
-            for value in _candidates(top, denominator[1], *cone):
-                if best is None or value < best:
-                    best = value
-        return best
+            cone = _cone([(_lowest(a.poly.compose(*args)), a.rel) for a in self.cell
+                          if evaluate(a.poly, at + [Fraction(0)]) == 0])
+            if cone is not None:
+                out += _candidates(top, denominator[1], *cone)
+        return out
 
     def infimum(self, timeout: float | None) -> tuple[Number, bool] | None:
         """The piece's exact infimum and whether it is attained (CAD projection onto t)."""
@@ -200,20 +278,24 @@ def _least(instance: Instance, regions: list[Region], deadline: Deadline, bar: P
             remaining(deadline)
             region.minimise(rng, [])
         for region in sorted(regions, key=lambda r: r.value):
-            if region.value < float(best.value) - 1e-9:
-                best.improve(instance, region, deadline)
+            if region.point is not None and region.value < float(best.value) - 1e-9:
+                best.improve(instance, region, region.point, deadline)
         pending = list(regions)
         refuted = 0
         while pending:
             region = pending.pop()
             status, point = region.below(best.value, remaining(deadline))
+            if status == "sat" and region.loss_at(point) >= best.value:  # type: ignore[arg-type]
+                if best.improve(instance, region, region.descend(rng, point), deadline):  # type: ignore[arg-type]
+                    pending.append(region)
+                    continue
+                status, point = region.below(best.value, remaining(deadline), exact=True)
             if status == "unsat":
                 refuted += 1
                 bar.show(refuted)
             elif status == "sat":
-                start = np.array([float(point[n]) for n in region.piece.names])  # type: ignore[index]
-                region.minimise(rng, [start])
-                if not (best.improve(instance, region, deadline) or best.from_limit(region)
+                near = region.descend(rng, point)  # type: ignore[arg-type]
+                if not (best.improve(instance, region, near, deadline) or best.from_limit(region, near)
                         or best.from_cad(instance, region, deadline)):
                     return Optimum(instance.name, "unknown", method="nlsat", rests_on=[
                         f"piece {describe(region.piece)} has losses below {best.value}, but neither a critical "
@@ -247,21 +329,22 @@ class _Best:
     network: Network | None
     where: str
 
-    def improve(self, instance: Instance, region: Region, deadline: Deadline) -> bool:
-        """Exact critical point near region's float minimiser; True if it lowers the best."""
-        point = region.critical_point(remaining(deadline))
+    def improve(self, instance: Instance, region: Region, near: np.ndarray, deadline: Deadline) -> bool:
+        """The exact critical point next to the float minimiser `near`: True if its network lowers
+        the best, or if it proves a box of the region where N/D ≥ the best (`Region.exclude`)."""
+        point = region.critical_point(near, remaining(deadline))
         if point is None:
             return False
         network = region.piece.network(point, instance.shape.hidden)
         value = loss(instance, network)
         if value >= self.value:
-            return False
+            return region.exclude(point, self.value, near)
         self.value, self.network, self.where = value, network, f"piece {describe(region.piece)}"
         return True
 
-    def from_limit(self, region: Region) -> bool:
+    def from_limit(self, region: Region, near: np.ndarray) -> bool:
         """A directional limit at a rank drop next to the float minimiser; True if lower."""
-        value = region.limit()
+        value = region.limit(near)
         if value is None or value >= self.value:
             return False
         self.value, self.network = value, None
