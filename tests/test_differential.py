@@ -353,3 +353,52 @@ def test_two_outputs_with_a_loss_bound(seed: int) -> None:
 def test_two_outputs_with_a_loss_bound_many() -> None:
     for seed in range(100, 200):
         test_two_outputs_with_a_loss_bound(seed)
+
+
+def two_output_optimum_case(seed: int) -> Instance:
+    """A planted two-output network (1 input, 1–2 ReLUs, 3–4 points: the direct encoding decides
+    few with 5), squared loss, labels moved."""
+    rng = random.Random(seed)
+    network = random_network(Shape(1, rng.randint(1, 2), 2), rng)
+    clean = sample(network, random_points(rng.randint(3, 4), 1, rng, size=3), f"optimum2-{seed}")
+    labels = tuple((y[0] + F(rng.randint(-2, 2)), y[1] + F(rng.randint(-2, 2), 2)) for y in clean.labels)
+    return replace(clean, labels=labels)
+
+
+def two_output_optimum_disagreements(seeds: range) -> tuple[list[str], int]:
+    """optimize's two-output optimum L (critical points by elimination, boxes, rational bounds)
+    against Z3 on the unnormalised direct encoding: loss ≤ a rational just above L is not unsat,
+    loss ≤ a rational just below L (or L itself when not attained) is not sat."""
+    from etr_nn.cad.lifting import between
+    from etr_nn.optimize import optimize
+
+    wrong, decided = [], 0
+    for seed in seeds:
+        instance = two_output_optimum_case(seed)
+        result = optimize(instance, timeout=60)
+        if result.status == "unknown" or result.value is None:
+            continue
+        value = result.value
+        checks = [(between(value, value + F(1, 100)), "unsat")]
+        if value > 0:
+            checks.append((value if result.status == "not attained" and isinstance(value, Fraction)
+                           else between(value - F(1, 100), value), "sat"))
+        for gamma, impossible in checks:
+            theirs = unnormalised(replace(instance, max_error=gamma))
+            decided += theirs != "unknown"
+            if theirs == impossible:
+                wrong.append(f"seed {seed}: optimum {value} ({result.status}), direct encoding {theirs} at γ = {gamma}")
+    return wrong, decided
+
+
+def test_two_output_optimum_agrees_with_the_direct_encoding() -> None:
+    wrong, decided = two_output_optimum_disagreements(range(1, 5))
+    assert not wrong, wrong
+    assert decided >= 6
+
+
+@pytest.mark.slow
+def test_two_output_optimum_agrees_with_the_direct_encoding_many() -> None:
+    wrong, decided = two_output_optimum_disagreements(range(1000, 1040))
+    assert not wrong, wrong
+    assert decided >= 30

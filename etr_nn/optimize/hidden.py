@@ -82,17 +82,12 @@ class Piece:
 
     def cell(self, ctx: flint.fmpq_mpoly_ctx) -> list[Atom]:
         """The closed cells (x̃_i·v_j ≥ 0 on S_j, ≤ 0 off it), without the inequalities
-        that the others imply (each tested exactly: others ∧ its strict negation unsat)."""
+        that the others imply (`irredundant`)."""
         xs = lifted(self.instance.points)
-        kept: list[Atom] = []
-        for v, (_, active) in zip(self.neurons(ctx), self.options):
-            atoms = [Atom(_dot(x, v), ">=" if i in active else "<=") for i, x in enumerate(xs)]
-            for a in list(atoms):
-                others = [b for b in atoms if b is not a]
-                if others and not _satisfiable(ctx, others + [Atom(a.poly, NEGATION[a.rel])]):
-                    atoms = others
-            kept += atoms
-        return kept
+        out: list[Atom] = []
+        for v, option in zip(self.neurons(ctx), self.options):
+            out += [Atom(_dot(xs[i], v), ">=" if i in option[1] else "<=") for i in irredundant(self.instance, option)]
+        return out
 
     def loss(self, ctx: flint.fmpq_mpoly_ctx) -> tuple[Poly, Poly]:
         """(N, D): the least-squares loss N/D = Σ_o Gram(H, y_o)/Gram(H), D = Gram(H)."""
@@ -155,6 +150,21 @@ def options(instance: Instance) -> list[Option]:
             if _satisfiable(ctx, [Atom(_dot(x, v), ">=" if i in active else "<=") for i, x in enumerate(xs)]):
                 out.append((chart, active))
     return out
+
+
+@lru_cache(maxsize=4096)
+def irredundant(instance: Instance, option: Option) -> tuple[int, ...]:
+    """The data points whose cell inequality for a neuron with this option is not implied by the
+    others (each tested exactly: the others ∧ its strict negation unsat means implied)."""
+    single = Piece(instance, (option,))
+    ctx = single.context()
+    (v,) = single.neurons(ctx)
+    atoms = {i: Atom(_dot(x, v), ">=" if i in option[1] else "<=") for i, x in enumerate(lifted(instance.points))}
+    for i in list(atoms):
+        others = [b for j, b in atoms.items() if j != i]
+        if others and not _satisfiable(ctx, others + [Atom(atoms[i].poly, NEGATION[atoms[i].rel])]):
+            del atoms[i]
+    return tuple(atoms)
 
 
 def pieces(instance: Instance, width: int) -> Iterator[Piece]:
