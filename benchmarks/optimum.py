@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from benchmarks.run import ROOT, etr_bytecode, run_process
+from etr_nn.exact import Number, RealAlgebraic, from_json
 
 GRACE = 10.0
 
@@ -34,12 +35,17 @@ def data_sets(manifest: dict) -> dict[str, dict[str, dict]]:
     return sets
 
 
-def verdict(optimum: Fraction | None, entries: dict[str, dict]) -> str:
-    """ok when γ_unsat < optimum ≤ γ_sat, WRONG otherwise, — without a proved optimum."""
+def verdict(optimum: Number | None, entries: dict[str, dict]) -> str:
+    """ok when γ_unsat < optimum ≤ γ_sat (the infimum, when not attained), WRONG otherwise, — without
+    a proved optimum."""
     if optimum is None:
         return "—"
     sat, unsat = (Fraction(entries[k]["max_error"]) for k in ("sat", "unsat"))
     return "ok" if unsat < optimum <= sat else f"WRONG (γ_unsat {unsat}, γ_sat {sat})"
+
+
+def _short(optimum: Number) -> str:
+    return f"algebraic of degree {optimum.degree}" if isinstance(optimum, RealAlgebraic) else str(optimum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         if code in (0, 1):
             doc = json.loads(out)
             status = doc.get("optimum_status", doc["status"])  # a run stopped at its time limit says only "unknown"
-            optimum = Fraction(doc["optimum"]) if status == "optimal" and seconds <= args.cap else None
+            proved = status in ("optimal", "not attained") and seconds <= args.cap
+            optimum = from_json(doc["optimum"]) if proved else None
         check = verdict(optimum, entries)
         wrong += check.startswith("WRONG")
         solved += optimum is not None and check == "ok"
         par2 += seconds if optimum is not None and check == "ok" else 2 * args.cap
-        value = "—" if optimum is None else f"{optimum} ≈ {float(optimum):.6g}"
+        value = "—" if optimum is None else f"{_short(optimum)} ≈ {float(optimum):.6g}"
         rows.append(f"| {name} | {entry['d']} | {entry['k']} | {entry['m']} | {entry['n']} | {entry['loss']} | "
                     f"{status} | {seconds:.2f} | {memory:.0f} | {value} | {check} |")
         print(rows[-1], flush=True)
