@@ -226,18 +226,8 @@ def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
     import highspy
 
     A, rhs = dense(rows, size)
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = size, len(rows)
-    lp.col_cost_ = 2 * M.T @ r0
-    lp.col_lower_, lp.col_upper_ = np.full(size, -inf), np.full(size, inf)
-    lp.row_lower_ = rhs
-    lp.row_upper_ = np.array([b if row.rel == "=" else inf for b, row in zip(rhs, rows)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    columns = [np.nonzero(A[:, v])[0] for v in range(size)]
-    lp.a_matrix_.start_ = np.cumsum([0] + [len(c) for c in columns]).astype(np.int32)
-    lp.a_matrix_.index_ = np.concatenate(columns + [np.zeros(0, dtype=np.int64)]).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate([A[c, v] for v, c in enumerate(columns)] + [np.zeros(0)])
+    upper = np.array([b if row.rel == "=" else highspy.kHighsInf for b, row in zip(rhs, rows)])
+    lp = _highs_lp(A, rhs, upper, 2 * M.T @ r0)
     Q = 2 * M.T @ M
     hessian = highspy.HighsHessian()
     hessian.dim_, hessian.format_ = size, highspy.HessianFormat.kTriangular
@@ -249,6 +239,42 @@ def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
     model.lp_, model.hessian_ = lp, hessian
     solution = highs_optimum(model, FLOAT_SECONDS)
     return None if solution is None else (np.array(solution.col_value), np.array(solution.row_dual))
+
+
+def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> float | None:
+    """min Σ_p |r_p(z)| over the rows, in floating point (HiGHS' simplex on the LP in (z, e):
+    min Σ e_p, e_p ± r_p(z) ≥ 0): a guess, or None when HiGHS reports no optimum."""
+    import highspy
+
+    A, rhs = dense(rows, size)
+    M, r0 = dense(residuals, size)
+    n, inf = len(residuals), highspy.kHighsInf
+    identity = np.eye(n)
+    matrix = np.block([[A, np.zeros((len(rows), n))], [M, identity], [-M, identity]])
+    lower = np.concatenate([rhs, -r0, r0])
+    upper = np.concatenate([[b if row.rel == "=" else inf for b, row in zip(rhs, rows)], np.full(2 * n, inf)])
+    model = highspy.HighsModel()
+    model.lp_ = _highs_lp(matrix, lower, upper, np.concatenate([np.zeros(size), np.ones(n)]))
+    solution = highs_optimum(model, FLOAT_SECONDS)
+    return None if solution is None else float(np.sum(solution.col_value[size:]))
+
+
+def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray) -> Any:
+    """HiGHS' LP min cost·x subject to lower ≤ matrix·x ≤ upper, x free (stored column-wise)."""
+    import highspy
+
+    rows, size = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = size, rows
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = np.full(size, -highspy.kHighsInf), np.full(size, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    columns = [np.nonzero(matrix[:, v])[0] for v in range(size)]
+    lp.a_matrix_.start_ = np.cumsum([0] + [len(c) for c in columns]).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate(columns + [np.zeros(0, dtype=np.int64)]).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([matrix[c, v] for v, c in enumerate(columns)] + [np.zeros(0)])
+    return lp
 
 
 def highs_optimum(model: Any, seconds: float) -> Any:

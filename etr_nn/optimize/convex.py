@@ -35,7 +35,8 @@ from etr_nn.optimize import Optimum
 from etr_nn.lp import linear, rational, to_z3
 from etr_nn.search.engine import LEAF_BACKEND, Outcome
 from etr_nn.certify import loss
-from etr_nn.patterns import Linear, Points, Row, least_squares_problem, lp_network, point_order, sign_choices
+from etr_nn.patterns import (Layout, Linear, Points, Row, Sign, least_squares_problem, lp_network, point_order,
+                             sign_choices)
 from etr_nn.qp import least_squares
 
 GUIDE_SHARE, GUIDE_SECONDS = 0.1, 3.0  # float fits for the first incumbent
@@ -115,10 +116,7 @@ def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
     taken as s_j = 1 inactive everywhere (u_j·x̃ ≤ 0 on every point, so it adds nothing).
     Squared loss: a float active set confirmed by an exact KKT point (etr_nn.qp) when it can be,
     else the whole KKT system with its complementarity disjunctions (Z3 over Q)."""
-    points = Points.of(instance)
-    signs = tuple((s or 1,) for s, _ in pattern)
-    prefixes = tuple(tuple(int(i in active) for i in range(instance.n)) for _, active in pattern)
-    cell, residuals, layout = least_squares_problem(points, signs, tuple(range(instance.n)), prefixes)
+    cell, residuals, layout, signs = _problem(instance, pattern)
     if instance.loss == "squared" and (found := least_squares(cell, residuals, layout.size)) is not None:
         values = found.z
     else:
@@ -131,6 +129,27 @@ def pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...],
     total = sum((e.at(values) ** 2 if instance.loss == "squared" else abs(e.at(values)) for e in residuals),
                 Fraction(0))
     return total, network
+
+
+def float_pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...]) -> float | None:
+    """The pattern's minimum loss in floating point (HiGHS: the QP, or the LP of the absolute loss);
+    None when HiGHS reports no optimum. A guess: it only decides which patterns get the exact
+    `pattern_optimum`."""
+    from etr_nn import qp
+
+    cell, residuals, layout, _ = _problem(instance, pattern)
+    if instance.loss == "absolute":
+        return qp.float_absolute_minimum(cell, residuals, layout.size)
+    guess = qp.float_minimum(cell, residuals, layout.size)
+    return None if guess is None else guess.value
+
+
+def _problem(instance: Instance, pattern: tuple[Neuron, ...]) -> tuple[list[Row], list[Linear], Layout, tuple[Sign, ...]]:
+    """The pattern's cell rows, residuals, layout and output signs (`patterns.least_squares_problem`)."""
+    signs = tuple((s or 1,) for s, _ in pattern)
+    prefixes = tuple(tuple(int(i in active) for i in range(instance.n)) for _, active in pattern)
+    cell, residuals, layout = least_squares_problem(Points.of(instance), signs, tuple(range(instance.n)), prefixes)
+    return cell, residuals, layout, signs
 
 
 def _solve(kind: str, cell: list[Row], residuals: list[Linear], size: int,

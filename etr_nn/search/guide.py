@@ -39,7 +39,7 @@ from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.lp import feasible_point
 from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplanes
-from etr_nn.optimize.convex import pattern_optimum
+from etr_nn.optimize.convex import float_pattern_optimum, pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
@@ -64,6 +64,7 @@ SYSTEM_SECONDS = 1.0
 # A zero-error fit's output columns or hyperplanes are rounded to rationals with denominators up to each of these.
 ROUNDING = (10, 1000, 10 ** 6)
 LOSS_SLACK = 1e-6  # with max_error = γ > 0: a fit with float loss ≤ γ·(1 + this) is worth an exact check
+FLOAT_SLACK = 1e-9  # and absolute slack on HiGHS' optimum of a pattern (one output) before its exact optimum
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
 # k = 4 data: plain fits often end at a near-zero residual made by two steep opposite neurons.
 RIDGES = (0.0, 0.01, 0.1)
@@ -303,8 +304,12 @@ class Guide:
         prefixes = tuple(tuple(int(a) for a in row) for row in active)
         signs = tuple(tuple(1 if A[o, j] >= 0 else -1 for o in range(m)) for j in range(k))
         network = None
-        if instance.max_error and m == 1:  # the pattern's exact convex optimum (one output)
-            found = pattern_optimum(instance, fit_pattern(self.X, W, b, A), until.cap(PATTERN_SECONDS, least=0.1))
+        if instance.max_error and m == 1:  # the pattern's exact convex optimum (one output), if HiGHS' is within γ
+            pattern = fit_pattern(self.X, W, b, A)
+            estimate = float_pattern_optimum(instance, pattern)
+            if estimate is None or estimate > float(instance.max_error) * (1 + LOSS_SLACK) + FLOAT_SLACK:
+                return None
+            found = pattern_optimum(instance, pattern, until.cap(PATTERN_SECONDS, least=0.1))
             network = found[1] if isinstance(found, tuple) else None
         elif not instance.max_error:
             network = self._rounded(W, b, A / norms, signs, prefixes)
@@ -368,6 +373,9 @@ def least_fit(instance: Instance, until: Deadline, seed: int = 0) -> tuple[Fract
         if pattern in tried:
             continue
         tried.add(pattern)
+        estimate = float_pattern_optimum(instance, pattern)
+        if estimate is None or (best is not None and estimate >= float(best[0]) * (1 - LOSS_SLACK)):
+            continue  # HiGHS sees nothing better here: no exact optimum
         found = pattern_optimum(instance, pattern, until.cap(PATTERN_SECONDS, least=0.1))
         if isinstance(found, tuple) and (best is None or found[0] < best[0]):
             best, fruitless = found, 0
