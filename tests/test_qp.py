@@ -49,6 +49,34 @@ def test_least_squares_on_pattern_cells_equals_z3_on_the_kkt_system(seed: int) -
     assert established >= 9
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_float_absolute_minimum_is_close_to_the_exact_linear_program(seed: int) -> None:
+    """HiGHS' minimum Σ |r| on random one-output pattern cells is within float accuracy of Z3's exact
+    simplex (`convex._solve`), and None exactly on the empty cells: the guide's filter on the patterns
+    worth an exact optimum rests on it."""
+    rng = random.Random(seed)
+    inst, _ = planted(Shape(1 + seed % 2, 2, 1), 6, seed)
+    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
+    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(inst.points) if S for s in (1, -1)]
+    patterns = list(combinations_with_replacement(neurons, 2))
+    rng.shuffle(patterns)
+    compared = 0
+    for pattern in patterns[:12]:
+        prefixes = tuple(tuple(int(i in S) for i in range(inst.n)) for _, S in pattern)
+        cell, residuals, layout = least_squares_problem(Points.of(inst), tuple((s,) for s, _ in pattern),
+                                                        tuple(range(inst.n)), prefixes)
+        estimate = qp.float_absolute_minimum(cell, residuals, layout.size)
+        z = convex._solve("absolute", cell, residuals, layout.size, 60)
+        assert z != "unknown"
+        assert (z is None) == (estimate is None), "HiGHS and the exact simplex disagree on the cell's emptiness"
+        if z is None or estimate is None:
+            continue
+        compared += 1
+        exact = float(sum((abs(r.at(z)) for r in residuals), F(0)))
+        assert abs(estimate - exact) <= 1e-6 * (1 + exact)
+    assert compared >= 6
+
+
 def test_least_squares_known_answers() -> None:
     """Projection of (1, 2) on z0 + z1 ≤ 1 is (0, 1), distance² 2; an unconstrained fit is 0; the
     float guess is near the exact minimum; strict rows are refused."""
