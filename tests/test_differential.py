@@ -356,11 +356,13 @@ def test_two_outputs_with_a_loss_bound_many() -> None:
 
 
 def two_output_optimum_case(seed: int) -> Instance:
-    """A planted two-output network (1 input, 1–2 ReLUs, 3–4 points: the direct encoding decides
-    few with 5), squared loss, labels moved."""
+    """A planted two-output network (1–2 inputs, 1 ReLU: pieces in one or two chart coordinates;
+    Z3 on the direct encoding decides almost none with 2 ReLUs), 3–4 points, squared loss, labels
+    moved."""
     rng = random.Random(seed)
-    network = random_network(Shape(1, rng.randint(1, 2), 2), rng)
-    clean = sample(network, random_points(rng.randint(3, 4), 1, rng, size=3), f"optimum2-{seed}")
+    d = rng.randint(1, 2)
+    network = random_network(Shape(d, 1, 2), rng)
+    clean = sample(network, random_points(rng.randint(3, 4), d, rng, size=3), f"optimum2-{seed}")
     labels = tuple((y[0] + F(rng.randint(-2, 2)), y[1] + F(rng.randint(-2, 2), 2)) for y in clean.labels)
     return replace(clean, labels=labels)
 
@@ -401,4 +403,4 @@ def test_two_output_optimum_agrees_with_the_direct_encoding() -> None:
 def test_two_output_optimum_agrees_with_the_direct_encoding_many() -> None:
     wrong, decided = two_output_optimum_disagreements(range(1000, 1040))
     assert not wrong, wrong
-    assert decided >= 30
+    assert decided >= 50
