@@ -14,10 +14,24 @@ from etr_nn.generate import planted
 from etr_nn.instance import Shape
 from etr_nn.lp import particular_solution
 from etr_nn.optimize import convex
-from etr_nn.patterns import Linear, Points, Row, least_squares_problem
+from etr_nn.patterns import Layout, Linear, Points, Row, least_squares_problem
 from etr_nn.search.dichotomies import dichotomies
 
 F = Fraction
+
+
+def pattern_cells(seed: int) -> list[tuple[list[Row], list[Linear], Layout]]:
+    """Twelve random one-output pattern cells of noisy planted data (d = 1, 2; k = 2; dead neurons
+    and empty cells included): rows, residuals, layout."""
+    rng = random.Random(seed)
+    inst, _ = planted(Shape(1 + seed % 2, 2, 1), 6, seed)
+    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
+    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(inst.points) if S for s in (1, -1)]
+    patterns = list(combinations_with_replacement(neurons, 2))
+    rng.shuffle(patterns)
+    return [least_squares_problem(Points.of(inst), tuple((s,) for s, _ in pattern), tuple(range(inst.n)),
+                                  tuple(tuple(int(i in S) for i in range(inst.n)) for _, S in pattern))
+            for pattern in patterns[:12]]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -26,17 +40,8 @@ def test_least_squares_on_pattern_cells_equals_z3_on_the_kkt_system(seed: int) -
     empty cells included): every established minimum is feasible and equals the minimum of Z3 on
     the whole KKT system (complementarity as disjunctions, no float guess); an empty cell is never
     given a minimum; most cells are established."""
-    rng = random.Random(seed)
-    inst, _ = planted(Shape(1 + seed % 2, 2, 1), 6, seed)
-    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
-    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(inst.points) if S for s in (1, -1)]
-    patterns = list(combinations_with_replacement(neurons, 2))
-    rng.shuffle(patterns)
     established = 0
-    for pattern in patterns[:12]:
-        prefixes = tuple(tuple(int(i in S) for i in range(inst.n)) for _, S in pattern)
-        cell, residuals, layout = least_squares_problem(Points.of(inst), tuple((s,) for s, _ in pattern),
-                                                        tuple(range(inst.n)), prefixes)
+    for cell, residuals, layout in pattern_cells(seed):
         found = qp.least_squares(cell, residuals, layout.size)
         z = convex._solve("squared", cell, residuals, layout.size, 60)
         assert z != "unknown"
@@ -54,17 +59,8 @@ def test_float_absolute_minimum_is_close_to_the_exact_linear_program(seed: int) 
     """HiGHS' minimum Σ |r| on random one-output pattern cells is within float accuracy of Z3's exact
     simplex (`convex._solve`), and None exactly on the empty cells: the guide's filter on the patterns
     worth an exact optimum rests on it."""
-    rng = random.Random(seed)
-    inst, _ = planted(Shape(1 + seed % 2, 2, 1), 6, seed)
-    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
-    neurons = [(1, frozenset[int]())] + [(s, S) for S in dichotomies(inst.points) if S for s in (1, -1)]
-    patterns = list(combinations_with_replacement(neurons, 2))
-    rng.shuffle(patterns)
     compared = 0
-    for pattern in patterns[:12]:
-        prefixes = tuple(tuple(int(i in S) for i in range(inst.n)) for _, S in pattern)
-        cell, residuals, layout = least_squares_problem(Points.of(inst), tuple((s,) for s, _ in pattern),
-                                                        tuple(range(inst.n)), prefixes)
+    for cell, residuals, layout in pattern_cells(seed):
         estimate = qp.float_absolute_minimum(cell, residuals, layout.size)
         z = convex._solve("absolute", cell, residuals, layout.size, 60)
         assert z != "unknown"

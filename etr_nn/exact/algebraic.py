@@ -32,7 +32,7 @@ from typing import Union
 from flint import fmpq, fmpq_mat, fmpq_poly, fmpz_mpoly, fmpz_mpoly_ctx, fmpz_poly
 
 from .rational import read_rational
-from .roots import Interval, descartes, isolate, isolate_coarse, primitive, sign_at
+from .roots import Interval, isolate, isolate_coarse, primitive, sign_at, vca
 
 Number = Union[Fraction, "RealAlgebraic"]
 
@@ -342,19 +342,9 @@ def _meets(p: fmpz_poly, a: fmpq, b: fmpq, c: fmpq, d: fmpq) -> bool:
 
 def _roots_in(p: fmpz_poly, lo: fmpq, hi: fmpq) -> list[Interval]:
     """Isolating intervals, inside [lo, hi], of the roots of the irreducible ``p``
-    (degree >= 2, so no rational root) lying in [lo, hi]: Descartes' rule of signs on
-    the interval, bisected until each part has 0 or 1 sign variation (Vincent-Collins-
-    Akritas, local: no isolation of the other roots)."""
-    out, todo = [], [(lo, hi)]
-    while todo:
-        a, b = todo.pop()
-        v = descartes(p, a, b)
-        if v == 1:
-            out.append((a, b))
-        elif v > 1:
-            mid = (a + b) / 2
-            todo += [(a, mid), (mid, b)]
-    return sorted(out)
+    (degree >= 2, so no rational root) lying in [lo, hi]: Vincent-Collins-Akritas on the
+    interval alone (no isolation of the other roots)."""
+    return vca(p, lo, hi)
 
 
 def _coerce(x: object) -> Number | None:

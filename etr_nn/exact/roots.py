@@ -94,15 +94,22 @@ def _vca(p: fmpz_poly) -> list[Interval]:
     """Vincent-Collins-Akritas bisection on (-B, B), B the Cauchy bound."""
     c = [abs(x) for x in p.coeffs()]
     bound = fmpq(1 + max(c[:-1]) // c[-1] + 1)
-    out, todo = [], [(-bound, bound)]
+    return vca(p, -bound, bound)
+
+
+def vca(p: fmpz_poly, lo: fmpq, hi: fmpq) -> list[Interval]:
+    """Isolating intervals of the roots of the squarefree ``p`` in (lo, hi), neither end a root:
+    Descartes' rule of signs on the interval, bisected until each part has 0 or 1 sign
+    variation (Vincent-Collins-Akritas)."""
+    out, todo = [], [(lo, hi)]
     while todo:
-        lo, hi = todo.pop()
-        v = descartes(p, lo, hi)
+        a, b = todo.pop()
+        v = descartes(p, a, b)
         if v == 1:
-            out.append((lo, hi))
+            out.append((a, b))
         elif v > 1:
-            mid = (lo + hi) / 2
-            todo += [(lo, mid), (mid, hi)]
+            mid = (a + b) / 2
+            todo += [(a, mid), (mid, b)]
     return sorted(out)
 
 

@@ -47,17 +47,17 @@ def critical_point(numerator: Poly, denominator: Poly, active: Sequence[Poly], v
     face = _parametrise(active, variables)
     if face is None or len(face[1]) > 2:
         return None
-    origin, free = face
+    coordinates, free = face
     names = [variables[j] for j in free]
     chart = flint.fmpq_mpoly_ctx.get(tuple(names) or ("u",), "lex")
     position = {name: i for i, name in enumerate(variables)}
-    args = [origin[position[name]].poly(chart) if name in position else chart.from_dict({}) for name in ctx.names()]
+    args = [coordinates[position[name]].poly(chart) if name in position else chart.from_dict({}) for name in ctx.names()]
     n, d = numerator.compose(*args, ctx=chart), denominator.compose(*args, ctx=chart)
     equations = [d * n.derivative(i) - n * d.derivative(i) for i in range(len(names))]
     target = [guess[j] for j in free]
     for u in _solutions(equations, target):
         values = dict(zip(names, u))
-        point = [coordinate.at(values) for coordinate in origin]
+        point = [coordinate.at(values) for coordinate in coordinates]
         full = [point[position[name]] if name in position else Fraction(0) for name in ctx.names()]
         if evaluate(denominator, full) != 0:
             return dict(zip(variables, point))
