@@ -665,3 +665,27 @@ def test_shared_tables_agree_with_the_direct_encoding_many(monkeypatch) -> None:
     monkeypatch.setattr(SharedTable, "BATCH", 1)
     monkeypatch.setattr(SharedTable, "PERIOD", 1)
     assert _shared_against_direct(range(8, 208)) >= 150
+
+
+def test_shared_incumbents_travel_between_workers_with_their_networks() -> None:
+    """A better incumbent offered in one worker reaches the others with its own network (never a
+    value without the network that attains it); a worse one is neither taken nor posted."""
+    import queue as queues
+
+    from etr_nn.network import Network
+    from etr_nn.search.engine import Incumbent
+    from etr_nn.search.parallel import SharedIncumbent
+
+    def network(c: int) -> Network:
+        return Network.build([[F(1)]], [F(0)], [[F(1)]], [F(c)])
+
+    inboxes: list[queues.Queue] = [queues.Queue() for _ in range(3)]
+    shared = [SharedIncumbent(Incumbent(F(5), network(5)), inboxes[i], [box for j, box in enumerate(inboxes) if j != i])
+              for i in range(3)]
+    assert shared[0].offer(F(3), network(3))
+    assert shared[2].news() and shared[1].news() and not shared[0].news()
+    assert all((s.value, s.network) == (F(3), network(3)) for s in shared)
+    assert not shared[1].offer(F(4), network(4))
+    assert not any(s.news() for s in shared)
+    assert shared[2].offer(F(2), network(2)) and shared[0].news() and shared[1].news()
+    assert all((s.value, s.network) == (F(2), network(2)) for s in shared)

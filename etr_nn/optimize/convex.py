@@ -61,7 +61,7 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     convex optimum below the incumbent replaces it. When every sign choice is searched to the end, no
     network has a smaller loss than the least incumbent: it is optimal (and rational). With several
     `workers`, the sign choices not done in this process within INLINE_SECONDS run in worker
-    processes, each minimising from its own copy of the incumbent (etr_nn.search.parallel.run_local)."""
+    processes, which post every better incumbent to each other (etr_nn.search.parallel.SharedIncumbent)."""
     from etr_nn.optimize.landscape import constant_network
     from etr_nn.search.engine import Incumbent, Search
     from etr_nn.search.guide import least_fit

@@ -100,6 +100,19 @@ class Incumbent:
     network: Network
     improved: int = 0
 
+    def offer(self, value: Fraction, network: Network) -> bool:
+        """Take (value, network) if it is better; True if taken."""
+        if value >= self.value:
+            return False
+        self.value, self.network = value, network
+        self.improved += 1
+        return True
+
+    def news(self) -> bool:
+        """Better incumbents found elsewhere since the last call (parallel.SharedIncumbent); True
+        if one was taken."""
+        return False
+
 
 class Table:
     """Decided output systems: (output, depth, multiset of (σ_jo, bits_j)) → feasible. The key
@@ -374,9 +387,12 @@ class Search:
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             self.outcome.explored += 1
             self.explored += 1
-            if self.tick and self.outcome.explored % 64 == 0:
-                self.tick(64, self.outcome.pruned - self.ticked)
-                self.ticked = self.outcome.pruned
+            if self.outcome.explored % 64 == 0:
+                if self.tick:
+                    self.tick(64, self.outcome.pruned - self.ticked)
+                    self.ticked = self.outcome.pruned
+                if self.incumbent is not None and self.incumbent.news():
+                    self._bound_by_incumbent()
             path.append(bits)
             status, o = self._status(extended, path)
             self.outcome.searched |= status == "sat"
@@ -485,9 +501,13 @@ class Search:
         if found == "unknown":
             self.outcome.open.append(f"{self._label(prefixes)}: the exact convex program gave no answer in time")
         elif found is not None and found[0] < self.incumbent.value and certify(self.instance, found[1]).loss == found[0]:
-            self.incumbent.value, self.incumbent.network = found
-            self.incumbent.improved += 1
-            self.points = replace(self.points, loss=(self.points.loss[0], found[0]))
+            self.incumbent.offer(*found)
+            self._bound_by_incumbent()
+
+    def _bound_by_incumbent(self) -> None:
+        """γ of every later row and test: the incumbent's loss."""
+        assert self.incumbent is not None and self.points.loss is not None
+        self.points = replace(self.points, loss=(self.points.loss[0], self.incumbent.value))
 
     def _pattern(self, prefixes: Prefixes) -> tuple[tuple[int, frozenset[int]], ...]:
         """A full pattern of one output as optimize.convex takes it: (σ_j, activation set S_j)."""

@@ -17,6 +17,7 @@ import os
 import queue
 import re
 import signal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
 
 from etr_nn.deadline import Deadline
@@ -76,9 +77,35 @@ class SharedTable(Table):
             self.outgoing = []
 
 
+class SharedIncumbent(Incumbent):
+    """The branch and bound's incumbent, shared by the worker processes: a better one found here
+    goes, with its network, to the others' inboxes, and each takes what its inbox holds when the
+    search asks for news (every 64 nodes). Each network was certified where it was found, so a
+    worker prunes with the least loss any worker has attained."""
+
+    def __init__(self, start: Incumbent, inbox: Any, outboxes: list[Any]) -> None:
+        super().__init__(start.value, start.network)
+        self.inbox, self.outboxes = inbox, outboxes
+
+    def offer(self, value: Fraction, network: Network) -> bool:
+        if not super().offer(value, network):
+            return False
+        for box in self.outboxes:
+            box.put((value, network))
+        return True
+
+    def news(self) -> bool:
+        taken = False
+        try:
+            while True:
+                taken |= Incumbent.offer(self, *self.inbox.get_nowait())
+        except queue.Empty:
+            return taken
+
+
 def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: Deadline,
           certificates: bool, counters: Any, parent: int, boxes: list[Any], joined: Any, known: Table,
-          incumbent: Incumbent | None) -> None:
+          incumbent: Incumbent | None, offers: list[Any]) -> None:
     global _search, _counters
     _bound_to_parent(parent)
     _counters = counters
@@ -86,6 +113,8 @@ def _init(instance: Instance, order: tuple[int, ...], nonlinear: str, deadline: 
         me = joined.value
         joined.value += 1
     table = SharedTable(boxes[me], [box for i, box in enumerate(boxes) if i != me], known.items())
+    if incumbent is not None:
+        incumbent = SharedIncumbent(incumbent, offers[me], [box for i, box in enumerate(offers) if i != me])
     _search = Search(instance, order, nonlinear, deadline, certificates, _tick if counters is not None else None,
                      table=table, incumbent=incumbent)
 
@@ -151,8 +180,8 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     """Run the tasks in `workers` processes, and `side` here meanwhile; returns the outcomes
     (stopping at the first sat) and the number of tasks not finished (killed at the deadline).
     The workers' tables start from `table` (what this process decided before). With an
-    `incumbent` each worker minimises from its own copy (branch and bound; an outcome's `best` is
-    its worker's incumbent when the task ended)."""
+    `incumbent` the workers minimise from it, each posting the better ones it finds to the others
+    (`SharedIncumbent`; an outcome's `best` is its worker's incumbent when the task ended)."""
     # Imported here: instances decided in this process (most) need no process pool.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -160,9 +189,10 @@ def run_local(instance: Instance, order: tuple[int, ...], tasks: list[Task], wor
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counters = context.Array("q", 2) if report else None
     boxes, joined = [context.Queue() for _ in range(workers)], context.Value("i", 0)
+    offers = [context.Queue() for _ in range(workers)] if incumbent is not None else []
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
                                initargs=(instance, order, nonlinear, deadline, certificates, counters, os.getpid(),
-                                         boxes, joined, table or Table(), incumbent))
+                                         boxes, joined, table or Table(), incumbent, offers))
     pending: set[Future[Outcome]] = set()
     outcomes: list[Outcome] = []
     grace = deadline.extended(1.0)  # the workers end their tasks themselves first
