@@ -241,9 +241,10 @@ def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
     return None if solution is None else (np.array(solution.col_value), np.array(solution.row_dual))
 
 
-def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> float | None:
+def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
     """min Σ_p |r_p(z)| over the rows, in floating point (HiGHS' simplex on the LP in (z, e):
-    min Σ e_p, e_p ± r_p(z) ≥ 0): a guess, or None when HiGHS reports no optimum."""
+    min Σ e_p, e_p ± r_p(z) ≥ 0): a guess with its minimiser z and row duals, or None when HiGHS
+    reports no optimum."""
     import highspy
 
     A, rhs = dense(rows, size)
@@ -256,7 +257,10 @@ def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], siz
     model = highspy.HighsModel()
     model.lp_ = _highs_lp(matrix, lower, upper, np.concatenate([np.zeros(size), np.ones(n)]))
     solution = highs_optimum(model, FLOAT_SECONDS)
-    return None if solution is None else float(np.sum(solution.col_value[size:]))
+    if solution is None:
+        return None
+    z = np.array(solution.col_value[:size])
+    return Guess(float(np.abs(M @ z + r0).sum()), z, np.array(solution.row_dual))
 
 
 def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray) -> Any:

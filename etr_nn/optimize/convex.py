@@ -138,9 +138,8 @@ def float_pattern_optimum(instance: Instance, pattern: tuple[Neuron, ...]) -> fl
     from etr_nn import qp
 
     cell, residuals, layout, _ = _problem(instance, pattern)
-    if instance.loss == "absolute":
-        return qp.float_absolute_minimum(cell, residuals, layout.size)
-    guess = qp.float_minimum(cell, residuals, layout.size)
+    minimum = qp.float_absolute_minimum if instance.loss == "absolute" else qp.float_minimum
+    guess = minimum(cell, residuals, layout.size)
     return None if guess is None else guess.value
 
 
