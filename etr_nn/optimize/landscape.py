@@ -4,17 +4,20 @@ On every piece of `etr_nn.optimize.hidden` the loss is g = N/D on {D > 0} ∩ ce
 optimum L* and its proof:
 
 1. Guess: local minimisation of g in floating point on every piece (SLSQP on the cell).
-2. Exact point: at a local minimiser on a face F of the cell (the constraints active
-   there), N − t·D = 0 and ∇N − t·∇D = Σ_{a active} μ_a ∇ℓ_a, ℓ_a = 0 (Lagrange) — a
-   square polynomial system; Z3 (nlsat) solves it in a small box around the float point
-   and returns exact algebraic numbers. The network there (least-squares output layer,
-   exact) is certified: its loss is an upper bound, attained.
-3. Proof: for every piece, "N − L·D < 0 ∧ D > 0 ∧ cell" (L pinned by its minimal
-   polynomial and isolating interval) is refuted by nlsat, a complete decision procedure
-   for real arithmetic. A model instead is a better network: minimise again from it. Since
-   the pieces cover every network (hidden.py), the refutations prove that no network has
-   loss < L, and the certified network attains L.
-4. Where step 2 fails (e.g. the infimum is approached where D → 0 or at infinity), the CAD
+2. Exact point: at a local minimiser on a face F of the cell (the constraints active there),
+   D·∇N − N·∇D = 0 along F — solved by elimination next to the float point, in one number
+   field Q(α) (`etr_nn.optimize.critical`; nlsat on the Lagrange system N − t·D = 0,
+   ∇N − t·∇D = Σ μ_a ∇ℓ_a, ℓ_a = 0 for faces of dimension > 2). The network there
+   (least-squares output layer, exact) is certified: its loss L is an upper bound, attained.
+3. Proof: for every piece, "N − L'·D < 0 ∧ D > 0 ∧ cell ∧ outside the boxes" is refuted by
+   nlsat, a complete decision procedure for real arithmetic; L' = L when rational, else a
+   simple rational just above L, and each *box* around an exact critical point θ* carries a
+   proof that N/D ≥ N/D(θ*) ≥ L on it (convexity and KKT, `critical.local_minimum`). A model
+   below L is a better network: minimise again from it. Since the pieces cover every network
+   (hidden.py), the refutations prove that no network has loss < L, and the certified network
+   attains L.
+4. Where step 2 fails (e.g. the infimum is approached where D → 0 or at infinity): the least
+   directional limit at a rank drop next to the float point (`Region.limit`), else the CAD
    projects the piece's graph onto t (`etr_nn.cad.project`): exact infimum, and whether it
    is attained; the global infimum may then be "not attained".
 """
