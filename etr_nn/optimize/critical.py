@@ -28,7 +28,7 @@ from typing import Sequence
 
 import flint
 
-from etr_nn.exact import Number, RealAlgebraic, real_roots
+from etr_nn.exact import Number, RealAlgebraic, from_fmpq, real_roots, to_fmpq
 from etr_nn.exact.algebraic import NumberField
 from etr_nn.optimize.hidden import determinant, solve_linear
 from etr_nn.poly import Atom, Or, evaluate
@@ -44,7 +44,7 @@ def critical_point(numerator: Poly, denominator: Poly, active: Sequence[Poly], v
     values; the context's other variables are set to 0), with D ≠ 0 there; None if the face
     has more than two dimensions, its rows are inconsistent, or no such point is found."""
     ctx = numerator.context()
-    face = _parametrise(active, variables)
+    face = parametrise(active, variables)
     if face is None or len(face[1]) > 2:
         return None
     coordinates, free = face
@@ -74,7 +74,7 @@ class Box:
 
     def outside(self, ctx: flint.fmpq_mpoly_ctx) -> Or:
         gens = dict(zip(ctx.names(), ctx.gens()))
-        return Or(tuple(Atom(gens[v] - _fmpq(c + side * self.radius), "<" if side < 0 else ">")
+        return Or(tuple(Atom(gens[v] - to_fmpq(c + side * self.radius), "<" if side < 0 else ">")
                         for v, c in zip(self.variables, self.centre) for side in (-1, 1)))
 
 
@@ -136,23 +136,23 @@ def coefficient(linear: Poly, name: str | None) -> Fraction:
     names = linear.context().names()
     for exps, c in linear.terms():
         if (name is None and not any(exps)) or (name is not None and exps[names.index(name)]):
-            return _fraction(c)
+            return from_fmpq(c)
     return Fraction(0)
 
 
 def _lower_bound(p: Poly, ctx: flint.fmpq_mpoly_ctx, centre: dict[str, Fraction], radius: Fraction) -> Fraction:
     """A lower bound of p on the cube of the given radius around the centre."""
     gens = dict(zip(ctx.names(), ctx.gens()))
-    shifted = p.compose(*[gens[name] + _fmpq(centre[name]) if name in centre else gens[name]
+    shifted = p.compose(*[gens[name] + to_fmpq(centre[name]) if name in centre else gens[name]
                           for name in ctx.names()])
     bound = Fraction(0)
     for exps, c in shifted.terms():
-        a = _fraction(c)
+        a = from_fmpq(c)
         bound += a if not any(exps) else -abs(a) * radius ** int(sum(exps))
     return bound
 
 
-class _Coordinate:
+class Coordinate:
     """θ_j = c + Σ a_v·u_v over the face's free coordinates u."""
 
     def __init__(self, constant: Fraction, terms: dict[str, Fraction]):
@@ -160,7 +160,7 @@ class _Coordinate:
 
     def poly(self, chart: flint.fmpq_mpoly_ctx) -> Poly:
         gens = dict(zip(chart.names(), chart.gens()))
-        return sum((gens[v] * _fmpq(a) for v, a in self.terms.items() if a), chart.constant(_fmpq(self.constant)))
+        return sum((gens[v] * to_fmpq(a) for v, a in self.terms.items() if a), chart.constant(to_fmpq(self.constant)))
 
     def at(self, values: dict[str, Number]) -> Number:
         total: Number = self.constant
@@ -170,13 +170,13 @@ class _Coordinate:
         return total
 
 
-def _parametrise(active: Sequence[Poly],
-                 variables: Sequence[str]) -> tuple[list[_Coordinate], list[int]] | None:
+def parametrise(active: Sequence[Poly],
+                 variables: Sequence[str]) -> tuple[list[Coordinate], list[int]] | None:
     """θ = θ0 + B·u on the affine space where every active (linear) row vanishes: the
     reduced row echelon form solves the pivot coordinates for the free ones (u); None if
     the rows are inconsistent."""
     r = len(variables)
-    rows = [[_fmpq(coefficient(poly, name)) for name in (*variables, None)] for poly in active]
+    rows = [[to_fmpq(coefficient(poly, name)) for name in (*variables, None)] for poly in active]
     pivots: dict[int, int] = {}
     reduced: list[list[flint.fmpq]] = []
     if rows:
@@ -192,9 +192,9 @@ def _parametrise(active: Sequence[Poly],
     for j in range(r):
         if j in pivots:
             row = reduced[pivots[j]]
-            coordinates.append(_Coordinate(-_fraction(row[r]), {variables[f]: -_fraction(row[f]) for f in free}))
+            coordinates.append(Coordinate(-from_fmpq(row[r]), {variables[f]: -from_fmpq(row[f]) for f in free}))
         else:
-            coordinates.append(_Coordinate(Fraction(0), {variables[j]: Fraction(1)}))
+            coordinates.append(Coordinate(Fraction(0), {variables[j]: Fraction(1)}))
     return coordinates, free
 
 
@@ -210,7 +210,7 @@ def _solutions(equations: list[Poly], target: list[float]) -> list[list[Number]]
         return []  # a common factor: a curve of critical points, not isolated
     out = []
     for x in _nearest(_univariate(eliminant, 0), target[0]):
-        at = _evaluator(x)
+        at = _Evaluator(x)
         rest = _gcd(_in_second(first, at), _in_second(second, at))
         if len(rest) == 2:
             y = -rest[0] / rest[1]
@@ -219,7 +219,7 @@ def _solutions(equations: list[Poly], target: list[float]) -> list[list[Number]]
     return out
 
 
-class _evaluator:
+class _Evaluator:
     """Evaluates rational polynomials at x, in Q(x) when x is irrational."""
 
     def __init__(self, x: Number):
@@ -229,10 +229,7 @@ class _evaluator:
     def __call__(self, p: flint.fmpq_poly) -> Number:
         if self.field is not None:
             return self.field.element(p)
-        total: Number = Fraction(0)
-        for c in reversed(p.coeffs()):
-            total = total * self.value + _fraction(c)
-        return total
+        return from_fmpq(p(to_fmpq(self.value)))  # type: ignore[arg-type]
 
 
 def _nearest(coeffs: list[Fraction], target: float) -> list[Number]:
@@ -251,11 +248,11 @@ def _univariate(p: Poly, variable: int) -> list[Fraction]:
     """Coefficients (ascending) of a polynomial in one of its context's variables only."""
     coeffs: dict[int, Fraction] = {}
     for exps, c in p.terms():
-        coeffs[exps[variable]] = _fraction(c)
+        coeffs[exps[variable]] = from_fmpq(c)
     return [coeffs.get(i, Fraction(0)) for i in range(max(coeffs, default=0) + 1)]
 
 
-def _in_second(p: Poly, at: _evaluator) -> list[Number]:
+def _in_second(p: Poly, at: _Evaluator) -> list[Number]:
     """p(x, y) as a polynomial in y (ascending, trailing zeros stripped), x evaluated."""
     by_power: dict[int, dict[int, flint.fmpq]] = {}
     for (i, j), c in p.terms():
@@ -288,11 +285,3 @@ def _stripped(p: list[Number]) -> list[Number]:
     while p and p[-1] == 0:
         p = p[:-1]
     return p
-
-
-def _fraction(c: flint.fmpq) -> Fraction:
-    return Fraction(int(c.p), int(c.q))
-
-
-def _fmpq(x: Fraction) -> flint.fmpq:
-    return flint.fmpq(x.numerator, x.denominator)

@@ -42,7 +42,7 @@ from etr_nn.exact import Number, RealAlgebraic, real_roots, to_fmpq
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.optimize import Optimum
-from etr_nn.optimize.critical import Box, coefficient, critical_point, local_minimum
+from etr_nn.optimize.critical import Box, critical_point, local_minimum, parametrise
 from etr_nn.optimize.hidden import LOSS, Piece, pieces
 from etr_nn.poly import And, Atom, Formula, System, evaluate, rebase
 
@@ -169,8 +169,7 @@ class Region:
     def exclude(self, point: dict[str, Number], value: Number, near: np.ndarray) -> bool:
         """Add a box around the critical point on which N/D ≥ value is proved
         (`etr_nn.optimize.critical.local_minimum`); False if it is not proved or adds nothing."""
-        values = [point[name] for name in self.piece.names] + [Fraction(0)]
-        if evaluate(self.numerator, values) < value * evaluate(self.denominator, values):
+        if self.loss_at(point) < value:
             return False
         rows = [a.poly if a.rel == ">=" else -a.poly for a in self.active(near)]
         box = local_minimum(self.numerator, self.denominator, rows, self.piece.names,
@@ -225,11 +224,9 @@ class Region:
         """Common zeros of N and D among the rounded float points and nearby vertices."""
         candidates = [[Fraction(float(x)).limit_denominator(1000) for x in near] for near in floats]
         for first, second in combinations(self.cell, 2):
-            rows = [[coefficient(a.poly, name) for name in (*self.piece.names, None)] for a in (first, second)]
-            det = rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
-            if det:
-                vertex = [(rows[0][1] * rows[1][2] - rows[1][1] * rows[0][2]) / det,
-                          (rows[1][0] * rows[0][2] - rows[0][0] * rows[1][2]) / det]
+            face = parametrise([first.poly, second.poly], self.piece.names)
+            if face is not None and not face[1]:  # the two rows meet in one point
+                vertex = [coordinate.constant for coordinate in face[0]]
                 if any(max(abs(float(v) - x) for v, x in zip(vertex, near)) <= NEAR_VERTEX * (1 + max(abs(near)))
                        for near in floats):
                     candidates.append(vertex)
