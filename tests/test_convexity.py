@@ -66,3 +66,26 @@ def test_split_bound_is_a_near_tight_lower_bound() -> None:
             assert lp.check() == expected, (seed, threshold, value)
         tally["absolute"] += 1
     assert min(tally.values()) >= 10, tally
+
+
+def test_zero_error_hull_certificates_agree_with_the_exact_simplex() -> None:
+    """Zero error: the split bound (its lower-hull certificates, `_hull_multipliers`, or the LP
+    when qhull cannot decide) is positive exactly when no convex function on each side of the split
+    takes the labels — decided independently by Z3's exact simplex on the regression rows with
+    g_p = y_p. Cells with collinear points, repeated labels and random heights included."""
+    outcomes = {True: 0, False: 0}
+    for seed in range(120):
+        rng = random.Random(seed)
+        d, n = rng.randint(1, 2), rng.randint(3, 10)
+        points = random_points(n, d, rng, size=rng.choice((3, 5)))  # the small grid: collinear points
+        labels = tuple((F(rng.randint(-3, 3), rng.randint(1, 2)),) for _ in points)
+        bound = ConvexityBound(Points(tuple(points), labels), tuple(range(n)))
+        A, s = rng.choice(bound.activation_sets), rng.choice((1, -1))
+        positive = bound.split_bound(0, s, partition(bound.full, [A])) > 0
+        rows, size = regression_rows(points, A)
+        values = [r for p in range(n) for r in Linear(((p, F(1)),), -s * labels[p][0]).row("=")]
+        lp = ExactLP(size)
+        lp.push(lp.compile([rows + values]))
+        assert positive == (lp.check() == "unsat"), (seed, positive)
+        outcomes[positive] += 1
+    assert min(outcomes.values()) >= 20, outcomes

@@ -66,6 +66,7 @@ class ConvexityBound:
         self.coords = [tuple(flint.fmpq(v.numerator, v.denominator) for v in x) for x in points.coords[:self.n]]
         self.labels = [[flint.fmpq(v.numerator, v.denominator) for v in y] for y in points.labels]
         self.kind = points.loss[0] if points.loss else "squared"  # zero error: any loss, γ = 0
+        self.zero_error = points.loss is None
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
@@ -148,19 +149,9 @@ class ConvexityBound:
         """An exact lower bound of the least loss of output o's values, convex (s = 1) or concave
         (s = −1) on each cell (module docstring)."""
         y = [s * label[o] for label in self.labels]
-        cell = {p: c for c, members in enumerate(cells) for p in range(self.n) if members >> p & 1}
-        pairs = [(p, q) for p in range(self.n) for q in range(self.n) if p != q and cell[p] == cell[q]]
-        guess = self._float_multipliers(pairs, [float(v) for v in y])
-        if guess is None:
-            return Fraction(0)
-        groups: list[list[tuple[int, float]]] = [[] for _ in range(self.n)]
-        for (p, q), weight in zip(pairs, guess):
-            groups[p].append((q, weight))
-        c = [flint.fmpq(0)] * self.n
-        for p in range(self.n):
-            for q, m in self._project(p, groups[p]):
-                c[q] += m
-                c[p] -= m
+        c = self._hull_multipliers(cells, y) if self.zero_error else None
+        if c is None:
+            c = self._regression_multipliers(cells, y)
         total = sum((cp * yp for cp, yp in zip(c, y)), flint.fmpq(0))
         if total >= 0:
             return Fraction(0)
@@ -169,6 +160,73 @@ class ConvexityBound:
         else:
             value = -total / max(abs(cp) for cp in c)
         return Fraction(int(value.p), int(value.q))
+
+    def _regression_multipliers(self, cells: tuple[int, ...], y: list[flint.fmpq]) -> list[flint.fmpq]:
+        """c_p = Σ_q μ_qp − Σ_q μ_pq for exact multipliers μ near HiGHS' duals of the convex
+        regression (module docstring); all zero when HiGHS reports no optimum."""
+        cell = {p: c for c, members in enumerate(cells) for p in range(self.n) if members >> p & 1}
+        pairs = [(p, q) for p in range(self.n) for q in range(self.n) if p != q and cell[p] == cell[q]]
+        guess = self._float_multipliers(pairs, [float(v) for v in y])
+        c = [flint.fmpq(0)] * self.n
+        if guess is None:
+            return c
+        groups: list[list[tuple[int, float]]] = [[] for _ in range(self.n)]
+        for (p, q), weight in zip(pairs, guess):
+            groups[p].append((q, weight))
+        for p in range(self.n):
+            for q, m in self._project(p, groups[p]):
+                c[q] += m
+                c[p] -= m
+        return c
+
+    def _hull_multipliers(self, cells: tuple[int, ...], y: list[flint.fmpq]) -> list[flint.fmpq] | None:
+        """Zero error: c as in `_regression_multipliers`, from the geometry instead of an LP. Values
+        y_p on a cell are those of a convex function iff every lifted point (x_p, y_p) lies on the
+        lower convex hull of the cell's lifted points. qhull (floats) proposes, for each point above
+        that hull, the lower facet below it; if x_p = Σ λ_q·x_q over the facet's vertices with every
+        λ_q ≥ 0 (exact barycentric coordinates) and Σ λ_q·y_q < y_p, then μ_pq = λ_q are multipliers
+        (Σ_q μ_pq·(x_q − x_p) = 0) with Σ c_p·y_p < 0. No point above the hull: all zero. None when
+        qhull cannot decide (a flat cell) or a proposal fails the exact check."""
+        import numpy as np
+        from scipy.spatial import ConvexHull, QhullError
+
+        d = len(self.coords[0])
+        c = [flint.fmpq(0)] * self.n
+        for mask in cells:
+            members = [p for p in range(self.n) if mask >> p & 1]
+            if len(members) <= d + 1:
+                if _rank([self.coords[p] for p in members]) == len(members) - 1:
+                    continue  # an affine function takes any values there
+                return None
+            lifted = np.array([[float(v) for v in self.coords[p]] + [float(y[p])] for p in members])
+            try:
+                hull = ConvexHull(lifted)
+            except QhullError:  # flat: fine when the labels are affine on a full-dimensional cell
+                if _rank([self.coords[p] for p in members]) == _rank([self.coords[p] + (y[p],) for p in members]) == d:
+                    continue
+                return None
+            lower = hull.equations[:, d] < -1e-12
+            facets, equations = hull.simplices[lower], hull.equations[lower]
+            on_hull = set(facets.ravel().tolist())
+            for i, p in enumerate(members):
+                if i in on_hull:
+                    continue
+                heights = -(equations[:, :d] @ lifted[i, :d] + equations[:, d + 1]) / equations[:, d]
+                if heights.max() >= lifted[i, d] - 1e-9 * (1 + abs(lifted[i, d])):
+                    continue  # on the hull as far as floats tell: no certificate sought
+                vertices = [members[j] for j in facets[int(np.argmax(heights))]]
+                weights = _barycentric([self.coords[q] for q in vertices], self.coords[p])
+                if weights is None or any(w < 0 for w in weights):
+                    return None
+                below = sum((w * y[q] for w, q in zip(weights, vertices)), flint.fmpq(0))
+                if below == y[p]:
+                    continue  # on the facet (qhull leaves coplanar points out of its vertices)
+                if below > y[p]:
+                    return None
+                for w, q in zip(weights, vertices):
+                    c[q] += w
+                c[p] -= 1
+        return c
 
     def _project(self, p: int, group: list[tuple[int, float]]) -> list[tuple[int, flint.fmpq]]:
         """Multipliers μ_pq ≥ 0 near the float ones with Σ_q μ_pq·(x_q − x_p) = 0, exactly: the
@@ -246,3 +304,21 @@ class ConvexityBound:
             model.hessian_ = hessian
         solution = highs_optimum(model, FLOAT_SECONDS)
         return None if solution is None else [max(0.0, float(m)) for m in solution.row_dual[:len(pairs)]]
+
+
+def _rank(points: Sequence[tuple[flint.fmpq, ...]]) -> int:
+    """The dimension of the points' affine hull (exact rank of their differences)."""
+    if len(points) <= 1:
+        return 0
+    d = len(points[0])
+    return int(flint.fmpq_mat(len(points) - 1, d, [a - b for q in points[1:] for a, b in zip(q, points[0])]).rank())
+
+
+def _barycentric(vertices: Sequence[tuple[flint.fmpq, ...]], x: tuple[flint.fmpq, ...]) -> list[flint.fmpq] | None:
+    """λ with Σ λ_q·x_q = x and Σ λ_q = 1 (d + 1 vertices in R^d), exactly; None when they are affinely dependent."""
+    size = len(vertices)
+    matrix = flint.fmpq_mat(size, size, [v[i] for i in range(size - 1) for v in vertices] + [1] * size)
+    if matrix.det() == 0:
+        return None
+    solution = matrix.solve(flint.fmpq_mat(size, 1, list(x) + [1]))
+    return [solution[t, 0] for t in range(size)]
