@@ -182,11 +182,12 @@ class ConvexityBound:
     def _hull_multipliers(self, cells: tuple[int, ...], y: list[flint.fmpq]) -> list[flint.fmpq] | None:
         """Zero error: c as in `_regression_multipliers`, from the geometry instead of an LP. Values
         y_p on a cell are those of a convex function iff every lifted point (x_p, y_p) lies on the
-        lower convex hull of the cell's lifted points. qhull (floats) proposes, for each point above
-        that hull, the lower facet below it; if x_p = Σ λ_q·x_q over the facet's vertices with every
-        λ_q ≥ 0 (exact barycentric coordinates) and Σ λ_q·y_q < y_p, then μ_pq = λ_q are multipliers
-        (Σ_q μ_pq·(x_q − x_p) = 0) with Σ c_p·y_p < 0. No point above the hull: all zero. None when
-        qhull cannot decide (a flat cell) or a proposal fails the exact check."""
+        lower convex hull of the cell's lifted points. qhull (floats) proposes a point above that hull
+        and the lower facet below it; if x_p = Σ λ_q·x_q over the facet's vertices with every λ_q ≥ 0
+        (exact barycentric coordinates) and Σ λ_q·y_q < y_p, then μ_pq = λ_q are multipliers
+        (Σ_q μ_pq·(x_q − x_p) = 0) with Σ c_p·y_p < 0: the first such point is returned, as any
+        positive bound exceeds γ = 0. No point above the hull: all zero. None when qhull cannot
+        decide (a flat cell whose points do not span R^d) or a proposal fails the exact check."""
         import numpy as np
         from scipy.spatial import ConvexHull, QhullError
 
@@ -226,6 +227,7 @@ class ConvexityBound:
                 for w, q in zip(weights, vertices):
                     c[q] += w
                 c[p] -= 1
+                return c  # one certificate: with zero error any positive bound refutes
         return c
 
     def _project(self, p: int, group: list[tuple[int, float]]) -> list[tuple[int, flint.fmpq]]:
