@@ -21,7 +21,12 @@ every feasible g has loss at least, with y_p = s·y_po,
     absolute: −Σ_p c_p·y_p / max_p |c_p|  (λ·μ with λ·|c_p| ≤ 1, where min_g |g − y| − λc·g is finite).
 A float solver (HiGHS) proposes μ; it is rounded, and each point's multipliers are projected exactly
 onto that point's equations (a point whose projection stays negative gets μ_p = 0, always allowed).
-Floats decide nothing: a wrong float only weakens the bound. With zero error (γ = 0) any loss will do.
+Floats decide nothing: a wrong float only weakens the bound. With zero error (γ = 0) any loss will do,
+and only whether the bound is positive matters: the values are those of a convex function on a cell iff
+every lifted point (x_p, y_p) lies on the lower convex hull of the cell's lifted points, so a point above
+it, with exact barycentric weights λ of x_p in the vertices of the facet below it (μ_pq = λ_q), is a
+certificate; qhull proposes it (`_hull_multipliers`, about a tenth of the LP's time), the LP is the
+fallback for flat cells.
 
 A partial pattern decides the minority neurons' bits on some points, and only activation sets that
 agree with them can be theirs. If for some output and side every candidate's bound exceeds γ (reaches
