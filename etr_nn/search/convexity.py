@@ -50,6 +50,7 @@ RIDGE = 1e-3  # weight of Σ ξ² in the float problem: ξ is not in the objecti
 FLOAT_SECONDS = 0.5  # HiGHS' time limit per split
 ROUNDING = 10 ** 9  # float multipliers are rounded to this denominator before the exact projection
 PAIRS = 16  # two minority neurons: their cells are tried once at most this many pairs of sets agree with their bits
+HULL_AFTER = 64  # zero error, d ≥ 2: split bounds by the LP before qhull takes over (importing it costs ≈ 0.27 s, ~64 LPs)
 
 
 def partition(full: int, sets: Sequence[int]) -> tuple[int, ...]:
@@ -72,6 +73,7 @@ class ConvexityBound:
         self.labels = [[flint.fmpq(v.numerator, v.denominator) for v in y] for y in points.labels]
         self.kind = points.loss[0] if points.loss else "squared"  # zero error: any loss, γ = 0
         self.zero_error = points.loss is None
+        self.splits = 0  # split bounds computed (HULL_AFTER)
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
@@ -154,7 +156,9 @@ class ConvexityBound:
         """An exact lower bound of the least loss of output o's values, convex (s = 1) or concave
         (s = −1) on each cell (module docstring)."""
         y = [s * label[o] for label in self.labels]
-        c = self._hull_multipliers(cells, y) if self.zero_error else None
+        self.splits += 1
+        geometric = self.zero_error and (len(self.coords[0]) == 1 or self.splits > HULL_AFTER)
+        c = self._hull_multipliers(cells, y) if geometric else None
         if c is None:
             c = self._regression_multipliers(cells, y)
         total = sum((cp * yp for cp, yp in zip(c, y)), flint.fmpq(0))
@@ -193,10 +197,12 @@ class ConvexityBound:
         (Σ_q μ_pq·(x_q − x_p) = 0) with Σ c_p·y_p < 0: the first such point is returned, as any
         positive bound exceeds γ = 0. No point above the hull: all zero. None when qhull cannot
         decide (a flat cell whose points do not span R^d) or a proposal fails the exact check."""
+        d = len(self.coords[0])
+        if d == 1:
+            return self._chord_multipliers(cells, y)
         import numpy as np
         from scipy.spatial import ConvexHull, QhullError
 
-        d = len(self.coords[0])
         c = [flint.fmpq(0)] * self.n
         for mask in cells:
             members = [p for p in range(self.n) if mask >> p & 1]
@@ -233,6 +239,29 @@ class ConvexityBound:
                     c[q] += w
                 c[p] -= 1
                 return c  # one certificate: with zero error any positive bound refutes
+        return c
+
+    def _chord_multipliers(self, cells: tuple[int, ...], y: list[flint.fmpq]) -> list[flint.fmpq]:
+        """`_hull_multipliers` for d = 1, exactly and without floats: values are convex on a cell iff,
+        in the order of x, no point lies above the chord of its two neighbours (x_a < x_p < x_b,
+        λ_a = (x_b − x_p)/(x_b − x_a), λ_b = 1 − λ_a) and points with the same x carry the same value
+        (else the higher lies above the lower, λ = 1)."""
+        c = [flint.fmpq(0)] * self.n
+        for mask in cells:
+            members = sorted((self.coords[p][0], y[p], p) for p in range(self.n) if mask >> p & 1)
+            for (xa, ya, a), (xp, yp, p) in zip(members, members[1:]):
+                if xa == xp and ya != yp:
+                    c[a] += 1
+                    c[p] -= 1
+                    return c
+            distinct = [m for m, following in zip(members, members[1:] + [None]) if following is None or following[0] != m[0]]
+            for (xa, ya, a), (xp, yp, p), (xb, yb, b) in zip(distinct, distinct[1:], distinct[2:]):
+                weight = (xb - xp) / (xb - xa)
+                if weight * ya + (1 - weight) * yb < yp:
+                    c[a] += weight
+                    c[b] += 1 - weight
+                    c[p] -= 1
+                    return c
         return c
 
     def _project(self, p: int, group: list[tuple[int, float]]) -> list[tuple[int, flint.fmpq]]:
