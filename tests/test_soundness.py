@@ -304,9 +304,26 @@ def test_convexity_bound_never_prunes_a_fit_within_the_bound(seed: int) -> None:
     or when minimising with the incumbent just above γ; and for every output, and each side sign s
     whose minority is at most two neurons, the exact bound of the cells of the network's own minority
     activation sets is at most the network's own loss on that output."""
+    assert_convexity_bound_keeps(*convexity_case(seed))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_zero_error_hull_certificates_never_prune_a_fit(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same with zero error and the geometric certificates from the first split bound on (chords
+    for d = 1, lower convex hulls by qhull for d ≥ 2: convexity._hull_multipliers): the planted
+    network's exact labels, its own pattern never refuted, its own split bounds 0."""
+    from etr_nn.search import convexity
+
+    monkeypatch.setattr(convexity, "HULL_AFTER", 0)
+    instance, network = convexity_case(seed)
+    exact = tuple(tuple(Fraction(v) for v in network(x)) for x in instance.points)  # type: ignore[arg-type]
+    assert_convexity_bound_keeps(replace(instance, labels=exact, max_error=F(0)), network)
+
+
+def assert_convexity_bound_keeps(instance: Instance, network: Network) -> None:
+    """The checks of the two tests above, for a network whose loss on the instance is at most γ."""
     from etr_nn.search.convexity import ConvexityBound, partition
 
-    instance, network = convexity_case(seed)
     shape, gamma = instance.shape, instance.max_error
     pts = Points.of(instance, with_loss=True)
     L = Layout.of(pts, shape.hidden, shape.outputs)
