@@ -25,8 +25,9 @@ Floats decide nothing: a wrong float only weakens the bound. With zero error (γ
 and only whether the bound is positive matters: the values are those of a convex function on a cell iff
 every lifted point (x_p, y_p) lies on the lower convex hull of the cell's lifted points, so a point above
 it, with exact barycentric weights λ of x_p in the vertices of the facet below it (μ_pq = λ_q), is a
-certificate; qhull proposes it (`_hull_multipliers`, about a tenth of the LP's time), the LP is the
-fallback for flat cells.
+certificate: for d = 1 a point above the chord of its neighbours, found exactly (`_chord_multipliers`);
+for d ≥ 2 qhull proposes it (`_hull_multipliers`, about a fifth of the LP's time; from a search's
+HULL_AFTER-th split bound on, as importing it costs about as much), the LP remaining for flat cells.
 
 A partial pattern decides the minority neurons' bits on some points, and only activation sets that
 agree with them can be theirs. If for some output and side every candidate's bound exceeds γ (reaches
@@ -73,6 +74,7 @@ class ConvexityBound:
         self.labels = [[flint.fmpq(v.numerator, v.denominator) for v in y] for y in points.labels]
         self.kind = points.loss[0] if points.loss else "squared"  # zero error: any loss, γ = 0
         self.zero_error = points.loss is None
+        self.d = len(points.coords[0]) if points.coords else 0
         self.splits = 0  # split bounds computed (HULL_AFTER)
         self.order, self.minimising = tuple(order), minimising
         self.full = (1 << self.n) - 1
@@ -157,7 +159,7 @@ class ConvexityBound:
         (s = −1) on each cell (module docstring)."""
         y = [s * label[o] for label in self.labels]
         self.splits += 1
-        geometric = self.zero_error and (len(self.coords[0]) == 1 or self.splits > HULL_AFTER)
+        geometric = self.zero_error and (self.d == 1 or self.splits > HULL_AFTER)
         c = self._hull_multipliers(cells, y) if geometric else None
         if c is None:
             c = self._regression_multipliers(cells, y)
@@ -197,7 +199,7 @@ class ConvexityBound:
         (Σ_q μ_pq·(x_q − x_p) = 0) with Σ c_p·y_p < 0: the first such point is returned, as any
         positive bound exceeds γ = 0. No point above the hull: all zero. None when qhull cannot
         decide (a flat cell whose points do not span R^d) or a proposal fails the exact check."""
-        d = len(self.coords[0])
+        d = self.d
         if d == 1:
             return self._chord_multipliers(cells, y)
         import numpy as np
