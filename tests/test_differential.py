@@ -144,13 +144,15 @@ def test_solve_agrees_with_the_unnormalised_direct_encoding(max_error: Fraction)
 
 def convexity_from_the_start(seeds: range, monkeypatch: pytest.MonkeyPatch, max_hidden: int = 3) -> dict[str, int]:
     """solve and the gadget checker with the convexity bound active from the first partial pattern
-    (zero error: engine.CONVEXITY_AFTER = 0) against Z3 on the unnormalised direct encoding, on
+    (zero error: engine.CONVEXITY_AFTER = 0), its geometric certificates from the first split bound on
+    (convexity.HULL_AFTER = 0: chords for d = 1, qhull for d = 2), against Z3 on the unnormalised direct encoding, on
     random labels with up to `max_hidden` ReLUs (4: two neurons of each output sign, the bound's
     cells of two activation sets) and on random claims; the tally of decided answers."""
-    from etr_nn.search import engine
+    from etr_nn.search import convexity, engine
     from etr_nn.solve import solve
 
     monkeypatch.setattr(engine, "CONVEXITY_AFTER", 0)
+    monkeypatch.setattr(convexity, "HULL_AFTER", 0)
     decided = {"sat": 0, "unsat": 0, "proved": 0, "refuted": 0}
     for seed in seeds:
         rng = random.Random(seed)

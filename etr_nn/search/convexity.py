@@ -300,7 +300,7 @@ class ConvexityBound:
 
         from etr_nn.qp import highs_optimum
 
-        n, d = self.n, len(self.coords[0]) if self.coords else 0
+        n, d = self.n, self.d
         absolute = self.kind == "absolute"
         size = n + n * d + (n if absolute else 0)
         x = [[float(v) for v in point] for point in self.coords]
