@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.check import hong
 from etr_nn.cad import decide
+from etr_nn.cad.core import CAD
 from etr_nn.cad.lifting import enclosure, fibre_roots, sign, substitute_rationals
 from etr_nn.exact import Number, RealAlgebraic, real_roots
 from etr_nn.poly import And, Atom, System
@@ -104,6 +105,27 @@ def test_fibre_roots_are_the_exact_roots(seed: int) -> None:
             uni[exps[1]] = c
         want = [r for r in real_roots(uni) if exact_sign(f, [a, r, Fraction(0)]) == 0]
         assert fibre_roots(f, [fresh(a)]) == want, (str(f), a)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4, 5, *(pytest.param(s, marks=pytest.mark.slow) for s in (1, 2, 6, 7))])
+def test_cad_signs_from_the_stacks_agree_with_exact_evaluation(seed: int) -> None:
+    """CAD.sign (a projection factor vanishes at a sample iff its stack put a root there or it is
+    nullified over the cell below; nonzero signs by enclosures) equals exact evaluation at every
+    cell, for random polynomials with shared factors, irrational sections (x² = 2, y² = x) and a
+    nullified one (x·z − y over x = y = 0). The zeros must be hit, also at irrational samples."""
+    rng = random.Random(300 + seed)
+    a, b = random_poly(rng, 3, 2), random_poly(rng, 3, 2)
+    polys = [p for p in (a, b, a * b, a * (Y**2 - X), X**2 - 2, Y**2 - X, X * Z - Y, X, Y,
+                         random_poly(rng, 2, 2)) if not p.is_constant()]
+    cad = CAD(polys, XYZ)
+    zeros = irrational_zeros = 0
+    for cell in cad.cells():
+        for p in polys:
+            want = exact_sign(p, list(cell.sample))
+            assert cad.sign(p, cell.sample) == want, (str(p), cell.sample)
+            zeros += want == 0
+            irrational_zeros += want == 0 and any(isinstance(v, RealAlgebraic) for v in cell.sample)
+    assert zeros >= 20 and irrational_zeros >= 5
 
 
 @pytest.mark.parametrize("n", [5, 6])

@@ -68,26 +68,64 @@ class CAD:
         self.n = ctx.nvars()
         self.deadline = deadline
         self.guards: list[Poly] = []  # the resultants res(e, g) of the reduced projection
+        self.factors = self._factor_sets(polys, equation)
+        self._positions = [{key(g): j for j, g in enumerate(level_factors)} for level_factors in self.factors]
+        self._zeros: dict[tuple[Number, ...], frozenset[int]] = {}  # sample → positions of the factors vanishing there
+        self._factored: dict[str, tuple[flint.fmpq, list[tuple[Poly, int]]]] = {}
+
+    def _factor_sets(self, polys: list[Poly], equation: Poly | None) -> list[list[Poly]]:
+        """The projection factors by level (full, or reduced by the equational constraint)."""
         if equation is None:
-            self.factors = projection_factors(polys, self.n, deadline)
-            return
+            return projection_factors(polys, self.n, self.deadline)
         sections = irreducible_factors(equation)
         if not sections or any(level(e) != self.n for e in sections):
             raise ValueError("an equational constraint needs every irreducible factor of level n")
-        factors = {key(g): g for f in polys for g in irreducible_factors(f)}
-        lower = [g for g in factors.values() if level(g) < self.n]
-        others = [g for g in factors.values() if level(g) == self.n and key(g) not in {key(e) for e in sections}]
+        inputs = {key(g): g for f in polys for g in irreducible_factors(f)}
+        lower = [g for g in inputs.values() if level(g) < self.n]
+        others = [g for g in inputs.values() if level(g) == self.n and key(g) not in {key(e) for e in sections}]
         self.guards = [e.resultant(g, self.n - 1) for e in sections for g in others]
-        self.factors = projection_factors(lower + lazard(sections, self.n, deadline) + self.guards, self.n, deadline)
-        self.factors[self.n - 1] = sections
+        factors = projection_factors(lower + lazard(sections, self.n, self.deadline) + self.guards, self.n, self.deadline)
+        factors[self.n - 1] = sections
+        return factors
 
     def stack(self, sample: tuple[Number, ...]) -> list[tuple[int, Number]]:
         """Cells of the stack over a cell of R^k with this sample (k = len(sample)); Unreduced
         if the reduced projection does not hold over it."""
         check_deadline(self.deadline)
-        if len(sample) == self.n - 1 and any(sign(r, sample, self.deadline) == 0 for r in self.guards):
+        if len(sample) == self.n - 1 and any(self.sign(r, sample) == 0 for r in self.guards):
             raise Unreduced
-        return stack(self.factors[len(sample)], sample, self.deadline)
+        cells = stack(self.factors[len(sample)], sample, self.deadline)
+        for _, value, zeros in cells:
+            self._zeros[sample + (value,)] = zeros
+        return [(i, value) for i, value, _ in cells]
+
+    def sign(self, p: Poly, sample: tuple[Number, ...]) -> int:
+        """Exact sign of p (in the CAD's context, involving only x_1..x_k, k = len(sample)) at
+        the sample of a cell: the product of its irreducible factors' signs. Whether a
+        projection factor of level j vanishes at a sample that `stack` produced is known
+        from that stack (it vanishes iff it has a root there or is nullified over the cell
+        below), so only nonzero signs are computed, by enclosures that then terminate
+        without exact evaluation (lifting.sign with `nonzero`); any other factor, or a
+        sample not produced here, gets lifting.sign."""
+        if p.is_zero():
+            return 0
+        k = key(p)
+        if k not in self._factored:
+            self._factored[k] = p.factor()
+        constant, factors = self._factored[k]
+        result = (constant > 0) - (constant < 0)
+        for g, e in factors:
+            j = level(g)
+            position = self._positions[j - 1].get(key(g))
+            zeros = self._zeros.get(sample[:j])
+            if position is None or zeros is None:
+                s = sign(g, sample[:j], self.deadline)
+            else:
+                s = 0 if position in zeros else sign(g, sample[:j], self.deadline, nonzero=True)
+            if s == 0:
+                return 0
+            result *= s if e % 2 else 1
+        return result
 
     def cells(self, depth: int | None = None) -> Iterator[Cell]:
         """Every cell of R^depth (default R^n), in lexicographic order of index."""

@@ -29,7 +29,6 @@ from etr_nn.deadline import Deadline
 from etr_nn.backends.base import Answer
 from etr_nn.cad.core import CAD, Unreduced, brown_order, reorder
 from etr_nn.cad.eliminate import Branch, branches
-from etr_nn.cad.lifting import sign
 from etr_nn.cad.projection import Poly, Timeout, irreducible_factors, level
 from etr_nn.exact import Number, RealAlgebraic, to_json
 from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
@@ -97,7 +96,7 @@ class _Setup:
                 return None
             k = (id(atom), sample[:lv])
             if k not in self._memo:
-                self._memo[k] = HOLDS[atom.rel](sign(self.polys[id(atom)], sample[:lv], self.cad.deadline))
+                self._memo[k] = HOLDS[atom.rel](self.cad.sign(self.polys[id(atom)], sample[:lv]))
             return self._memo[k]
         return three_valued(self.formula, truth)
 

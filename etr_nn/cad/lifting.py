@@ -116,6 +116,10 @@ def sign(p: Poly, point: Point, deadline: Deadline = NO_LIMIT, nonzero: bool = F
     s = _sign_by_enclosure(p, point, deadline, None if nonzero else _ROUNDS)
     if s is not None:
         return s
+    used = [i for i, e in enumerate(p.degrees()) if e]
+    if len(used) == 1:
+        return 0 if _vanishes_at(_univariate(p, used[0]), _algebraic(point[used[0]])) else \
+            sign(p, point, deadline, nonzero=True)
     value = evaluate(p, [point[i] if i < len(point) else Fraction(0) for i in range(len(p.degrees()))],
                      lambda: check_deadline(deadline))
     return (value > 0) - (value < 0)
@@ -127,6 +131,12 @@ def _algebraic(x: Number) -> RealAlgebraic:
     return x
 
 
+def _vanishes_at(coeffs: list[flint.fmpq], x: RealAlgebraic) -> bool:
+    """Whether q(x) = 0 for the rational polynomial q (ascending coefficients): x's minimal
+    polynomial m is irreducible, so q(x) = 0 iff m divides q."""
+    return (flint.fmpq_poly(coeffs) % flint.fmpq_poly(list(x.coeffs))).is_zero()
+
+
 def _vanishes(h: Poly, i: int, point: Point, deadline: Deadline) -> bool:
     """Whether h, as a polynomial in x_{i+2}, x_{i+3}, … , is zero at (α_1..α_{i+1})."""
     ctx = h.context()
@@ -136,17 +146,19 @@ def _vanishes(h: Poly, i: int, point: Point, deadline: Deadline) -> bool:
     return all(sign(ctx.from_dict(d), point[: i + 1], deadline) == 0 for d in grouped.values())
 
 
-def lazard_evaluation(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> Poly:
+def lazard_evaluation(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> tuple[Poly, bool]:
     """f after Lazard evaluation at the point: rational coordinates substituted,
-    irrational ones symbolic, nullification removed by differentiation (step 1 above)."""
+    irrational ones symbolic, nullification removed by differentiation (step 1 above); and
+    whether f was nullified, i.e. f(α, ·) ≡ 0 (some differentiation was needed)."""
+    nullified = False
     for i, a in enumerate(point):
         while True:
             h = f.subs({i: to_fmpq(a)}) if not isinstance(a, RealAlgebraic) and f.degrees()[i] else f
             if not _vanishes(h, i, point, deadline):
                 f = h
                 break
-            f = f.derivative(i)
-    return f
+            f, nullified = f.derivative(i), True
+    return f, nullified
 
 
 def _univariate(p: Poly, i: int) -> list[flint.fmpq]:
@@ -186,21 +198,27 @@ def _coefficientwise(cs: dict[int, Poly], point: Point, deadline: Deadline) -> l
 
 def fibre_roots(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> list[Number]:
     """Distinct real roots, ascending, of f(α, x_{k+1}) after Lazard evaluation (k = len(point))."""
+    return fibre(f, point, deadline)[0]
+
+
+def fibre(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> tuple[list[Number], bool]:
+    """fibre_roots, and whether f is nullified over the point (f(α, ·) ≡ 0). If it is not, the
+    roots are exactly those of f(α, ·): Lazard evaluation only substituted rationals."""
     k = len(point)
-    g = lazard_evaluation(f, point, deadline)
+    g, nullified = lazard_evaluation(f, point, deadline)
     cs = {e: c for e, c in coefficients(g, k).items() if sign(c, point, deadline) != 0}
     if max(cs, default=0) == 0:
-        return []
+        return [], nullified
     if len(cs) == 1:
-        return [Fraction(0)]
+        return [Fraction(0)], nullified
     g = _join(cs, k, g.context())
     algebraic = {i: _algebraic(point[i]) for i, e in enumerate(g.degrees()[:k]) if e}
     if not algebraic:
-        return real_roots(_univariate(g, k))
+        return real_roots(_univariate(g, k)), nullified
     check_deadline(deadline)
     coeffs = _eliminate(g, algebraic, k) or _coefficientwise(cs, point, deadline)
     check_deadline(deadline)
-    return _select_roots(g, point, real_roots(coeffs), deadline)
+    return _select_roots(g, point, real_roots(coeffs), deadline), nullified
 
 
 def _select_roots(g: Poly, point: Point, candidates: list[Number], deadline: Deadline) -> list[Number]:
@@ -264,18 +282,33 @@ def between(a: Number | None, b: Number | None) -> Fraction:
     return _simplest_between(_upper(a), _lower(b))
 
 
-def stack(polys: list[Poly], point: Point, deadline: Deadline = NO_LIMIT) -> list[tuple[int, Number]]:
-    """The cells of the stack over the point: (index, sample) with index 1, 2, …, 2r + 1
-    (even: section at a root, odd: sector with a rational sample)."""
-    roots: list[Number] = []
-    for f in polys:
-        roots += fibre_roots(f, point, deadline)
-    roots.sort()
-    distinct = [r for j, r in enumerate(roots) if j == 0 or r != roots[j - 1]]
-    out: list[tuple[int, Number]] = []
+StackCell = tuple[int, Number, frozenset[int]]
+
+
+def stack(polys: list[Poly], point: Point, deadline: Deadline = NO_LIMIT) -> list[StackCell]:
+    """The cells of the stack over the point: (index, sample, zeros) with index 1, 2, …, 2r + 1
+    (even: section at a root, odd: sector with a rational sample); zeros are the positions in
+    `polys` of the polynomials that vanish at the sample: those nullified over the point, and
+    at a section those with a root there (the others have no root there: `fibre`)."""
+    found: list[tuple[Number, int]] = []
+    nullified: set[int] = set()
+    for j, f in enumerate(polys):
+        roots, zero = fibre(f, point, deadline)
+        if zero:
+            nullified.add(j)
+        found += [(r, j) for r in roots]
+    found.sort(key=lambda rj: rj[0])
+    distinct: list[Number] = []
+    zeros: list[set[int]] = []
+    for r, j in found:
+        if not distinct or r != distinct[-1]:
+            distinct.append(r)
+            zeros.append(set(nullified))
+        zeros[-1].add(j)
+    out: list[StackCell] = []
     bounds = [None, *distinct, None]
     for j in range(len(distinct) + 1):
-        out.append((2 * j + 1, between(bounds[j], bounds[j + 1])))
+        out.append((2 * j + 1, between(bounds[j], bounds[j + 1]), frozenset(nullified)))
         if j < len(distinct):
-            out.append((2 * j + 2, distinct[j]))
+            out.append((2 * j + 2, distinct[j], frozenset(zeros[j])))
     return out
