@@ -86,6 +86,26 @@ def test_enclosure_signs_agree_with_exact_evaluation(seed: int) -> None:
     assert zeros >= 10
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_signs_at_one_algebraic_coordinate_agree_with_exact_evaluation(seed: int) -> None:
+    """One irrational coordinate left after the rationals are substituted: p(α) = 0 is decided by
+    divisibility by α's minimal polynomial, the nonzero sign by enclosures (also for values of
+    ±10⁻⁶⁰, which the first enclosures do not separate from 0)."""
+    rng = random.Random(200 + seed)
+    zeros = 0
+    for _ in range(40):
+        a = random_irrational(rng, rng.choice([2, 3, 4]))
+        r = Fraction(rng.randint(-3, 3), rng.randint(1, 2))
+        y_r = Y - flint.fmpq(r.numerator, r.denominator)
+        q = random_poly(rng, 2, 3)
+        p = rng.choice([q, q * minimal(a, X), q * minimal(a, X) + y_r * random_poly(rng, 2, 2),
+                        minimal(a, X) ** 2 + y_r**2, q * minimal(a, X) + flint.fmpq(rng.choice([-1, 1]), 10**60)])
+        want = exact_sign(p, [a, r, Fraction(0)])
+        zeros += want == 0
+        assert sign(p, [fresh(a), r]) == want, (str(p), a, r)
+    assert zeros >= 10
+
+
 @pytest.mark.parametrize("seed", seeds(4, 2))
 def test_fibre_roots_are_the_exact_roots(seed: int) -> None:
     """fibre_roots over an algebraic x equals the real roots of f(α, y) found by exact evaluation of
