@@ -28,13 +28,14 @@ from etr_nn.deadline import Deadline
 from etr_nn.exact import Number, to_json
 from etr_nn.files import read_text
 from etr_nn.poly import And, Atom, System
-from etr_nn.poly.script import Check, parse_script
+from etr_nn.poly.script import Check, count_checks, parse_script
 
 DEFAULT_BACKEND = "cad+z3"
 FORMAT = "etr-nn/check/1"
-# How many answers the command has printed, shared with the supervising parent (fork keeps the
-# mapping): when the time limit ends the work, the parent answers "unknown" for the rest.
-_ANSWERED = mmap.mmap(-1, 8)
+# How many answers the command has printed and how many check-sats the script has (−1 until it is
+# parsed), shared with the supervising parent (fork keeps the mapping): when the time limit ends
+# the work, the parent answers "unknown" for the rest without parsing the script again.
+_PROGRESS = mmap.mmap(-1, 16)
 
 
 @dataclass
@@ -120,16 +121,19 @@ def to_document(path: str, results: list[Result | None], backend: str) -> dict[s
     return {"format": FORMAT, "file": path, "backend": backend, "answers": answers}
 
 
-def _answered(count: int | None = None) -> int:
-    if count is not None:
-        _ANSWERED[:8] = struct.pack("q", count)
-    return int(struct.unpack("q", _ANSWERED[:8])[0])
+def _progress(slot: int, value: int | None = None) -> int:
+    """Slot 0: answers printed; slot 1: check-sats in the script."""
+    if value is not None:
+        _PROGRESS[8 * slot:8 * slot + 8] = struct.pack("q", value)
+    return int(struct.unpack("q", _PROGRESS[8 * slot:8 * slot + 8])[0])
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    _progress(0, 0)
+    _progress(1, -1)
     checks = load(args.file)
+    _progress(1, len(checks))
     deadline = Deadline.after(args.timeout)
-    _answered(0)
     results: list[Result | None] = []
     for check in checks:
         left = deadline.left()
@@ -141,7 +145,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print("\n".join(["model (checked exactly):", *model_lines(result.model)]), flush=True)
             elif args.model or check.model:
                 print(f"; no model: {result.reason}", flush=True)
-        _answered(len(results))
+        _progress(0, len(results))
     if args.json:
         print(json.dumps(to_document(args.file, results, args.backend), indent=1))
     return 0 if all(r is not None and r.status != "unknown" for r in results) else 1
@@ -149,8 +153,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def check_stopped(args: argparse.Namespace) -> int:
     """The answer when the time limit ended the work: unknown for every check-sat not answered."""
-    total = len(load(args.file))
-    done = 0 if args.json else min(_answered(), total)
+    total = _progress(1)
+    if total < 0:  # stopped while parsing
+        total = 1 if Path(args.file).suffix == ".etr" else count_checks(read_text(args.file, "SMT-LIB file"))
+    done = 0 if args.json else min(_progress(0), total)
     if args.json:
         print(json.dumps(to_document(args.file, [None] * total, args.backend), indent=1))
     else:

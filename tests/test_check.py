@@ -340,8 +340,25 @@ def test_a_stopped_script_answers_unknown_for_the_check_sats_left(tmp_path: Path
     import argparse
 
     path = tmp_path / "f.smt2"
-    path.write_text("(declare-fun x () Real)(check-sat)(assert (> x 1))(check-sat)(check-sat)")
-    check._answered(1)
+    path.write_text("(declare-fun x () Real)(check-sat)(assert (> x 1))(check-sat)(check-sat)(exit)(check-sat)")
     args = argparse.Namespace(file=str(path), json=False, timeout=1.0, backend="cad")
-    assert check.check_stopped(args) == 1
-    assert capsys.readouterr().out == "unknown\nunknown\n"
+    for total in (3, -1):  # -1: stopped while parsing, the parent counts the check-sats before (exit)
+        check._progress(0, 1)
+        check._progress(1, total)
+        assert check.check_stopped(args) == 1
+        assert capsys.readouterr().out == "unknown\nunknown\n"
+
+
+def test_a_long_parse_keeps_the_time_limit(tmp_path: Path) -> None:
+    """A script whose parsing alone outlasts the limit (a sum of 200 000 terms, as in SMT-LIB's
+    Sturm-MBO family): unknown for each check-sat within the limit + 1 s, start-up aside; the
+    parent does not parse it again."""
+    terms = " ".join(f"(* {i + 1} x y{i % 7})" for i in range(200_000))
+    path = tmp_path / "long.smt2"
+    path.write_text("(declare-fun x () Real)" + "".join(f"(declare-fun y{j} () Real)" for j in range(7))
+                    + f"(assert (= (+ {terms}) 1))(check-sat)(check-sat)")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "etr_nn", "check", str(path), "--timeout", "1"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    seconds = time.monotonic() - start
+    assert (done.returncode, done.stdout) == (1, "unknown\nunknown\n") and seconds < 2 + start_up(), (done, seconds)
