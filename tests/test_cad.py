@@ -346,3 +346,76 @@ def test_equational_projection_agrees_with_z3(system):
 @given(equational_systems())
 def test_equational_projection_agrees_with_z3_at_length(system):
     test_equational_projection_agrees_with_z3.hypothesis.inner_test(system)
+
+
+# --- sign rules ----------------------------------------------------------------------------
+
+def _random_poly(rng, gens, ctx, positive: bool = False):
+    """A random polynomial of degree ≤ 4; with `positive`, positive coefficients and a positive constant."""
+    total = ctx.from_dict({})
+    for _ in range(rng.randint(1, 5)):
+        c = rng.randint(1, 5) if positive else rng.choice([-3, -2, -1, 1, 2, 3])
+        total += c * functools.reduce(operator.mul, (rng.choice(gens) for _ in range(rng.randint(0, 4))), ctx.from_dict({(0, 0, 0): 1}))
+    return total + (1 if positive else 0)
+
+
+def _bound(rng, g, value: Fraction) -> Atom:
+    """A bound a·x + b rel 0 on one variable that holds at x = value (a, b rational)."""
+    a = rng.choice([-2, -1, 1, 3])
+    b = Fraction(rng.randint(-4, 4), rng.randint(1, 2))
+    v = a * value + b
+    holds = {"<": v < 0, "<=": v <= 0, ">": v > 0, ">=": v >= 0}
+    rel = rng.choice([r for r, ok in holds.items() if ok])
+    return Atom(a * g + flint.fmpq(b.numerator, b.denominator), rel)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sign_rules_never_refute_a_conjunction_with_a_point(seed: int) -> None:
+    """Soundness: conjunctions built around a point (bounds and atoms that hold there, the point's
+    coordinates of every sign and 0) are never refuted; the rule's power: p = 0 and p < 0 for p with
+    positive coefficients under positive bounds are refuted."""
+    import random
+
+    from etr_nn.cad.eliminate import refuted_by_signs
+
+    rng = random.Random(seed)
+    gens = XYZ.gens()
+    for _ in range(150):
+        point = [Fraction(rng.choice([-2, -1, 0, 0, 1, 2, 3]), rng.randint(1, 3)) for _ in gens]
+        atoms = [_bound(rng, gens[i], point[i]) for i in rng.sample(range(3), rng.randint(1, 3))]
+        for _ in range(rng.randint(1, 3)):
+            p = _random_poly(rng, gens, XYZ, positive=rng.random() < 0.5)
+            v = p(*[flint.fmpq(c.numerator, c.denominator) for c in point])
+            atoms.append(Atom(p, rng.choice([r for r in ("=", "!=", "<", "<=", ">", ">=")
+                                              if {"=": v == 0, "!=": v != 0, "<": v < 0, "<=": v <= 0,
+                                                  ">": v > 0, ">=": v >= 0}[r]])))
+        rng.shuffle(atoms)
+        assert not refuted_by_signs(tuple(atoms)), (atoms, point)
+    refuted = 0
+    for _ in range(50):
+        bounds = tuple(Atom(g - rng.randint(0, 2), rng.choice([">", ">="])) for g in gens)
+        p = _random_poly(rng, gens, XYZ, positive=True)
+        refuted += refuted_by_signs(bounds + (Atom(p, rng.choice(["=", "<", "<="])),))
+    assert refuted == 50
+
+
+def test_sign_refutations_agree_with_z3() -> None:
+    """Differential: every conjunction of random bounds and atoms that the sign rules refute is unsat
+    for Z3 (300 random conjunctions, of which the rules must refute some)."""
+    import random
+
+    from etr_nn.cad.eliminate import refuted_by_signs
+
+    rng = random.Random(7)
+    gens = XYZ.gens()
+    z3 = backends.get("z3")
+    refuted = 0
+    for _ in range(300):
+        atoms = [Atom(rng.choice([-1, 1, 2]) * g + rng.randint(-2, 2), rng.choice(["<", "<=", ">", ">="]))
+                 for g in gens if rng.random() < 0.8]
+        atoms += [Atom(_random_poly(rng, gens, XYZ, positive=rng.random() < 0.3),
+                       rng.choice(["=", "<", "<=", ">", ">="])) for _ in range(rng.randint(1, 2))]
+        if refuted_by_signs(tuple(atoms)):
+            refuted += 1
+            assert z3.check(System(XYZ, And(tuple(atoms))), 20).status == "unsat", atoms
+    assert refuted >= 30

@@ -6,8 +6,8 @@ cell of R^k as soon as its polynomial involves only x_1..x_k (exact sign at the 
 so a cylinder is pruned when the formula is already false on it and accepted whole when
 it is already true (partial CAD).  Atom signs are constant on cells because every atom
 polynomial's irreducible factors are projection factors.  `decide` first splits the
-formula into conjunctive branches with linear equations eliminated (`etr_nn.cad.eliminate`)
-and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
+formula into conjunctive branches with linear equations eliminated and branches refuted by
+the signs of monomials dropped (`etr_nn.cad.eliminate`), and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
 A branch of strict atoms only (an open set) is searched on full-dimensional cells alone,
 whose samples are rational (`is_open`). A branch whose top-level conjunction holds an
 equation f = 0 with every irreducible factor of f in the last variable is searched first with
@@ -146,8 +146,8 @@ def decide(system: System, timeout: float | None = None, isolate: bool | None = 
                 return Answer("sat", values, f"cad: satisfying cell in branch {tried} after linear elimination")
     except Timeout:
         return Answer("unknown", reason=f"cad: time limit ({tried} branch(es) opened)")
-    return Answer("unsat", reason=f"cad (Lazard projection): no satisfying cell in {tried} branch(es) "
-                                  "after linear elimination")
+    return Answer("unsat", reason=f"cad (Lazard projection): no satisfying cell in the {tried} branch(es) "
+                                  "left by linear elimination and monomial sign rules")
 
 
 def _decide_in_child(system: System, timeout: float) -> Answer:

@@ -13,7 +13,8 @@ at once.  When no equation is linear in a variable, the
 conjunction's equations are replaced by the reduced row echelon form of their coefficient
 matrix over the monomials (highest degree first): the same ideal's linear span, so the
 same solutions, and it exposes inconsistent combinations (a nonzero constant) and linear
-consequences of nonlinear equations.
+consequences of nonlinear equations. A conjunction whose bounds on variables force an atom
+false through the signs of its monomials is dropped (`refuted_by_signs`).
 """
 
 from __future__ import annotations
@@ -161,6 +162,80 @@ def _split_products(conjuncts: tuple[Formula, ...]) -> tuple[Formula, ...] | Non
     return tuple(out) if changed else None
 
 
+Sign = tuple[int, bool]  # (s, strict): s·q ≥ 0, or s·q > 0 if strict
+
+
+def _variable_sign(atom: Atom) -> tuple[int, Sign] | None:
+    """(i, sign of x_i) if the atom is a bound c·x_i + d rel 0 that puts x_i in (0, ∞), [0, ∞),
+    (−∞, 0) or (−∞, 0]."""
+    p = atom.poly
+    if p.total_degree() != 1 or atom.rel in ("=", "!="):
+        return None
+    used = [i for i, e in enumerate(p.degrees()) if e]
+    if len(used) != 1:
+        return None
+    terms = dict(p.terms())
+    i = used[0]
+    c = terms[tuple(int(j == i) for j in range(len(p.degrees())))]
+    bound = -terms.get((0,) * len(p.degrees()), flint.fmpq(0)) / c  # x_i rel' bound
+    rel = atom.rel if c > 0 else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[atom.rel]
+    if rel in (">", ">="):
+        return (i, (1, rel == ">" or bound > 0)) if bound >= 0 else None
+    return (i, (-1, rel == "<" or bound < 0)) if bound <= 0 else None
+
+
+def _polynomial_sign(p: Poly, signs: dict[int, Sign]) -> Sign | None:
+    """The sign of p wherever the variables have their known signs, if every monomial c·Πx_i^e_i
+    has one and the same: an even power is ≥ 0 (> 0 where x_i ≠ 0), an odd one has x_i's sign;
+    a sum of terms ≥ 0 of which one is > 0 is > 0."""
+    common: int | None = None
+    strict = False
+    for exps, c in p.terms():
+        s, positive = (1 if c > 0 else -1), True
+        for i, e in enumerate(exps):
+            if e == 0:
+                continue
+            known = signs.get(i)
+            if e % 2 == 0:
+                positive = positive and known is not None and known[1]
+            elif known is None:
+                return None
+            else:
+                s, positive = s * known[0], positive and known[1]
+        if common is not None and s != common:
+            return None
+        common, strict = s, strict or positive
+    return None if common is None else (common, strict)
+
+
+_FALSE_WHEN: dict[Sign, tuple[str, ...]] = {(1, True): ("=", "<", "<="), (1, False): ("<",),
+                                            (-1, True): ("=", ">", ">="), (-1, False): (">",)}
+
+
+def refuted_by_signs(conjuncts: tuple[Formula, ...]) -> bool:
+    """Whether the conjunction is false by sign reasoning alone: the bounds among its atoms give
+    variables signs (`_variable_sign`), and some atom p rel 0 is false wherever p has the sign
+    its monomials force (`_polynomial_sign`), e.g. p = 0 for p with positive coefficients in
+    positive variables. Sound: every point of the conjunction satisfies the bounds."""
+    signs: dict[int, Sign] = {}
+    for a in conjuncts:
+        found = _variable_sign(a) if isinstance(a, Atom) else None
+        if found is None:
+            continue
+        i, (s, strict) = found
+        old = signs.get(i, (s, strict))
+        if old[0] == s:
+            signs[i] = (s, strict or old[1])
+        elif strict or old[1]:
+            return True  # x_i > 0 and x_i ≤ 0, or the like (x_i ≥ 0 and x_i ≤ 0 keep the first)
+    for a in conjuncts:
+        if isinstance(a, Atom):
+            sign = _polynomial_sign(a.poly, signs)
+            if sign is not None and a.rel in _FALSE_WHEN[sign]:
+                return True
+    return False
+
+
 def _has_equation(formula: Formula) -> bool:
     if isinstance(formula, Atom):
         return formula.rel == "="
@@ -175,6 +250,8 @@ def branches(formula: Formula, deadline: Deadline = NO_LIMIT,
     f = simplify(formula)
     while not isinstance(f, bool):
         conjuncts = f.args if isinstance(f, And) else (f,)
+        if refuted_by_signs(conjuncts):
+            return
         values = _linear_solution(conjuncts)
         if values is False:
             return
