@@ -32,6 +32,10 @@ Files (written to a temporary directory, one check-sat each):
     git clone https://github.com/testsmt/semantic-fusion-seeds && git -C semantic-fusion-seeds checkout 93029d5e832fbba80dcda7e6032e60fbc861ed39
       → DIR = semantic-fusion-seeds/QF_NRA (6 987 files of SMT-LIB's QF_NRA meti-tarski family, in sat/ and
         unsat/; `--sample 200` takes 200 of them evenly spaced, results/check-meti-tarski.md);
+    git clone https://github.com/zkincaid/duet && for c in 3e86faa5 8dbd4635 276ce140 2364de24; do
+        git -C duet archive $c bench/tasks/QF_NRA | tar -x -C S; done
+      → DIR = S/bench/tasks/QF_NRA (214 files, samples of 15 SMT-LIB QF_NRA families: hong, kissing, zankl,
+        hycomp, meti-tarski, Sturm-MBO, Sturm-MGC, Geogebra, Uncu, Pine, ...; results/check-smtlib.md);
   (or `git archive COMMIT test/regress | tar -x -C DIR` from a clone). The commit of DIR's
   repository (git rev-parse HEAD), or else LABEL's --source text, is recorded in the results.
 Every run is a subprocess killed shortly after the cap (benchmarks.run.run_process), preceded by
