@@ -96,6 +96,20 @@ def hong(n: int) -> str:
             + f"(assert (< (+ {squares}) 1))\n(assert (> (* {' '.join(xs)}) 1))\n(check-sat)\n")
 
 
+def closed_hong(n: int) -> str:
+    """Hong's problem with ≤ and ≥ (unsat too): not open, so the CAD lifts over sections, with
+    algebraic samples; n = 6 takes the CAD minutes (the strict one takes it a second)."""
+    return hong(n).replace("(assert (< ", "(assert (<= ").replace("(assert (> ", "(assert (>= ")
+
+
+def long_sum(terms: int = 200_000) -> str:
+    """A script whose parsing alone takes seconds: x·(1·y0 + 2·y1 + …) = 1 written out as a sum of
+    `terms` products over 8 variables (like SMT-LIB's Sturm-MBO family), and two check-sats."""
+    products = " ".join(f"(* {i + 1} x y{i % 7})" for i in range(terms))
+    return ("(declare-fun x () Real)" + "".join(f"(declare-fun y{j} () Real)" for j in range(7))
+            + f"(assert (= (+ {products}) 1))(check-sat)(check-sat)")
+
+
 def random_script(rng: random.Random, division: bool = False) -> str:
     """A random QF_NRA script: 1–3 variables, 1–3 assertions of depth ≤ 2 over polynomial atoms
     of degree ≤ 2 with small integer coefficients; with `division`, some atoms compare a quotient

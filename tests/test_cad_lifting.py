@@ -9,7 +9,7 @@ from fractions import Fraction
 import flint
 import pytest
 
-from benchmarks.check import hong
+from benchmarks.check import closed_hong, hong
 from etr_nn.cad import decide
 from etr_nn.cad.core import CAD
 from etr_nn.cad.lifting import enclosure, fibre_roots, sign, substitute_rationals
@@ -163,7 +163,7 @@ def test_hong_is_unsat_up_to_8(n: int) -> None:
 
 def test_closed_hong_lifts_over_algebraic_sections() -> None:
     """x1² + … + x4² ≤ 1 ∧ x1⋯x4 ≥ 1 (unsat): sections are not skipped."""
-    text = hong(4).replace("(assert (< ", "(assert (<= ").replace("(assert (> ", "(assert (>= ")
+    text = closed_hong(4)
     [c] = parse_script(text)
     assert decide(c.system, isolate=False).status == "unsat"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import flint
 import pytest
 
-from benchmarks.check import hong, random_script
+from benchmarks.check import closed_hong, hong, long_sum, random_script
 from etr_nn import check
 from etr_nn.cli import main
 from etr_nn.errors import InputError
@@ -286,12 +286,6 @@ def test_sizes_are_bounded() -> None:
 
 # --- time limits ---------------------------------------------------------------------------
 
-def closed_hong(n: int) -> str:
-    """Hong's problem with ≤ and ≥ (unsat too): not open, so the CAD lifts over sections, with
-    algebraic samples; n = 6 takes the CAD minutes (the strict one takes it a second)."""
-    return hong(n).replace("(assert (< ", "(assert (<= ").replace("(assert (> ", "(assert (>= ")
-
-
 def timed_check(tmp_path: Path, n: int, timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
     path = tmp_path / f"hong{n}.smt2"
     path.write_text(closed_hong(n))
@@ -353,10 +347,8 @@ def test_a_long_parse_keeps_the_time_limit(tmp_path: Path) -> None:
     """A script whose parsing alone outlasts the limit (a sum of 200 000 terms, as in SMT-LIB's
     Sturm-MBO family): unknown for each check-sat within the limit + 1 s, start-up aside; the
     parent does not parse it again."""
-    terms = " ".join(f"(* {i + 1} x y{i % 7})" for i in range(200_000))
     path = tmp_path / "long.smt2"
-    path.write_text("(declare-fun x () Real)" + "".join(f"(declare-fun y{j} () Real)" for j in range(7))
-                    + f"(assert (= (+ {terms}) 1))(check-sat)(check-sat)")
+    path.write_text(long_sum())
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "etr_nn", "check", str(path), "--timeout", "1"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
