@@ -36,10 +36,9 @@ LIMIT = {"gadget check (one claim)": lambda t: 2 * t + 1.5}
 
 
 def check_commands(folder: Path) -> list[tuple[str, list[str]]]:
-    """`check` on Hong's problem n = 6 with ≤ and ≥ (the CAD takes minutes; Z3, so cad+z3, answers at
-    once) and on a script whose parsing
-    alone takes seconds (a sum of 200 000 terms in 8 variables, like SMT-LIB's Sturm-MBO family; two
-    check-sats), written to `folder`."""
+    """`check` on Hong's problem n = 6 with ≤ and ≥ (the CAD takes minutes; Z3, so cad+z3, answers
+    at once) and on a script whose parsing alone takes seconds (benchmarks.check.long_sum), written
+    to `folder`."""
     closed, long = folder / "closed-hong6.smt2", folder / "long-sum.smt2"
     closed.write_text(closed_hong(6))
     long.write_text(long_sum())

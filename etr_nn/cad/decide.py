@@ -7,7 +7,8 @@ so a cylinder is pruned when the formula is already false on it and accepted who
 it is already true (partial CAD).  Atom signs are constant on cells because every atom
 polynomial's irreducible factors are projection factors.  `decide` first splits the
 formula into conjunctive branches with linear equations eliminated and branches refuted by
-the signs of monomials dropped (`etr_nn.cad.eliminate`), and runs one CAD per surviving branch; the eliminated variables are recovered exactly.
+the signs of monomials dropped (`etr_nn.cad.eliminate`), and runs one CAD per surviving
+branch; the eliminated variables are recovered exactly.
 A branch of strict atoms only (an open set) is searched on full-dimensional cells alone,
 whose samples are rational (`is_open`). A branch whose top-level conjunction holds an
 equation f = 0 with every irreducible factor of f in the last variable is searched first with

@@ -196,14 +196,10 @@ def _coefficientwise(cs: dict[int, Poly], point: Point, deadline: Deadline) -> l
     return _eliminate(g, algebraic, main)
 
 
-def fibre_roots(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> list[Number]:
-    """Distinct real roots, ascending, of f(α, x_{k+1}) after Lazard evaluation (k = len(point))."""
-    return fibre(f, point, deadline)[0]
-
-
 def fibre(f: Poly, point: Point, deadline: Deadline = NO_LIMIT) -> tuple[list[Number], bool]:
-    """fibre_roots, and whether f is nullified over the point (f(α, ·) ≡ 0). If it is not, the
-    roots are exactly those of f(α, ·): Lazard evaluation only substituted rationals."""
+    """The distinct real roots, ascending, of f(α, x_{k+1}) after Lazard evaluation (k = len(point)),
+    and whether f is nullified over the point (f(α, ·) ≡ 0). If it is not, the roots are exactly
+    those of f(α, ·): Lazard evaluation only substituted rationals."""
     k = len(point)
     g, nullified = lazard_evaluation(f, point, deadline)
     cs = {e: c for e, c in coefficients(g, k).items() if sign(c, point, deadline) != 0}
