@@ -29,6 +29,7 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.search.dichotomies import basis
 from etr_nn.search.engine import Incumbent
+from etr_nn.search.span import span_fit
 from etr_nn.qp import least_squares
 from etr_nn.patterns import (Layout, Points, budget_row, children, fitting_system, least_squares_problem, point_order, point_rows,
                              sign_choices)
@@ -133,6 +134,8 @@ def walk(search: patterns.ClaimSearch, network: Network) -> None:
             assert hooks.prune(signs, prefixes) is None, f"kink covering refutes depth {t}"
         if engine.rank_one is not None:
             assert not engine.rank_one.refutes(signs, prefixes), f"rank-one test refutes depth {t}"
+        if engine.span_depth is not None:
+            assert span_fit(points, signs, search.order, prefixes) != "unsat", f"span test refutes depth {t}"
 
 
 def check_seed(seed: int) -> None:
@@ -162,7 +165,7 @@ def test_no_rule_prunes_a_real_fit_many() -> None:
 def test_the_planted_cases_exercise_every_rule() -> None:
     """The cases above are not vacuous: probes off the data, smaller hulls, two outputs,
     covering and rank-one tests active."""
-    seen = {"hull": 0, "m2": 0, "covering": 0, "probe": 0}
+    seen = {"hull": 0, "m2": 0, "covering": 0, "probe": 0, "span": 0}
     for seed in SEEDS:
         instance, _, claim = planted_case(seed)
         setting = patterns.Setting.of(instance, claim)
@@ -171,6 +174,7 @@ def test_the_planted_cases_exercise_every_rule() -> None:
         seen["m2"] += search.search.rank_one is not None
         seen["covering"] += search.search.hooks.prune is not None
         seen["probe"] += len(setting.points.coords) > instance.n
+        seen["span"] += search.search.span_depth is not None and len(search.order) >= search.search.span_depth
     assert all(count >= 5 for count in seen.values()), seen
 
 

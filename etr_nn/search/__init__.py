@@ -131,10 +131,10 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     seconds = time.monotonic() - start
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
     rank_one, loss_bound = sum(o.rank_one for o in outcomes), sum(o.loss_bound for o in outcomes)
-    convexity = sum(o.convexity for o in outcomes)
+    convexity, span = sum(o.convexity for o in outcomes), sum(o.span for o in outcomes)
     stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_rank_one": rank_one,
              "patterns_refuted_loss_bound": loss_bound, "patterns_refuted_convexity": convexity,
-             "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
+             "patterns_refuted_span": span, "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
         if outcome.status == "sat" and outcome.network is not None:
             how = ("the activation pattern of a float fit (Levenberg–Marquardt), solved exactly"
@@ -159,6 +159,8 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
                 f"an exact weak-duality bound above max_error)" if convexity else "")
              + (f", {loss_bound} by the exact least squared loss of their decided points above max_error (a KKT "
                 f"point proposed by a float QP, solved in rationals)" if loss_bound else "")
+             + (f", {span} by the span of their hidden layer (output layer eliminated: exact linear algebra over Q "
+                f"and one LP per neuron)" if span else "")
              + (f", {nonlinear_count} full patterns by " + (
                  "their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above max_error"
                  if instance.max_error and instance.loss == "squared" else f"the nonlinear backend {nonlinear}")

@@ -39,6 +39,7 @@ from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, b
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.rankone import RankOne
+from etr_nn.search.span import span_fit
 
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
@@ -64,6 +65,7 @@ class Outcome:
     convexity: int = 0  # partial patterns refuted by the convexity bound of their sign class (convexity.py)
     ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
+    span: int = 0  # patterns refuted by the span of their hidden layer (span.py)
     guided: bool = False  # the network came from the side task, not from this search
     best: tuple[Fraction, Network] | None = None  # minimising: the incumbent when the task ended
     searched: bool = False  # some partial pattern survived its tests (else the task was decided at depth 1)
@@ -197,6 +199,10 @@ class Search:
         # The rank-one test reads labels as equations: not with a loss bound.
         self.rank_one = (RankOne(self.points, order) if shape.outputs > 1 and not certificates
                          and self.points.loss is None else None)
+        # The span test (m ≥ 2, zero error, k ≤ m + 1) from the depth where V'_j + L (of dimension at most
+        # d + m + 2) can be a proper subspace of the decided labels' space.
+        self.span_depth = (shape.inputs + shape.outputs + 3 if shape.outputs > 1 and shape.hidden <= shape.outputs + 1
+                           and not certificates and self.points.loss is None else None)
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
         # one output, squared loss: the partial pattern's least squares decides before any simplex (`_quadratic`)
@@ -268,7 +274,8 @@ class Search:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
         ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("convex", −1) when the
         convexity bound of the sign class does (convexity.py, before any simplex); ("rank", −1) when
-        every output's LP is feasible but the rank-one test refutes it; ("loss", −1) when a lower
+        every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
+        the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
         loss, the least squares of the decided points first (`_quadratic`)."""
         if self.hooks.prune:
@@ -296,6 +303,9 @@ class Search:
                     return "unsat", o
         if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
             return "rank", -1
+        if (self.span_depth is not None and self.span_depth <= len(path) < len(self.order)
+                and span_fit(self.points, self.signs, self.order, prefixes) == "unsat"):
+            return "span", -1
         if self.points.loss is not None and self._loss_exceeds(prefixes):
             return "loss", -1
         return "sat", 0
@@ -405,6 +415,8 @@ class Search:
                 self.outcome.rank_one += 1
             elif status == "convex":
                 self.outcome.convexity += 1
+            elif status == "span":
+                self.outcome.span += 1
             elif status == "rule":
                 self.outcome.ruled_out += 1
             elif status == "loss":
@@ -464,6 +476,12 @@ class Search:
             network = None  # under a loss bound each output's LP met only its own share of it
         if network is None and self.points.loss is not None and self.layout.m == 1:
             return self._least_squares(prefixes)  # squared loss (with absolute loss the LP solution fits)
+        if network is None and self.span_depth is not None:  # the output layer eliminated: linear algebra
+            decided = span_fit(self.points, self.signs, self.order, prefixes)
+            if decided == "unsat":
+                self.outcome.span += 1
+                return False
+            network = decided
         if network is None:
             refuted = len(self.outcome.nonlinear)
             network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
