@@ -725,7 +725,7 @@ def _span_planted(seed: int) -> bool:
 
 def test_span_test_never_refutes_a_planted_networks_own_pattern() -> None:
     decided = sum(_span_planted(seed) for seed in range(300))
-    assert decided >= 30  # not vacuous (measured: 44 fits returned and certified)
+    assert decided >= 50  # not vacuous (measured: 83 fits returned and certified)
 
 
 def span_decisions_against_z3(seeds: range) -> tuple[list[str], int, int]:
