@@ -54,10 +54,13 @@ from etr_nn.check import decide as decide_check
 from etr_nn.check import load as load_checks
 from etr_nn.deadline import Deadline
 from etr_nn.instance import Instance, Shape, load, loads
-from etr_nn.patterns import Prefixes, Sign, point_order, sign_choices
+from etr_nn.certify import certify
+from etr_nn.network import Network
+from etr_nn.patterns import Points, Prefixes, Sign, point_order, sign_choices
 from etr_nn.poly import Formula, Or, System, atoms, to_smt2
 from etr_nn.poly.script import parse_script
 from etr_nn.search.engine import LEAF_BACKEND, Hooks, Search
+from etr_nn.search.span import span_fit
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -176,14 +179,36 @@ def qepcad_input(system: System) -> str:
     return qepcad.script(System(system.ctx, formulas[0] if len(formulas) == 1 else Or(tuple(formulas))))
 
 
-def own(path: Path, timeout: float | None) -> int:
-    """Decide one leaf file with the engine's leaf backend, called as the pattern search calls it
-    (etr_nn.check.decide with the backend's own isolation; a sat point checked exactly); print
-    sat/unsat/unknown and the reason."""
+def own(path: Path, timeout: float | None, leaves: Path = LEAVES) -> int:
+    """Decide one leaf as the pattern search does: where the manifest in `leaves` names the leaf's
+    instance and pattern, the span test first (etr_nn.search.span; a fit certified exactly), then
+    the engine's leaf backend on the file (etr_nn.check.decide with the backend's own isolation; a
+    sat point checked exactly); print sat/unsat/unknown and the reason."""
+    decided = span_decision(path.name, leaves)
+    if decided is not None:
+        print(f"{decided}\nspan of the hidden layer (exact linear algebra, one LP per neuron)")
+        return 0
     [check] = load_checks(str(path))
     result = decide_check(check, LEAF_BACKEND, timeout, isolate=None)
     print(f"{result.status}\n{result.reason}")
     return 0
+
+
+def span_decision(file: str, leaves: Path) -> str | None:
+    """"sat" (a fit, certified) or "unsat" by the span test on the pattern the manifest records for
+    `file` (its instance rebuilt from `sources`), or None: not in the manifest, or undecided."""
+    manifest = leaves / "manifest.json"
+    row = next((r for r in json.loads(manifest.read_text())["leaves"] if r["file"] == file), None) \
+        if manifest.exists() else None
+    instance = next((inst for _, inst in sources() if row and inst.name == row["instance"]), None)
+    if row is None or instance is None:
+        return None
+    signs = tuple(tuple(s) for s in row["pattern"]["signs"])
+    prefixes = tuple(tuple(int(b) for b in bits) for bits in row["pattern"]["bits"])
+    found = span_fit(Points.of(instance), signs, point_order(instance), prefixes)
+    if isinstance(found, Network):
+        return "sat" if certify(instance, found).valid else None
+    return found
 
 
 def read_leaf(text: str, source: str = "<leaf>") -> System:
@@ -192,10 +217,11 @@ def read_leaf(text: str, source: str = "<leaf>") -> System:
     return check.system
 
 
-def own_solver() -> Solver:
+def own_solver(leaves: Path) -> Solver:
     """The own procedure as a solver, named etr_nn (run.py gives it time to report its own timeout)."""
     return Solver("etr_nn", lambda i, s, cap: [sys.executable, "-m", "benchmarks.leaves", "--own", str(s),
-                                           "--timeout", str(cap)], lambda c, o: first_word(o), True)
+                                           "--leaves", str(leaves), "--timeout", str(cap)],
+                  lambda c, o: first_word(o), True)
 
 
 def decide_all(leaves: Path, cap: float, wanted: list[str]) -> dict[str, Any]:
@@ -203,7 +229,7 @@ def decide_all(leaves: Path, cap: float, wanted: list[str]) -> dict[str, Any]:
     manifest = json.loads((leaves / "manifest.json").read_text())
     rows = manifest["leaves"]
     solvers, skipped = peer_solvers()
-    solvers["etr_nn"] = own_solver()
+    solvers["etr_nn"] = own_solver(leaves)
     q = qepcad_solver(qepcad_input)
     if q is not None:
         solvers["qepcad"] = q
@@ -330,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where to write leaves.md/.json")
     args = parser.parse_args(argv)
     if args.own is not None:
-        return own(args.own, args.timeout)
+        return own(args.own, args.timeout, args.leaves)
     if args.collect:
         collect(args.leaves)
         return 0

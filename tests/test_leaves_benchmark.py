@@ -73,3 +73,17 @@ def test_a_sat_leaf_file_is_sat_for_z3_and_the_own_backend() -> None:
     answer = backends.get(LEAF_BACKEND).check(system, 5)
     assert answer.status == "sat" and system.holds(answer.point)
     assert z3_status(text) == "sat"
+
+
+def test_span_decisions_on_the_bundled_leaves_agree_with_the_committed_verdicts() -> None:
+    """The span test on each bundled leaf's recorded instance and pattern agrees with the answers of
+    the solvers in benchmarks/results/leaves.json (Z3, cvc5, Yices, QEPCAD B and the leaf backend,
+    all agreeing); measured: 50 of 124 decided (49 unsat, 1 sat), the small-n leaves left to the backend."""
+    verdicts = json.loads((ROOT / "benchmarks" / "results" / "leaves.json").read_text())["verdicts"]
+    decided = 0
+    for name, verdict in verdicts.items():
+        answer = leaves.span_decision(f"{name}.smt2", leaves.LEAVES)
+        if answer is not None:
+            decided += 1
+            assert verdict == ("ok (known sat)" if answer == "sat" else "agree: unsat"), (name, answer, verdict)
+    assert decided >= 40
