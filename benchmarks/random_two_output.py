@@ -4,7 +4,8 @@
     python -m benchmarks.random_two_output [--count 40] [--cap 30] [--workers N]
 
 Reports every answer and wall time (start-up included), how many are undecided, how many take over
-5 s, and PAR-2; writes benchmarks/results/random_two_output.md.
+5 s, and PAR-2; writes benchmarks/results/random_two_output.md (with --workers 1:
+random_two_output_one_worker.md).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--cap", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=None, help="solve's --workers (default: its own, one per core)")
-    parser.add_argument("--output", type=Path, default=HERE / "results" / "random_two_output.md")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default: results/random_two_output.md (random_two_output_one_worker.md with --workers 1)")
     args = parser.parse_args(argv)
+    args.output = args.output or HERE / "results" / (
+        "random_two_output_one_worker.md" if args.workers == 1 else "random_two_output.md")
     env = etr_bytecode()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
