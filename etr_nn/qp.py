@@ -49,8 +49,9 @@ class Minimum:
 
 @dataclass(frozen=True)
 class Guess:
-    """A point `z` of the rows and its Σ r_p², in floating point: a proposal. HiGHS' minimiser with
-    the rows' multipliers `duals`, or (duals None) some point of the rows (`extended`)."""
+    """A point `z` of the rows and its loss Σ r_p² (or, from `float_absolute_minimum`, Σ |r_p|), in
+    floating point: a proposal. HiGHS' minimiser with its rows' multipliers `duals`, or (duals None)
+    some point of the rows (`extended`)."""
 
     value: float
     z: np.ndarray
@@ -65,15 +66,17 @@ def least_squares(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -
     return None if guess is None else exact_minimum(rows, residuals, size, guess)
 
 
-def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], tolerance: float = TIGHT) -> Guess | None:
+def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], absolute: bool = False,
+             tolerance: float = TIGHT) -> Guess | None:
     """The guess's point for a problem with these rows and residuals added, if it satisfies the rows
-    (up to `tolerance`): its value then grows by the new residuals² (a float value of a point of
-    the cell, at least the minimum; not a minimiser)."""
+    (up to `tolerance`): its value then grows by the new residuals² (`absolute`: |residuals|) — a
+    float value of a point of the cell, at least the minimum; not a minimiser."""
     A, rhs = dense(rows, len(guess.z))
     if np.any(A @ guess.z - rhs < -tolerance * (1.0 + float(np.abs(guess.z).max(initial=0.0)))):
         return None
     M, r0 = dense(residuals, len(guess.z))
-    return Guess(guess.value + float(((M @ guess.z + r0) ** 2).sum()), guess.z, None)
+    r = M @ guess.z + r0
+    return Guess(guess.value + float(np.abs(r).sum() if absolute else (r ** 2).sum()), guess.z, None)
 
 
 def float_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
@@ -241,6 +244,12 @@ def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
     return None if solution is None else (np.array(solution.col_value), np.array(solution.row_dual))
 
 
+def float_least(loss: str, rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
+    """HiGHS' minimum of the loss ("squared": Σ r_p², `float_minimum`; "absolute": Σ |r_p|,
+    `float_absolute_minimum`) over the rows: a guess, or None."""
+    return (float_absolute_minimum if loss == "absolute" else float_minimum)(rows, residuals, size)
+
+
 def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
     """min Σ_p |r_p(z)| over the rows, in floating point (HiGHS' simplex on the LP in (z, e):
     min Σ e_p, e_p ± r_p(z) ≥ 0): a guess with its minimiser z and row duals, or None when HiGHS
@@ -261,6 +270,51 @@ def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], siz
         return None
     z = np.array(solution.col_value[:size])
     return Guess(float(np.abs(M @ z + r0).sum()), z, np.array(solution.row_dual))
+
+
+def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Fraction | None:
+    """An exact lower bound of min Σ_p |r_p(z)| over the rows A·z (= or ≥) b, by weak duality: for
+    λ ∈ [−1, 1]^n and μ (μ_l ≥ 0 on the ≥ rows) with Mᵀλ = Aᵀμ, every feasible z has
+    Σ_p |r_p(z)| ≥ Σ_p λ_p·r_p(z) = μᵀA·z + λᵀr0 ≥ μᵀb + λᵀr0. The float minimiser
+    (`float_absolute_minimum`) proposes them, λ_p = β_p − α_p from the duals of its rows
+    e_p + r_p ≥ 0 (α) and e_p − r_p ≥ 0 (β): λ_p = ±1 where the float is at a bound, μ_l = 0 where
+    its multiplier is negligible, and the rest solve Mᵀλ = Aᵀμ exactly (reduced row echelon form,
+    free unknowns rounded from the floats) within their bounds. At the float's optimal basis the
+    bound is the exact minimum. None when the proposal fails (floats never give the bound)."""
+    if guess.duals is None:
+        raise ValueError("absolute_bound needs the float minimiser's multipliers")
+    count, n = len(rows), len(residuals)
+    duals = guess.duals
+    scale = 1.0 + float(np.abs(duals).max(initial=0.0))
+    lam = duals[count + n:count + 2 * n] - duals[count:count + n]
+    fixed = {p: (1 if lam[p] > 0 else -1) for p in range(n) if abs(lam[p]) >= 1.0 - TIGHT}
+    free = [p for p in range(n) if p not in fixed]
+    support = [r for r in range(count) if rows[r].rel == "=" or duals[r] > TIGHT * scale]
+    exact = _Exact.of(rows, residuals, size)
+    width = len(free) + len(support)
+    system = flint.fmpq_mat(size, width + 1)  # Σ_free M[p, v]·λ_p − Σ_support A[l, v]·μ_l = −Σ_fixed M[p, v]·λ_p
+    for v in range(size):
+        for i, p in enumerate(free):
+            system[v, i] = exact.M[p, v]
+        for i, r in enumerate(support):
+            system[v, len(free) + i] = -exact.A[r, v]
+        system[v, width] = -sum((exact.M[p, v] * sign for p, sign in fixed.items()), flint.fmpq(0))
+    reduced = echelon(system)
+    if reduced is None:
+        return None
+    pivots = {pivot for pivot, _ in reduced}
+    proposal = [float(lam[p]) for p in free] + [float(duals[r]) for r in support]
+    unknowns = [flint.fmpq(0) if v in pivots else _rounded(proposal[v]) for v in range(width)]
+    for pivot, entries in reduced:
+        unknowns[pivot] = entries[width] - sum((entries[v] * unknowns[v] for v in range(pivot + 1, width)
+                                                if v not in pivots and entries[v] != 0), flint.fmpq(0))
+    lams, mus = unknowns[:len(free)], unknowns[len(free):]
+    if any(abs(value) > 1 for value in lams) or any(not exact.equal[r] and mu < 0 for r, mu in zip(support, mus)):
+        return None
+    bound = (sum((mu * exact.b[r] for r, mu in zip(support, mus)), flint.fmpq(0))
+             + sum((value * exact.r0[p, 0] for p, value in zip(free, lams)), flint.fmpq(0))
+             + sum((exact.r0[p, 0] * sign for p, sign in fixed.items()), flint.fmpq(0)))
+    return from_fmpq(bound)
 
 
 def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray) -> Any:

@@ -157,13 +157,17 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each cell "
                 f"of the hyperplanes of its at most two neurons of minority output sign: convex regression on the cells, "
                 f"an exact weak-duality bound above max_error)" if convexity else "")
-             + (f", {loss_bound} by the exact least squared loss of their decided points above max_error (a KKT "
-                f"point proposed by a float QP, solved in rationals)" if loss_bound else "")
+             + (f", {loss_bound} by " + ("the exact least squared loss of their decided points above max_error (a KKT "
+                                         "point proposed by a float QP, solved in rationals)" if instance.loss == "squared"
+                                         else "an exact lower bound above max_error on the absolute loss of their decided "
+                                         "points (LP weak duality: multipliers proposed by a float LP, solved in rationals)")
+                if loss_bound else "")
              + (f", {span} by the span of their hidden layer (output layer eliminated: exact linear algebra over Q "
                 f"and one LP per neuron)" if span else "")
              + (f", {nonlinear_count} full patterns by " + (
-                 "their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above max_error"
-                 if instance.max_error and instance.loss == "squared" else f"the nonlinear backend {nonlinear}")
+                 ("their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above max_error"
+                  if instance.loss == "squared" else "their exact least absolute loss (an LP, Z3 over Q) above max_error")
+                 if instance.max_error and instance.shape.outputs == 1 else f"the nonlinear backend {nonlinear}")
                 if nonlinear_count else ""))
     if instance.max_error:
         rests += (f"; loss ≤ {instance.max_error} as slack rows e ≥ |residual| with Σ e bounded "

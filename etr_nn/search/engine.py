@@ -205,9 +205,8 @@ class Search:
                            and not certificates and self.points.loss is None else None)
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
-        # one output, squared loss: the partial pattern's least squares decides before any simplex (`_quadratic`)
-        self.quadratic = (shape.outputs == 1 and self.points.loss is not None and self.points.loss[0] == "squared"
-                          and not certificates and hooks is None)
+        # one output, a loss bound: the decided points' least loss decides before any simplex (`_convex`)
+        self.convex = shape.outputs == 1 and self.points.loss is not None and not certificates and hooks is None
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
         self.path_guesses: dict[int, tuple[Prefixes, Any]] = {}  # `_guess`: depth → (partial pattern, its guess)
 
@@ -277,7 +276,7 @@ class Search:
         every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
         the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
-        loss, the least squares of the decided points first (`_quadratic`)."""
+        loss bound, the decided points' least loss first (`_convex`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
@@ -286,7 +285,7 @@ class Search:
                 and self.convexity.refutes(self.signs, prefixes, self.points.loss[1] if self.points.loss else Fraction(0),
                                            self.deadline.passed)):
             return "convex", -1
-        if self.quadratic and (status := self._quadratic(prefixes)) is not None:
+        if self.convex and (status := self._convex(prefixes)) is not None:
             return status, -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
@@ -322,24 +321,27 @@ class Search:
         assert self.points.loss is not None
         return bound > self.points.loss[1] or (self.incumbent is not None and bound >= self.points.loss[1])
 
-    def _quadratic(self, prefixes: Prefixes) -> str | None:
-        """One output, squared loss: "loss" when the decided points' exact least squares on the
-        partial pattern's cell exceeds γ; "sat" (explore further) when the float
+    def _convex(self, prefixes: Prefixes) -> str | None:
+        """One output, a loss bound: "loss" when an exact lower bound of the decided points' least
+        loss on the partial pattern's cell exceeds γ; "sat" (explore further) when the float
         solver found a point of the cell, with any loss (a float never prunes); None when it found
-        none: the exact simplex decides. No simplex runs for a pattern the float solver settles: a
-        cell thought nonempty that is not only costs its subtree's search, and every full pattern's
-        optimum is exact (etr_nn.optimize.convex.pattern_optimum)."""
+        none, or with absolute loss when no exact bound confirms the float's: the exact simplex
+        decides. No simplex runs for a pattern the float solver settles: a cell thought nonempty that
+        is not only costs its subtree's search, and every full pattern's optimum is exact
+        (etr_nn.optimize.convex.pattern_optimum)."""
         least = self._decided_loss(prefixes)
         if isinstance(least, Fraction) and self._exceeds(least):
             return "loss"
         return None if least is None else "sat"
 
     def _decided_loss(self, prefixes: Prefixes) -> Fraction | float | None:
-        """The decided points' least Σ residual² on the partial pattern's cell
-        (patterns.least_squares_problem, etr_nn.qp): exact (a Fraction) when a float value exceeds γ
-        and the KKT point of the float minimiser confirms it (kept, like the LP table, for every
-        pattern equal up to renaming the neurons); else a float value at least the minimum (a guess);
-        None when the float solver found no point of the cell."""
+        """The decided points' least loss (Σ residual² or Σ |residual|) on the partial pattern's cell
+        (patterns.least_squares_problem, etr_nn.qp): when a float value exceeds γ, an exact one (a
+        Fraction: the minimum at the KKT point of the float minimiser, squared loss; a lower bound by
+        weak duality from its multipliers, absolute loss; kept, like the LP table, for every pattern
+        equal up to renaming the neurons) or, when that fails, the float value (squared loss: a guess
+        at least the minimum) or None (absolute loss: the exact simplex with its budget rows decides);
+        else a float value at least the minimum; None when the float solver found no point of the cell."""
         from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
 
         assert self.points.loss is not None
@@ -353,22 +355,30 @@ class Search:
         if guess is None or guess.value <= gamma:
             return None if guess is None else guess.value
         rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+        absolute = self.points.loss[0] == "absolute"
         if guess.duals is None:  # a point inherited from the parent: the minimiser decides
-            guess = qp.float_minimum(rows, residuals, layout.size)
+            guess = qp.float_least(self.points.loss[0], rows, residuals, layout.size)
             self.path_guesses[depth] = (prefixes, guess)
             if guess is None or guess.value <= gamma:
                 return None if guess is None else guess.value
-        exact = qp.exact_minimum(rows, residuals, layout.size, guess)
-        self.cache[exact_key] = guess.value if exact is None else exact.value
+        if absolute:
+            bound = qp.absolute_bound(rows, residuals, layout.size, guess)
+            if bound is None:
+                return None
+            self.cache[exact_key] = bound
+        else:
+            exact = qp.exact_minimum(rows, residuals, layout.size, guess)
+            self.cache[exact_key] = guess.value if exact is None else exact.value
         return self.cache[exact_key]  # type: ignore[no-any-return]
 
     def _guess(self, prefixes: Prefixes) -> Any:
-        """A float point of the partial pattern's cell and its Σ residual² (qp.Guess), kept for the
+        """A float point of the partial pattern's cell and its loss (qp.Guess), kept for the
         patterns on the search path (`path_guesses`, by depth): the parent's point, when it satisfies
         the new point's rows (its value is then the parent's plus the new residuals'; not a minimiser:
         `duals` None), else HiGHS' minimiser; None when HiGHS finds no point."""
         from etr_nn import qp
 
+        assert self.points.loss is not None
         depth = len(prefixes[0])
         kept = self.path_guesses.get(depth)
         if kept is not None and kept[0] == prefixes:
@@ -377,10 +387,11 @@ class Search:
         guess = None
         if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[1] is not None:
             guess = qp.extended(parent[1], *least_squares_block(self.points, self.signs, self.order[depth - 1],
-                                                                tuple(prefix[-1] for prefix in prefixes)))
+                                                                tuple(prefix[-1] for prefix in prefixes)),
+                                absolute=self.points.loss[0] == "absolute")
         if guess is None:
             rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-            guess = qp.float_minimum(rows, residuals, layout.size)
+            guess = qp.float_least(self.points.loss[0], rows, residuals, layout.size)
         self.path_guesses[depth] = (prefixes, guess)
         return guess
 
@@ -450,11 +461,11 @@ class Search:
         return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
 
     def _leaf(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
-        if self.quadratic:  # the full pattern's exact QP; its simplex may not have run
+        if self.convex:  # the full pattern's exact convex program; its simplex may not have run
             if self.incumbent is not None:
                 self._improve(prefixes)
                 return False
-            return self._least_squares(prefixes)
+            return self._least_loss(prefixes)
         z: list[Number] = [Fraction(0)] * self.layout.size
         for o in range(self.layout.m):
             lp = self._sync(o, path)
@@ -475,7 +486,7 @@ class Search:
         if network is not None and self.points.loss is not None and not certify(self.instance, network).valid:
             network = None  # under a loss bound each output's LP met only its own share of it
         if network is None and self.points.loss is not None and self.layout.m == 1:
-            return self._least_squares(prefixes)  # squared loss (with absolute loss the LP solution fits)
+            return self._least_loss(prefixes)  # squared loss (with absolute loss the LP solution fits)
         if network is None and self.span_depth is not None:  # the output layer eliminated: linear algebra
             decided = span_fit(self.points, self.signs, self.order, prefixes)
             if decided == "unsat":
@@ -493,18 +504,20 @@ class Search:
                 network = rational or network
         return network is not None and self._accept(network, prefixes)
 
-    def _least_squares(self, prefixes: Prefixes) -> bool:
-        """One output, squared loss ≤ γ: the full pattern's least loss is a convex QP, decided
-        exactly (its KKT system, etr_nn.optimize.convex.pattern_optimum); the LP above only
-        bounded the residuals."""
+    def _least_loss(self, prefixes: Prefixes) -> bool:
+        """One output, loss ≤ γ: the full pattern's least loss is a convex program, decided exactly
+        (a QP by its KKT system, an LP by the exact simplex: etr_nn.optimize.convex.pattern_optimum);
+        the simplex of the partial patterns only bounded the residuals, or did not run (`_convex`)."""
         from etr_nn.optimize.convex import pattern_optimum
 
         found = pattern_optimum(self.instance, self._pattern(prefixes), self.deadline.cap(LEAF_SECONDS, least=0.1))
         entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes]}
+        program = "QP" if self.instance.loss == "squared" else "LP"
         if found == "unknown":
-            self.outcome.open.append(f"{self._label(prefixes)}: the exact QP gave no answer in time")
+            self.outcome.open.append(f"{self._label(prefixes)}: the exact {program} gave no answer in time")
         elif found is None or found[0] > self.instance.max_error:
-            self.outcome.nonlinear.append(entry | {"decided_by": "exact QP: the least squared loss exceeds max_error"})
+            self.outcome.nonlinear.append(entry | {"decided_by": f"exact {program}: the least {self.instance.loss} loss "
+                                                                 "exceeds max_error"})
         else:
             return self._accept(found[1], prefixes)
         return False
