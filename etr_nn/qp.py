@@ -272,6 +272,85 @@ def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], siz
     return Guess(float(np.abs(M @ z + r0).sum()), z, np.array(solution.row_dual))
 
 
+Block = tuple[Sequence[Row], Sequence[Linear]]  # one decided point's rows and residuals
+
+
+class AbsolutePath:
+    """`float_absolute_minimum` for the partial patterns of a depth-first search: one HiGHS LP held
+    across calls, its blocks those of the last call's path (one per decided point: its rows and its
+    residuals with their columns e_p). A call removes the blocks past the common prefix (compared by
+    identity: the blocks come from a cache), adds the new ones and re-optimises from the last basis
+    (HiGHS' dual simplex after rows are added). The guess's duals are laid out as
+    `float_absolute_minimum`'s for the concatenated rows and residuals (`absolute_bound`)."""
+
+    def __init__(self, size: int) -> None:
+        import highspy
+        from highspy._core import _Highs
+
+        self.size, self.inf = size, highspy.kHighsInf
+        self.solver = _Highs()
+        for option, value in (("output_flag", False), ("threads", 1), ("presolve", "off")):
+            self.solver.setOptionValue(option, value)
+        self.solver.addCols(size, np.zeros(size), np.full(size, -self.inf), np.full(size, self.inf), 0,
+                            np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        self.blocks: list[Block] = []
+        self.spans: list[tuple[int, int, int]] = []  # per block: its first row, first column, residual count
+
+    def minimum(self, blocks: Sequence[Block]) -> Guess | None:
+        import highspy
+
+        common = 0
+        while common < min(len(blocks), len(self.blocks)) and blocks[common] is self.blocks[common]:
+            common += 1
+        if common < len(self.blocks):
+            first_row, first_col, _ = self.spans[common]
+            rows, cols = self.solver.getNumRow(), self.solver.getNumCol()
+            self.solver.deleteRows(rows - first_row, np.arange(first_row, rows, dtype=np.int32))
+            self.solver.deleteCols(cols - first_col, np.arange(first_col, cols, dtype=np.int32))
+            del self.blocks[common:], self.spans[common:]
+        for block in blocks[common:]:
+            self._add(block)
+        self.solver.setOptionValue("time_limit", self.solver.getRunTime() + FLOAT_SECONDS)  # its clock runs on
+        self.solver.run()
+        if self.solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = self.solver.getSolution()
+        z, row_duals = np.array(solution.col_value[:self.size]), np.array(solution.row_dual)
+        residuals: list[Linear] = []
+        signs, alphas, betas = [], [], []
+        for (block_rows, block_residuals), (first, _, n) in zip(self.blocks, self.spans):
+            residuals += block_residuals
+            middle = first + len(block_rows)
+            signs.append(row_duals[first:middle])
+            alphas.append(row_duals[middle:middle + n])
+            betas.append(row_duals[middle + n:middle + 2 * n])
+        M, r0 = dense(residuals, self.size)
+        return Guess(float(np.abs(M @ z + r0).sum()), z, np.concatenate(signs + alphas + betas))
+
+    def _add(self, block: Block) -> None:
+        """The block's columns e_p (cost 1, e_p ≥ 0) and rows: its own, then e_p + r_p ≥ 0, e_p − r_p ≥ 0."""
+        rows, residuals = block
+        first_row, first_col, n = self.solver.getNumRow(), self.solver.getNumCol(), len(residuals)
+        if n:
+            self.solver.addCols(n, np.ones(n), np.zeros(n), np.full(n, self.inf), 0,
+                                np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        lines: list[tuple[list[int], list[float]]] = [([v for v, _ in row.coeffs], [float(a) for _, a in row.coeffs])
+                                                      for row in rows]
+        lower = [float(row.rhs) for row in rows]
+        upper = [lower[i] if row.rel == "=" else self.inf for i, row in enumerate(rows)]
+        for side in (1, -1):  # e_p + side·r_p ≥ 0
+            for i, r in enumerate(residuals):
+                lines.append(([v for v, _ in r.coeffs] + [first_col + i], [side * float(a) for _, a in r.coeffs] + [1.0]))
+                lower.append(-side * float(r.const))
+                upper.append(self.inf)
+        starts = np.cumsum([0] + [len(indices) for indices, _ in lines[:-1]]).astype(np.int32)
+        indices = np.array([v for line, _ in lines for v in line], dtype=np.int32)
+        values = np.array([a for _, line in lines for a in line])
+        self.solver.addRows(len(lines), np.array(lower), np.array(upper), len(indices), starts, indices, values)
+        self.blocks.append(block)
+        self.spans.append((first_row, first_col, n))
+
+
 def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Fraction | None:
     """An exact lower bound of min Σ_p |r_p(z)| over the rows A·z (= or ≥) b, by weak duality: for
     λ ∈ [−1, 1]^n and μ (μ_l ≥ 0 on the ≥ rows) with Mᵀλ = Aᵀμ, every feasible z has
@@ -290,15 +369,17 @@ def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, 
     fixed = {p: (1 if lam[p] > 0 else -1) for p in range(n) if abs(lam[p]) >= 1.0 - TIGHT}
     free = [p for p in range(n) if p not in fixed]
     support = [r for r in range(count) if rows[r].rel == "=" or duals[r] > TIGHT * scale]
-    exact = _Exact.of(rows, residuals, size)
     width = len(free) + len(support)
     system = flint.fmpq_mat(size, width + 1)  # Σ_free M[p, v]·λ_p − Σ_support A[l, v]·μ_l = −Σ_fixed M[p, v]·λ_p
-    for v in range(size):
-        for i, p in enumerate(free):
-            system[v, i] = exact.M[p, v]
-        for i, r in enumerate(support):
-            system[v, len(free) + i] = -exact.A[r, v]
-        system[v, width] = -sum((exact.M[p, v] * sign for p, sign in fixed.items()), flint.fmpq(0))
+    for i, p in enumerate(free):
+        for v, a in residuals[p].coeffs:
+            system[v, i] = to_fmpq(a)
+    for i, r in enumerate(support):
+        for v, a in rows[r].coeffs:
+            system[v, len(free) + i] = -to_fmpq(a)
+    for p, sign in fixed.items():
+        for v, a in residuals[p].coeffs:
+            system[v, width] -= sign * to_fmpq(a)
     reduced = echelon(system)
     if reduced is None:
         return None
@@ -309,11 +390,11 @@ def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, 
         unknowns[pivot] = entries[width] - sum((entries[v] * unknowns[v] for v in range(pivot + 1, width)
                                                 if v not in pivots and entries[v] != 0), flint.fmpq(0))
     lams, mus = unknowns[:len(free)], unknowns[len(free):]
-    if any(abs(value) > 1 for value in lams) or any(not exact.equal[r] and mu < 0 for r, mu in zip(support, mus)):
+    if any(abs(value) > 1 for value in lams) or any(rows[r].rel != "=" and mu < 0 for r, mu in zip(support, mus)):
         return None
-    bound = (sum((mu * exact.b[r] for r, mu in zip(support, mus)), flint.fmpq(0))
-             + sum((value * exact.r0[p, 0] for p, value in zip(free, lams)), flint.fmpq(0))
-             + sum((exact.r0[p, 0] * sign for p, sign in fixed.items()), flint.fmpq(0)))
+    bound = (sum((mu * to_fmpq(rows[r].rhs) for r, mu in zip(support, mus)), flint.fmpq(0))
+             + sum((value * to_fmpq(residuals[p].const) for p, value in zip(free, lams)), flint.fmpq(0))
+             + sum((sign * to_fmpq(residuals[p].const) for p, sign in fixed.items()), flint.fmpq(0)))
     return from_fmpq(bound)
 
 

@@ -303,17 +303,22 @@ class ConvexityBound:
         n, d = self.n, self.d
         absolute = self.kind == "absolute"
         size = n + n * d + (n if absolute else 0)
-        x = [[float(v) for v in point] for point in self.coords]
-        entries: list[tuple[int, int, float]] = []  # (row, column, value)
-        for r, (p, q) in enumerate(pairs):  # g_q − g_p − ξ_p·(x_q − x_p) ≥ 0
-            entries += [(r, q, 1.0), (r, p, -1.0)]
-            entries += [(r, n + p * d + i, x[p][i] - x[q][i]) for i in range(d) if x[p][i] != x[q][i]]
-        lower = [0.0] * len(pairs)
+        x = np.array([[float(v) for v in point] for point in self.coords]).reshape(n, d)
+        P, Q = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
+        # row r: g_q − g_p − ξ_p·(x_q − x_p) ≥ 0, stored row by row (zero coefficients left out)
+        columns = np.column_stack([Q, P] + [n + P * d + i for i in range(d)])
+        values = np.column_stack([np.ones(len(P)), -np.ones(len(P)), x[P] - x[Q]])
+        lower = np.zeros(len(P))
         if absolute:  # t_p − g_p ≥ −y_p, t_p + g_p ≥ y_p
-            t0, r0 = n + n * d, len(pairs)
-            for p in range(n):
-                entries += [(r0 + 2 * p, t0 + p, 1.0), (r0 + 2 * p, p, -1.0), (r0 + 2 * p + 1, t0 + p, 1.0), (r0 + 2 * p + 1, p, 1.0)]
-                lower += [-y[p], y[p]]
+            t = np.arange(n)
+            columns = np.vstack([columns,
+                                 np.column_stack([n + n * d + t, t] + [t] * d),
+                                 np.column_stack([n + n * d + t, t] + [t] * d)])
+            values = np.vstack([values,
+                                np.column_stack([np.ones(n), -np.ones(n)] + [np.zeros(n)] * d),
+                                np.column_stack([np.ones(n), np.ones(n)] + [np.zeros(n)] * d)])
+            lower = np.concatenate([lower, -np.array(y), np.array(y)])
+        kept = values != 0
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = size, len(lower)
@@ -324,13 +329,11 @@ class ConvexityBound:
             cost[:n] = [-2.0 * v for v in y]
         lp.col_cost_ = cost
         lp.col_lower_, lp.col_upper_ = np.full(size, -inf), np.full(size, inf)
-        lp.row_lower_, lp.row_upper_ = np.array(lower), np.full(len(lower), inf)
-        entries.sort(key=lambda e: (e[1], e[0]))
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        counts = np.bincount([e[1] for e in entries], minlength=size)
-        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-        lp.a_matrix_.index_ = np.array([e[0] for e in entries], dtype=np.int32)
-        lp.a_matrix_.value_ = np.array([e[2] for e in entries])
+        lp.row_lower_, lp.row_upper_ = lower, np.full(len(lower), inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(kept.sum(axis=1))]).astype(np.int32)
+        lp.a_matrix_.index_ = columns[kept].astype(np.int32)
+        lp.a_matrix_.value_ = values[kept]
         model = highspy.HighsModel()
         model.lp_ = lp
         if not absolute:

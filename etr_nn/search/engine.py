@@ -209,6 +209,7 @@ class Search:
         self.convex = shape.outputs == 1 and self.points.loss is not None and not certificates and hooks is None
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
         self.path_guesses: dict[int, tuple[Prefixes, Any]] = {}  # `_guess`: depth → (partial pattern, its guess)
+        self.absolute_path: Any = None  # `_float_least`: the HiGHS LP of the search path, absolute loss
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
@@ -357,7 +358,7 @@ class Search:
         rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
         absolute = self.points.loss[0] == "absolute"
         if guess.duals is None:  # a point inherited from the parent: the minimiser decides
-            guess = qp.float_least(self.points.loss[0], rows, residuals, layout.size)
+            guess = self._float_least(prefixes)
             self.path_guesses[depth] = (prefixes, guess)
             if guess is None or guess.value <= gamma:
                 return None if guess is None else guess.value
@@ -390,10 +391,23 @@ class Search:
                                                                 tuple(prefix[-1] for prefix in prefixes)),
                                 absolute=self.points.loss[0] == "absolute")
         if guess is None:
-            rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-            guess = qp.float_least(self.points.loss[0], rows, residuals, layout.size)
+            guess = self._float_least(prefixes)
         self.path_guesses[depth] = (prefixes, guess)
         return guess
+
+    def _float_least(self, prefixes: Prefixes) -> Any:
+        """HiGHS' minimiser of the decided points' loss on the partial pattern's cell (qp.Guess) or None:
+        with absolute loss from the LP of the search path, re-optimised from its last basis (qp.AbsolutePath)."""
+        from etr_nn import qp
+
+        assert self.points.loss is not None
+        if self.points.loss[0] == "absolute":
+            if self.absolute_path is None:
+                self.absolute_path = qp.AbsolutePath(replace(self.layout, n=0).size)  # (u, c), no slacks
+            return self.absolute_path.minimum([least_squares_block(self.points, self.signs, p, tuple(prefix[t] for prefix in prefixes))
+                                               for t, p in enumerate(self.order[:len(prefixes[0])])])
+        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
+        return qp.float_minimum(rows, residuals, layout.size)
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
