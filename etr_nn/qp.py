@@ -310,9 +310,14 @@ class AbsolutePath:
             del self.blocks[common:], self.spans[common:]
         for block in blocks[common:]:
             self._add(block)
-        self.solver.setOptionValue("time_limit", self.solver.getRunTime() + FLOAT_SECONDS)  # its clock runs on
-        self.solver.run()
-        if self.solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        for _ in range(2):  # a warm start that ends in anything but an optimum or infeasibility: once more, cold
+            self.solver.setOptionValue("time_limit", self.solver.getRunTime() + FLOAT_SECONDS)  # its clock runs on
+            self.solver.run()
+            status = self.solver.getModelStatus()
+            if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+                break
+            self.solver.clearSolver()
+        if status != highspy.HighsModelStatus.kOptimal:
             return None
         solution = self.solver.getSolution()
         z, row_duals = np.array(solution.col_value[:self.size]), np.array(solution.row_dual)

@@ -15,7 +15,7 @@ from etr_nn.generate import planted
 from etr_nn.instance import Shape
 from etr_nn.lp import particular_solution
 from etr_nn.optimize import convex
-from etr_nn.patterns import Layout, Linear, Points, Row, least_squares_problem
+from etr_nn.patterns import Layout, Linear, Points, Row, least_squares_block, least_squares_problem
 from etr_nn.search.dichotomies import dichotomies
 
 F = Fraction
@@ -104,6 +104,43 @@ def test_absolute_bound_is_a_lower_bound_and_on_most_cells_the_exact_minimum(see
                 wrong = qp.absolute_bound(cell, kept, layout.size, distorted)
                 assert wrong is None or wrong <= least
     assert bounded >= 10 and exact_ones >= 0.8 * bounded
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_absolute_path_agrees_with_a_fresh_lp_along_a_depth_first_walk(seed: int) -> None:
+    """The search path's LP, re-optimised from its last basis after blocks are removed and added
+    (qp.AbsolutePath), gives the minimum Σ |r| of a fresh LP (float_absolute_minimum) within float
+    accuracy, the same empty cells, and multipliers that prove an exact bound at most Z3's exact
+    minimum (d = 2, k = 3, noisy planted data, a walk that shares prefixes as a search does)."""
+    rng = random.Random(seed)
+    inst, _ = planted(Shape(2, 3, 1), 14, seed)
+    inst = replace(inst, labels=tuple((y[0] + F(rng.randint(-3, 3), 2),) for y in inst.labels))
+    points, signs = Points.of(inst), ((1,), (1,), (-1,))
+    size = Layout(2, 3, 1).size
+    options = sorted(dichotomies(inst.points), key=sorted)
+    neurons = [rng.choice(options) for _ in range(3)]
+    path = qp.AbsolutePath(size)
+    compared = 0
+    for _ in range(120):
+        if rng.random() < 0.3:  # the blocks up to the first point where the new set differs are kept
+            neurons[rng.randrange(3)] = rng.choice(options)
+        depth = rng.randint(1, inst.n)
+        blocks = [least_squares_block(points, signs, p, tuple(int(p in S) for S in neurons)) for p in range(depth)]
+        held = path.minimum(blocks)
+        rows = [row for block_rows, _ in blocks for row in block_rows]
+        residuals = [r for _, block_residuals in blocks for r in block_residuals]
+        fresh = qp.float_absolute_minimum(rows, residuals, size)
+        assert (held is None) == (fresh is None)
+        if held is None or fresh is None:
+            continue
+        compared += 1
+        assert abs(held.value - fresh.value) <= 1e-6 * (1 + fresh.value)
+        bound = qp.absolute_bound(rows, residuals, size, held)
+        if bound is not None:
+            z = convex._solve("absolute", rows, residuals, size, 60)
+            assert z is not None and z != "unknown"
+            assert bound <= sum((abs(r.at(z)) for r in residuals), F(0))
+    assert compared >= 30
 
 
 def test_least_squares_known_answers() -> None:
