@@ -12,7 +12,8 @@ that are solved (an exact LP once the output columns are fixed; with one output 
 signs, so sat answers stay rational) and certified exactly; unsat answers never rest on it.
 
 Covered: real weights (any d, k, m), zero error or a loss bound γ > 0 (slack and budget rows;
-with squared loss also the exact least squares of the decided points, etr_nn.qp); a refutation
+with one output first the decided points' exact least loss, etr_nn.qp: a KKT point for squared
+loss, a weak-duality bound for absolute loss); a refutation
 certificate only at zero error. Finite weight sets go to etr_nn.discrete.
 
     search(instance, timeout=None, workers=None, cluster=None, certificate=None, progress=False)
