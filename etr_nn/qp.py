@@ -66,17 +66,17 @@ def least_squares(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -
     return None if guess is None else exact_minimum(rows, residuals, size, guess)
 
 
-def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], absolute: bool = False,
+def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], loss: str = "squared",
              tolerance: float = TIGHT) -> Guess | None:
     """The guess's point for a problem with these rows and residuals added, if it satisfies the rows
-    (up to `tolerance`): its value then grows by the new residuals² (`absolute`: |residuals|) — a
-    float value of a point of the cell, at least the minimum; not a minimiser."""
+    (up to `tolerance`): its value then grows by the new residuals' loss (Σ r² or, "absolute", Σ |r|)
+    — a float value of a point of the cell, at least the minimum; not a minimiser."""
     A, rhs = dense(rows, len(guess.z))
     if np.any(A @ guess.z - rhs < -tolerance * (1.0 + float(np.abs(guess.z).max(initial=0.0)))):
         return None
     M, r0 = dense(residuals, len(guess.z))
     r = M @ guess.z + r0
-    return Guess(guess.value + float(np.abs(r).sum() if absolute else (r ** 2).sum()), guess.z, None)
+    return Guess(guess.value + float(np.abs(r).sum() if loss == "absolute" else (r ** 2).sum()), guess.z, None)
 
 
 def float_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
@@ -252,24 +252,10 @@ def float_least(loss: str, rows: Sequence[Row], residuals: Sequence[Linear], siz
 
 def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
     """min Σ_p |r_p(z)| over the rows, in floating point (HiGHS' simplex on the LP in (z, e):
-    min Σ e_p, e_p ± r_p(z) ≥ 0): a guess with its minimiser z and row duals, or None when HiGHS
-    reports no optimum."""
-    import highspy
-
-    A, rhs = dense(rows, size)
-    M, r0 = dense(residuals, size)
-    n, inf = len(residuals), highspy.kHighsInf
-    identity = np.eye(n)
-    matrix = np.block([[A, np.zeros((len(rows), n))], [M, identity], [-M, identity]])
-    lower = np.concatenate([rhs, -r0, r0])
-    upper = np.concatenate([[b if row.rel == "=" else inf for b, row in zip(rhs, rows)], np.full(2 * n, inf)])
-    model = highspy.HighsModel()
-    model.lp_ = _highs_lp(matrix, lower, upper, np.concatenate([np.zeros(size), np.ones(n)]))
-    solution = highs_optimum(model, FLOAT_SECONDS)
-    if solution is None:
-        return None
-    z = np.array(solution.col_value[:size])
-    return Guess(float(np.abs(M @ z + r0).sum()), z, np.array(solution.row_dual))
+    min Σ e_p, e_p ± r_p(z) ≥ 0): a guess with its minimiser z and row duals (rows, then the
+    e_p + r_p ≥ 0 rows, then the e_p − r_p ≥ 0 rows), or None when HiGHS reports no optimum. The LP
+    of `AbsolutePath` with one block."""
+    return AbsolutePath(size).minimum([(rows, residuals)])
 
 
 Block = tuple[Sequence[Row], Sequence[Linear]]  # one decided point's rows and residuals

@@ -389,7 +389,7 @@ class Search:
         if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[1] is not None:
             guess = qp.extended(parent[1], *least_squares_block(self.points, self.signs, self.order[depth - 1],
                                                                 tuple(prefix[-1] for prefix in prefixes)),
-                                absolute=self.points.loss[0] == "absolute")
+                                self.points.loss[0])
         if guess is None:
             guess = self._float_least(prefixes)
         self.path_guesses[depth] = (prefixes, guess)
