@@ -227,16 +227,43 @@ def point_order(instance: Instance) -> tuple[int, ...]:
 
 
 class Trie:
-    """Which activation bit a neuron may take next: prefixes (in `order`) of dichotomies."""
+    """Which activation bit a neuron may take next: prefixes (in `order`) of dichotomies.
+
+    Every network's activation set of a neuron ({p : v·x̃_p > 0}) is a dichotomy of the points, so a
+    neuron whose bits on the first points form a prefix has, at a later point, one of the bits the
+    dichotomies with that prefix have there: when they all agree the bit is forced (`forced`)."""
 
     def __init__(self, points: Sequence[Point], order: tuple[int, ...]):
-        self.next: dict[tuple[int, ...], tuple[int, ...]] = {}
         options: dict[tuple[int, ...], set[int]] = {}
+        seen: dict[tuple[int, ...], list[int]] = {}  # prefix → [positions with a 1, positions with a 0] (bit masks)
         for subset in dichotomies(points):
             bits = tuple(1 if p in subset else 0 for p in order)
-            for t in range(len(order)):
-                options.setdefault(bits[:t], set()).add(bits[t])
+            ones = sum(1 << t for t, bit in enumerate(bits) if bit)
+            zeros = ((1 << len(bits)) - 1) & ~ones
+            for t in range(len(order) + 1):
+                if t < len(order):
+                    options.setdefault(bits[:t], set()).add(bits[t])
+                masks = seen.setdefault(bits[:t], [0, 0])
+                masks[0] |= ones
+                masks[1] |= zeros
         self.next = {prefix: tuple(sorted(bits)) for prefix, bits in options.items()}
+        # prefix → (positions past it forced to 1, positions past it forced to 0) as bit masks
+        self.forced_masks = {prefix: (ones & ~zeros & ~((1 << len(prefix)) - 1), zeros & ~ones & ~((1 << len(prefix)) - 1))
+                             for prefix, (ones, zeros) in seen.items()}
+
+    def forced(self, prefixes: Prefixes) -> list[tuple[int, tuple[int, ...]]]:
+        """The later positions t (in `order`) where every neuron's bit is forced by its prefix, with those bits:
+        every completion of the partial pattern has them."""
+        masks = [self.forced_masks[prefix] for prefix in prefixes]
+        common = -1
+        for ones, zeros in masks:
+            common &= ones | zeros
+        out = []
+        while common:
+            t = (common & -common).bit_length() - 1
+            out.append((t, tuple((ones >> t) & 1 for ones, _ in masks)))
+            common &= common - 1
+        return out
 
 
 def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], trie: Trie) -> Iterator[tuple[int, ...]]:
@@ -340,9 +367,11 @@ def least_squares_problem(points: Points, signs: tuple[Sign, ...], order: tuple[
     return rows, residuals, layout
 
 
+Block = tuple[tuple[Row, ...], tuple[Linear, ...]]  # one point's cell rows and residuals (`least_squares_block`)
+
+
 @lru_cache(maxsize=1 << 15)
-def least_squares_block(points: Points, signs: tuple[Sign, ...], p: int,
-                         bits: tuple[int, ...]) -> tuple[tuple[Row, ...], tuple[Linear, ...]]:
+def least_squares_block(points: Points, signs: tuple[Sign, ...], p: int, bits: tuple[int, ...]) -> Block:
     """Point p's share of `least_squares_problem`, cached: a search meets the same block again and again."""
     layout = Layout(len(points.coords[0]), len(signs), len(signs[0]))
     y = points.label(p)

@@ -32,7 +32,7 @@ import flint  # noqa: E402
 from etr_nn.exact import from_fmpq, to_fmpq  # noqa: E402
 from etr_nn.exact.echelon import echelon  # noqa: E402
 from etr_nn.lp import feasible_point  # noqa: E402
-from etr_nn.patterns import Linear, Row  # noqa: E402
+from etr_nn.patterns import Block, Linear, Row  # noqa: E402
 
 TIGHT = 1e-7  # a row whose float slack is at most this (relative) is guessed active
 ROUNDING_BITS = 30  # free unknowns of the KKT system take the float minimiser's values, rounded to this
@@ -255,10 +255,7 @@ def float_absolute_minimum(rows: Sequence[Row], residuals: Sequence[Linear], siz
     min Σ e_p, e_p ± r_p(z) ≥ 0): a guess with its minimiser z and row duals (rows, then the
     e_p + r_p ≥ 0 rows, then the e_p − r_p ≥ 0 rows), or None when HiGHS reports no optimum. The LP
     of `AbsolutePath` with one block."""
-    return AbsolutePath(size).minimum([(rows, residuals)])
-
-
-Block = tuple[Sequence[Row], Sequence[Linear]]  # one decided point's rows and residuals
+    return AbsolutePath(size).minimum([(tuple(rows), tuple(residuals))])
 
 
 class AbsolutePath:

@@ -31,7 +31,7 @@ from etr_nn.search.dichotomies import basis
 from etr_nn.search.engine import Incumbent
 from etr_nn.search.span import span_fit
 from etr_nn.qp import least_squares
-from etr_nn.patterns import (Layout, Points, budget_row, children, fitting_system, least_squares_problem, point_order, point_rows,
+from etr_nn.patterns import (Layout, Points, Trie, budget_row, children, fitting_system, least_squares_problem, point_order, point_rows,
                              sign_choices)
 
 F = Fraction
@@ -366,3 +366,46 @@ def test_convexity_bound_refutes_what_only_a_better_shape_fits() -> None:
     assert not bound.refutes(((-1,), (1,)), ((0,), (1,)), F(1, 2))
     assert bound.refutes(((1,), (1,)), ((0,), (0,)), F(2, 3) - F(1, 10 ** 9))
     assert not bound.refutes(((1,), (1,)), ((0,), (0,)), F(2, 3))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_forced_bits_are_the_networks_own(seed: int) -> None:
+    """Trie.forced (the bits every dichotomy with a neuron's prefix has at a later point, which the loss
+    bound and the simplex then use before those points are decided) names only bits a real network
+    has: at every depth of a random network's own pattern — 1–3 inputs, 1–3 ReLUs, points sometimes
+    repeated, collinear or on a neuron's hyperplane — each forced bit is the network's."""
+    rng = random.Random(seed)
+    shape = Shape(rng.randint(1, 3), rng.randint(1, 3), 1)
+    network = random_network(shape, rng)
+    points = random_points(rng.randint(4, 12), shape.inputs, rng, size=3)
+    if rng.random() < 0.3:
+        points = points + [points[0]]
+    if rng.random() < 0.3 and shape.inputs > 1:
+        points = sorted({tuple(p[0] * t for t in range(1, shape.inputs + 1)) for p in points})
+    if rng.random() < 0.3:  # a point on neuron 0's hyperplane (inactive there: relu(0) = 0)
+        w, b = network.W[0], network.b[0]
+        if w[0] != 0:
+            rest = [F(rng.randint(-3, 3)) for _ in range(shape.inputs - 1)]
+            points = points + [((-b - sum((a * x for a, x in zip(w[1:], rest)), F(0))) / w[0], *rest)]
+    instance = sample(network, points, f"forced-{seed}")
+    order = point_order(instance)
+    coords = [instance.points[p] for p in order]
+    _, bits, _ = own_pattern(network, coords, Layout.of(Points.of(instance), shape.hidden, 1))
+    trie = Trie(instance.points, order)
+    for depth in range(len(order) + 1):
+        for t, forced in trie.forced(tuple(b[:depth] for b in bits)):
+            assert t >= depth and forced == tuple(b[t] for b in bits), f"depth {depth}: point {t} forced wrongly"
+
+
+def test_forced_bits_are_not_vacuous() -> None:
+    """The test above is not vacuous: on 2-input data of 12 points, a random network's own pattern
+    has forced bits at several points once a few points are decided."""
+    rng = random.Random(7)
+    forced = 0
+    for _ in range(10):
+        network = random_network(Shape(2, 2, 1), rng)
+        instance = sample(network, random_points(12, 2, rng, size=3), "forced")
+        order = point_order(instance)
+        _, bits, _ = own_pattern(network, [instance.points[p] for p in order], Layout.of(Points.of(instance), 2, 1))
+        forced += len(Trie(instance.points, order).forced(tuple(b[:6] for b in bits)))
+    assert forced >= 10, forced

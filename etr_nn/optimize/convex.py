@@ -56,8 +56,9 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     """Branch and bound on the pattern search (etr_nn.search.engine, `Incumbent`): the incumbent
     starts as the better of the constant network and the exact pattern optimum of float fits
     (GUIDE_SHARE of the time, at most GUIDE_SECONDS); a partial pattern goes when an exact lower
-    bound on the loss of its completions reaches the incumbent (its decided points' least loss,
-    the convexity bound of its sign class, exact infeasibility), and every full pattern's exact
+    bound on the loss of its completions reaches the incumbent (the least loss of its decided points
+    and of those whose activations it forces, the convexity bound of its sign class, exact
+    infeasibility), and every full pattern's exact
     convex optimum below the incumbent replaces it. When every sign choice is searched to the end, no
     network has a smaller loss than the least incumbent: it is optimal (and rational). With several
     `workers`, the sign choices not done in this process within INLINE_SECONDS run in worker
@@ -100,7 +101,8 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     return Optimum(instance.name, "optimal", best[0], best[1], "branch and bound",
                    [f"one output (fact 3): branch and bound over {len(tasks)} sign choices, {explored} partial "
                     f"patterns ({pruned} pruned by exact linear infeasibility or an exact loss bound at least the "
-                    f"incumbent: least loss of the decided points, convexity bound of the sign class); each full "
+                    f"incumbent: least loss of the decided points and of those whose activations the partial pattern "
+                    f"forces, convexity bound of the sign class); each full "
                     f"pattern an exact convex program ({kind}); the optimum and an optimal network are rational"])
 
 

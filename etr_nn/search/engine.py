@@ -34,8 +34,8 @@ from etr_nn.exact import Number
 from etr_nn.instance import Instance
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
-from etr_nn.patterns import (Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
-                             least_squares_block, least_squares_problem, lp_network, pattern_rows, point_rows, with_hyperplanes)
+from etr_nn.patterns import (Block, Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
+                             least_squares_block, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.rankone import RankOne
@@ -191,6 +191,7 @@ class Search:
         self.trie = Trie(self.points.coords, order)
         shape = instance.shape
         self.layout = Layout.of(self.points, shape.hidden, shape.outputs)
+        self.cell_size = replace(self.layout, n=0).size  # the unknowns (u, c), no slacks: `_decided_loss`
         self.lps = [ExactLP(self.layout.size) for _ in range(self.layout.m)]
         self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known = table if table is not None else Table()
@@ -205,10 +206,10 @@ class Search:
                            and not certificates and self.points.loss is None else None)
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
-        # one output, a loss bound: the decided points' least loss decides before any simplex (`_convex`)
+        # one output, a loss bound: the least loss of the decided and forced points decides before any simplex (`_convex`)
         self.convex = shape.outputs == 1 and self.points.loss is not None and not certificates and hooks is None
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
-        self.path_guesses: dict[int, tuple[Prefixes, Any]] = {}  # `_guess`: depth → (partial pattern, its guess)
+        self.path_guesses: dict[int, tuple[Prefixes, list[tuple[int, Block]], Any]] = {}  # `_guess`: depth → (partial pattern, its blocks, its guess)
         self.absolute_path: Any = None  # `_float_least`: the HiGHS LP of the search path, absolute loss
 
     def run(self, signs: tuple[Sign, ...]) -> Outcome:
@@ -277,7 +278,7 @@ class Search:
         every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
         the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
-        loss bound, the decided points' least loss first (`_convex`)."""
+        loss bound, the decided and forced points' least loss first (`_convex`)."""
         if self.hooks.prune:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
@@ -336,13 +337,15 @@ class Search:
         return None if least is None else "sat"
 
     def _decided_loss(self, prefixes: Prefixes) -> Fraction | float | None:
-        """The decided points' least loss (Σ residual² or Σ |residual|) on the partial pattern's cell
-        (patterns.least_squares_problem, etr_nn.qp): when a float value exceeds γ, an exact one (a
-        Fraction: the minimum at the KKT point of the float minimiser, squared loss; a lower bound by
-        weak duality from its multipliers, absolute loss; kept, like the LP table, for every pattern
-        equal up to renaming the neurons) or, when that fails, the float value (squared loss: a guess
-        at least the minimum) or None (absolute loss: the exact simplex with its budget rows decides);
-        else a float value at least the minimum; None when the float solver found no point of the cell."""
+        """The least loss (Σ residual² or Σ |residual|) of the decided points and of the points whose
+        every bit the partial pattern forces (Trie.forced: each completion has those bits, so their
+        rows hold and their residuals count) on the partial pattern's cell (`_blocks`, etr_nn.qp):
+        when a float value exceeds γ, an exact one (a Fraction: the minimum at the KKT point of the
+        float minimiser, squared loss; a lower bound by weak duality from its multipliers, absolute
+        loss; kept, like the LP table, for every pattern equal up to renaming the neurons) or, when
+        that fails, the float value (squared loss: a guess at least the minimum) or None (absolute
+        loss: the exact simplex with its budget rows decides); else a float value at least the
+        minimum; None when the float solver found no point of the cell."""
         from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
 
         assert self.points.loss is not None
@@ -350,64 +353,74 @@ class Search:
         exact_key = ("least", depth, tuple(sorted(zip(self.signs, prefixes))))
         if exact_key in self.cache:
             return self.cache[exact_key]  # type: ignore[no-any-return]
-        if all(self.points.label(p) is None for p in self.order[:depth]):
+        blocks = self._blocks(prefixes)
+        if not any(residuals for _, (_, residuals) in blocks):
             return 0.0  # no residual yet
-        guess = self._guess(prefixes)
+        guess = self._guess(prefixes, blocks)
         if guess is None or guess.value <= gamma:
             return None if guess is None else guess.value
-        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-        absolute = self.points.loss[0] == "absolute"
         if guess.duals is None:  # a point inherited from the parent: the minimiser decides
-            guess = self._float_least(prefixes)
-            self.path_guesses[depth] = (prefixes, guess)
+            guess = self._float_least(blocks)
+            self.path_guesses[depth] = (prefixes, blocks, guess)
             if guess is None or guess.value <= gamma:
                 return None if guess is None else guess.value
-        if absolute:
-            bound = qp.absolute_bound(rows, residuals, layout.size, guess)
+        rows = [row for _, (block_rows, _) in blocks for row in block_rows]
+        residuals = [r for _, (_, block_residuals) in blocks for r in block_residuals]
+        if self.points.loss[0] == "absolute":
+            bound = qp.absolute_bound(rows, residuals, self.cell_size, guess)
             if bound is None:
                 return None
             self.cache[exact_key] = bound
         else:
-            exact = qp.exact_minimum(rows, residuals, layout.size, guess)
+            exact = qp.exact_minimum(rows, residuals, self.cell_size, guess)
             self.cache[exact_key] = guess.value if exact is None else exact.value
         return self.cache[exact_key]  # type: ignore[no-any-return]
 
-    def _guess(self, prefixes: Prefixes) -> Any:
-        """A float point of the partial pattern's cell and its loss (qp.Guess), kept for the
-        patterns on the search path (`path_guesses`, by depth): the parent's point, when it satisfies
-        the new point's rows (its value is then the parent's plus the new residuals'; not a minimiser:
-        `duals` None), else HiGHS' minimiser; None when HiGHS finds no point."""
+    def _blocks(self, prefixes: Prefixes) -> list[tuple[int, Block]]:
+        """(position in the order, its point's block of `least_squares_problem`: cell rows and residuals
+        in (u, c)) for the decided points and the points every completion has forced bits at, by position."""
+        depth = len(prefixes[0])
+        decided = [(t, tuple(prefix[t] for prefix in prefixes)) for t in range(depth)]
+        return [(t, least_squares_block(self.points, self.signs, self.order[t], bits))
+                for t, bits in decided + self.trie.forced(prefixes)]
+
+    def _guess(self, prefixes: Prefixes, blocks: list[tuple[int, Block]]) -> Any:
+        """A float point of the partial pattern's cell and its loss over `blocks` (qp.Guess), kept for
+        the patterns on the search path (`path_guesses`, by depth): the parent's point, when it satisfies
+        the rows of the blocks the parent had not (its value then grows by their residuals'; not a
+        minimiser: `duals` None), else HiGHS' minimiser; None when HiGHS finds no point."""
         from etr_nn import qp
 
         assert self.points.loss is not None
         depth = len(prefixes[0])
         kept = self.path_guesses.get(depth)
         if kept is not None and kept[0] == prefixes:
-            return kept[1]
+            return kept[2]
         parent = self.path_guesses.get(depth - 1)
         guess = None
-        if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[1] is not None:
-            guess = qp.extended(parent[1], *least_squares_block(self.points, self.signs, self.order[depth - 1],
-                                                                tuple(prefix[-1] for prefix in prefixes)),
-                                self.points.loss[0])
+        if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[2] is not None:
+            had = {t for t, _ in parent[1]}
+            new = [block for t, block in blocks if t not in had]
+            guess = qp.extended(parent[2], [row for rows, _ in new for row in rows],
+                                [r for _, residuals in new for r in residuals], self.points.loss[0])
         if guess is None:
-            guess = self._float_least(prefixes)
-        self.path_guesses[depth] = (prefixes, guess)
+            guess = self._float_least(blocks)
+        self.path_guesses[depth] = (prefixes, blocks, guess)
         return guess
 
-    def _float_least(self, prefixes: Prefixes) -> Any:
-        """HiGHS' minimiser of the decided points' loss on the partial pattern's cell (qp.Guess) or None:
-        with absolute loss from the LP of the search path, re-optimised from its last basis (qp.AbsolutePath)."""
+    def _float_least(self, blocks: list[tuple[int, Block]]) -> Any:
+        """HiGHS' minimiser of the blocks' loss on their cell (qp.Guess) or None: with absolute loss from
+        the LP of the search path, re-optimised from its last basis (qp.AbsolutePath)."""
         from etr_nn import qp
 
         assert self.points.loss is not None
         if self.points.loss[0] == "absolute":
             if self.absolute_path is None:
-                self.absolute_path = qp.AbsolutePath(replace(self.layout, n=0).size)  # (u, c), no slacks
-            return self.absolute_path.minimum([least_squares_block(self.points, self.signs, p, tuple(prefix[t] for prefix in prefixes))
-                                               for t, p in enumerate(self.order[:len(prefixes[0])])])
-        rows, residuals, layout = least_squares_problem(self.points, self.signs, self.order, prefixes)
-        return qp.float_minimum(rows, residuals, layout.size)
+                self.absolute_path = qp.AbsolutePath(self.cell_size)
+            return self.absolute_path.minimum([block for _, block in blocks])
+        rows = [row for _, (block_rows, _) in blocks for row in block_rows]
+        residuals = [r for _, (_, block_residuals) in blocks for r in block_residuals]
+        return qp.float_minimum(rows, residuals, self.cell_size)
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
