@@ -301,16 +301,18 @@ def test_branch_and_bound_agrees_with_the_exact_optimum(seed: int) -> None:
     assert found.value == optimum == loss(instance, found.network)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_branch_and_bound_in_worker_processes_agrees_with_the_exact_optimum(seed: int,
+@pytest.mark.parametrize("seed, split", [(seed, split) for seed in range(6) for split in (1, 3)])
+def test_branch_and_bound_in_worker_processes_agrees_with_the_exact_optimum(seed: int, split: int,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same with every sign choice in two worker processes (none in this one): each worker's
+    """The same with every sign choice split at the partial patterns of `split` points that survive
+    (Search.frontier) and those searched in two worker processes (none in this one): each worker's
     own incumbent, the least of them optimal."""
     from etr_nn.certify import loss
     from etr_nn.deadline import Deadline
     from etr_nn.optimize import convex
 
     monkeypatch.setattr(convex, "INLINE_SECONDS", 0.0)
+    monkeypatch.setattr(convex, "SPLIT_DEPTH", split)
     instance, optimum = loss_bound_case(seed)
     found = convex.optimize(instance, Deadline.after(120), workers=2)
     assert found.status == "optimal" and found.network is not None, found.rests_on

@@ -394,6 +394,25 @@ def test_rank_one_test_never_refutes_a_planted_networks_own_pattern(d: int, k: i
         assert not test.refutes(signs, tuple(b[:depth] for b in bits))
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 2), st.integers(1, 4), st.integers(0, 10**6))
+def test_frontier_keeps_a_planted_networks_own_pattern(d: int, k: int, m: int, depth: int, seed: int) -> None:
+    """Search.frontier (the workers' tasks of a split sign choice) keeps the prefix of a planted
+    network's own pattern, neurons in the enumeration's order, among the partial patterns it hands on;
+    and the tasks below its survivors together find a fit."""
+    from etr_nn.patterns import point_order
+    from etr_nn.search.engine import Search
+
+    inst, network = planted(Shape(d, k, m), 7, seed)
+    signs, bits = _own_pattern(inst, network)
+    neurons = sorted(range(k), key=lambda j: (signs[j], bits[j]))
+    signs, bits = tuple(signs[j] for j in neurons), tuple(bits[j] for j in neurons)
+    engine = Search(inst, point_order(inst))
+    starts, outcome = engine.frontier(signs, depth)
+    assert outcome.status == "unsat" and tuple(b[:depth] for b in bits) in starts
+    assert any(engine.run(signs, start).status == "sat" for start in starts)
+
+
 def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
     """One neuron, two outputs: off at x = 1, 2, on at 3, 4, 5. Each output alone fits
     (u_1 = (1, −5/2), u_2 = (2, −4), c = 0), but the two are not parallel, so no network does."""
@@ -590,7 +609,7 @@ def test_workers_sharing_their_tables_agree_with_one_process(monkeypatch, hidden
     square = [(0, 0), (0, 1), (1, 0), (1, 1)]
     inst = Instance("xor-m2", Shape(2, hidden, 2), tuple((Fraction(a), Fraction(b)) for a, b in square),
                     tuple((Fraction(a ^ b), Fraction(1 - (a ^ b))) for a, b in square))
-    order, tasks = point_order(inst), sign_choices(hidden, 2)
+    order, tasks = point_order(inst), [(signs, None) for signs in sign_choices(hidden, 2)]
     alone, _ = run_inline(inst, order, tasks, "cad+z3", NO_LIMIT, False, None, None)
     shared, unfinished = run_local(inst, order, tasks, 2, "cad+z3", Deadline.after(60), False, None)
     assert unfinished == 0 or any(o.status == "sat" for o in shared)  # the first sat cancels the rest
@@ -637,7 +656,7 @@ def _shared_against_direct(seeds: range) -> int:
         labels = tuple((Fraction(rng.randint(-2, 2)), Fraction(rng.randint(-2, 2))) for _ in points)
         inst = Instance(f"shared-{seed}", shape, points, labels)
         order = point_order(inst)
-        outcomes, unfinished = run_local(inst, order, sign_choices(shape.hidden, 2), 2, "cad+z3",
+        outcomes, unfinished = run_local(inst, order, [(signs, None) for signs in sign_choices(shape.hidden, 2)], 2, "cad+z3",
                                          Deadline.after(60), False, None)
         sat = [o for o in outcomes if o.status == "sat"]
         assert sat or (unfinished == 0 and all(o.status == "unsat" for o in outcomes)), seed

@@ -41,6 +41,7 @@ from etr_nn.qp import least_squares
 
 GUIDE_SHARE, GUIDE_SECONDS = 0.1, 3.0  # float fits for the first incumbent
 INLINE_SECONDS = 2.0  # with several workers, the branch and bound runs in this process this long first
+SPLIT_DEPTH = 3  # then the sign choices left are split into the partial patterns of this many points: the workers' tasks
 Neuron = tuple[int, frozenset[int]]  # (output weight ±1, activation set); (0, ∅) is a dead neuron
 
 
@@ -61,12 +62,14 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     infeasibility), and every full pattern's exact
     convex optimum below the incumbent replaces it. When every sign choice is searched to the end, no
     network has a smaller loss than the least incumbent: it is optimal (and rational). With several
-    `workers`, the sign choices not done in this process within INLINE_SECONDS run in worker
-    processes, which post every better incumbent to each other (etr_nn.search.parallel.SharedIncumbent)."""
+    `workers`, the sign choices not done in this process within INLINE_SECONDS are split at the
+    partial patterns of SPLIT_DEPTH points that survive (`Search.frontier`: one sign choice can hold
+    most of the work) and those run in worker processes, which post every better incumbent to each
+    other (etr_nn.search.parallel.SharedIncumbent)."""
     from etr_nn.optimize.landscape import constant_network
     from etr_nn.search.engine import Incumbent, Search
     from etr_nn.search.guide import least_fit
-    from etr_nn.search.parallel import run_local
+    from etr_nn.search.parallel import Task, run_local
 
     left = deadline.left()
     guided = least_fit(instance, Deadline.after(GUIDE_SECONDS if left is None else min(GUIDE_SECONDS, GUIDE_SHARE * left)))
@@ -74,6 +77,8 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
     best = _least([(rational_loss(instance, constant), constant), guided])
     tasks, order = sign_choices(instance.shape.hidden, 1), point_order(instance)
     outcomes: list[Outcome] = []
+    rest: list[tuple[Sign, ...]] = []
+    unfinished = 0
     if best[0] > 0:
         search = Search(instance, order, deadline=deadline.sooner(INLINE_SECONDS) if workers > 1 else deadline,
                         incumbent=Incumbent(*best))
@@ -85,16 +90,24 @@ def optimize(instance: Instance, deadline: Deadline, shown: bool = False, worker
                 outcomes.append(outcome)
                 bar.show(len(outcomes))
         rest = tasks[len(outcomes):]
+        unfinished = len(rest)
         if rest and workers > 1 and not deadline.passed():
+            search.deadline = deadline
+            parts: list[Task] = []
+            for signs in rest:
+                starts, outcome = search.frontier(signs, min(SPLIT_DEPTH, instance.n - 1))
+                outcomes.append(outcome)
+                parts += [(signs, start) for start in starts]
             incumbent = Incumbent(*_least([best, *(o.best for o in outcomes)]))
-            outcomes += run_local(instance, order, rest, workers, LEAF_BACKEND, deadline, False, None,
-                                  incumbent=incumbent)[0]
+            more, _ = run_local(instance, order, parts, workers, LEAF_BACKEND, deadline, False, None, incumbent=incumbent)
+            outcomes += more
+            unfinished = len(parts) - len(more)
     best = _least([best, *(o.best for o in outcomes)])
-    done = sum(o.status == "unsat" for o in outcomes)
-    if best[0] > 0 and done < len(tasks):
+    if best[0] > 0 and (unfinished or any(o.status != "unsat" for o in outcomes)):
         return Optimum(instance.name, "unknown", method="branch and bound",
                        rests_on=[f"time limit; the optimum is at most {best[0]}, the loss of a certified network "
-                                 f"({done} of {len(tasks)} sign choices searched)"])
+                                 f"({len(tasks) - len(rest)} of {len(tasks)} sign choices searched in full"
+                                 + (", the others in part)" if rest else ")")])
     explored = sum(o.explored for o in outcomes)
     pruned = sum(o.pruned + o.loss_bound + o.convexity for o in outcomes)
     kind = "KKT point, exact" if instance.loss == "squared" else "linear program, Z3 over Q"

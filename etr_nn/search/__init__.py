@@ -33,7 +33,7 @@ from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
 from etr_nn.search.engine import LEAF_BACKEND, Outcome, Table
-from etr_nn.search.parallel import default_workers, run_dask, run_inline, run_local, shallow
+from etr_nn.search.parallel import Task, default_workers, run_dask, run_inline, run_local, shallow
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
 
@@ -64,7 +64,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     deadline = Deadline.after(timeout)
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
     order = point_order(instance)
-    tasks = sign_choices(instance.shape.hidden, instance.shape.outputs)
+    tasks: list[Task] = [(signs, None) for signs in sign_choices(instance.shape.hidden, instance.shape.outputs)]
     guide = LazyGuide(instance, nonlinear, deadline)
     bar = Progress("pattern search: sign choices", len(tasks), wanted(not progress))
     seen = [0, 0]  # partial patterns explored and refuted in this process

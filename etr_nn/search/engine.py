@@ -212,7 +212,49 @@ class Search:
         self.path_guesses: dict[int, tuple[Prefixes, list[tuple[int, Block]], Any]] = {}  # `_guess`: depth → (partial pattern, its blocks, its guess)
         self.absolute_path: Any = None  # `_float_least`: the HiGHS LP of the search path, absolute loss
 
-    def run(self, signs: tuple[Sign, ...]) -> Outcome:
+    def run(self, signs: tuple[Sign, ...], start: Prefixes | None = None) -> Outcome:
+        """One task: every pattern of the sign choice `signs`, or (`start`, a partial pattern that
+        `frontier` kept) every one that completes `start`."""
+        self._begin(signs)
+        start = start if start is not None else tuple(() for _ in signs)
+        try:
+            if not self._dfs(start, [tuple(prefix[t] for prefix in start) for t in range(len(start[0]))]):
+                self._retry_deferred()
+        except OutOfTime:
+            self.outcome.status, self.outcome.timed_out = "unknown", True
+            self.outcome.open.append("time limit reached")
+        except Found as found:
+            self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
+        return self._end()
+
+    def frontier(self, signs: tuple[Sign, ...], depth: int) -> tuple[list[Prefixes], Outcome]:
+        """The sign choice's search down to `depth` points (less than all): the partial patterns of
+        that depth that survive every test, theirs and their ancestors' — their completions, `run`
+        with each as `start`, are every pattern of the sign choice the search must still look at —
+        and the outcome of the work done above them (status "unknown" at the time limit)."""
+        assert depth < len(self.order)
+        self._begin(signs)
+        level: list[Prefixes] = [tuple(() for _ in signs)]
+        try:
+            for _ in range(depth):
+                survivors = []
+                for prefixes in level:
+                    if self.deadline.passed():
+                        raise OutOfTime
+                    path = [tuple(prefix[t] for prefix in prefixes) for t in range(len(prefixes[0]))]
+                    for bits in children(self.signs, prefixes, self.trie):
+                        extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
+                        path.append(bits)
+                        if self._explore(extended, path) == "sat":
+                            survivors.append(extended)
+                        path.pop()
+                level = survivors
+        except OutOfTime:
+            self.outcome.status, self.outcome.timed_out = "unknown", True
+            self.outcome.open.append("time limit reached")
+        return level, self._end()
+
+    def _begin(self, signs: tuple[Sign, ...]) -> None:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
         for o, lp in enumerate(self.lps):
             if self.synced[o]:
@@ -220,14 +262,8 @@ class Search:
             self.synced[o] = []
         self.deferred: list[Prefixes] = []
         self.path_guesses.clear()
-        try:
-            if not self._dfs(tuple(() for _ in signs), []):
-                self._retry_deferred()
-        except OutOfTime:
-            self.outcome.status, self.outcome.timed_out = "unknown", True
-            self.outcome.open.append("time limit reached")
-        except Found as found:
-            self.outcome.status, self.outcome.network, self.outcome.guided = "sat", found.network, True
+
+    def _end(self) -> Outcome:
         if self.outcome.status == "unsat" and self.outcome.open:
             self.outcome.status = "unknown"
         if self.incumbent is not None:
@@ -433,35 +469,39 @@ class Search:
             self._side_turn()
         for bits in children(self.signs, prefixes, self.trie):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
-            self.outcome.explored += 1
-            self.explored += 1
-            if self.outcome.explored % 64 == 0:
-                if self.tick:
-                    self.tick(64, self.outcome.pruned - self.ticked)
-                    self.ticked = self.outcome.pruned
-                if self.incumbent is not None and self.incumbent.news():
-                    self._bound_by_incumbent()
             path.append(bits)
-            status, o = self._status(extended, path)
-            self.outcome.searched |= status == "sat"
-            if status == "sat" and self._dfs(extended, path):
+            if self._explore(extended, path) == "sat" and self._dfs(extended, path):
                 return True
             path.pop()
-            if status == "unsat":
-                self._refuted(extended, o)
-            elif status == "rank":
-                self.outcome.rank_one += 1
-            elif status == "convex":
-                self.outcome.convexity += 1
-            elif status == "span":
-                self.outcome.span += 1
-            elif status == "rule":
-                self.outcome.ruled_out += 1
-            elif status == "loss":
-                self.outcome.loss_bound += 1
-            elif status == "unknown":
-                self.outcome.open.append(f"{self._label(extended)}: simplex answered unknown")
         return False
+
+    def _explore(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> str:
+        """Decide a child partial pattern (`_status`) and count it: its status."""
+        self.outcome.explored += 1
+        self.explored += 1
+        if self.outcome.explored % 64 == 0:
+            if self.tick:
+                self.tick(64, self.outcome.pruned - self.ticked)
+                self.ticked = self.outcome.pruned
+            if self.incumbent is not None and self.incumbent.news():
+                self._bound_by_incumbent()
+        status, o = self._status(prefixes, path)
+        self.outcome.searched |= status == "sat"
+        if status == "unsat":
+            self._refuted(prefixes, o)
+        elif status == "rank":
+            self.outcome.rank_one += 1
+        elif status == "convex":
+            self.outcome.convexity += 1
+        elif status == "span":
+            self.outcome.span += 1
+        elif status == "rule":
+            self.outcome.ruled_out += 1
+        elif status == "loss":
+            self.outcome.loss_bound += 1
+        elif status == "unknown":
+            self.outcome.open.append(f"{self._label(prefixes)}: simplex answered unknown")
+        return status
 
     def _side_turn(self) -> None:
         """Give the side task its turn; a network from it ends the task."""

@@ -1,6 +1,6 @@
 """Running the independent tasks of a search: in this process, worker processes or a dask cluster.
 
-Tasks (one per choice of output signs) share nothing, so they run in any order, anywhere;
+Tasks (a choice of output signs, or a partial pattern of one that `Search.frontier` kept) share nothing, so they run in any order, anywhere;
 the first certified network cancels the rest. In this process (no start-up cost) the search
 checks the deadline between nodes and calls the side task (the float guide) in slices;
 worker processes make the time limit hard (at the deadline they are killed, whatever a
@@ -25,13 +25,13 @@ from etr_nn.errors import InputError
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import Incumbent, Outcome, Search, Table
-from etr_nn.patterns import Sign
+from etr_nn.patterns import Prefixes, Sign
 from etr_nn.supervise import die_with_parent
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-Task = tuple[Sign, ...]
+Task = tuple[tuple[Sign, ...], Prefixes | None]  # a sign choice, and the partial pattern below which to search (None: all)
 Report = Callable[[int, int, int, int], None]  # explored, pruned, tasks left, tasks not decided at depth 1
 Side = Callable[[], Network | None]  # one turn of the side task: a certified network or None
 
@@ -138,7 +138,7 @@ def _tick(explored: int, pruned: int) -> None:
 
 def _work(task: Task) -> Outcome:
     assert _search is not None
-    return _search.run(task)
+    return _search.run(*task)
 
 
 def shallow(outcomes: list[Outcome]) -> int:
@@ -164,7 +164,7 @@ def run_inline(instance: Instance, order: tuple[int, ...], tasks: list[Task], no
     search = Search(instance, order, nonlinear, deadline, certificates, tick, side, table=table)
     outcomes: list[Outcome] = []
     for t, task in enumerate(tasks):
-        outcome = search.run(task)
+        outcome = search.run(*task)
         if outcome.timed_out:
             return outcomes, tasks[t:]
         outcomes.append(outcome)
@@ -264,7 +264,7 @@ def run_dask(address: str, instance: Instance, order: tuple[int, ...], tasks: li
 
 def _dask_task(instance: Instance, order: tuple[int, ...], task: Task, nonlinear: str,
                deadline: Deadline, certificates: bool) -> Outcome:
-    return Search(instance, order, nonlinear, deadline, certificates).run(task)
+    return Search(instance, order, nonlinear, deadline, certificates).run(*task)
 
 
 def default_workers() -> int:
