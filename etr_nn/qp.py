@@ -317,26 +317,46 @@ class AbsolutePath:
 
     def _add(self, block: Block) -> None:
         """The block's columns e_p (cost 1, e_p ≥ 0) and rows: its own, then e_p + r_p ≥ 0, e_p − r_p ≥ 0."""
-        rows, residuals = block
-        first_row, first_col, n = self.solver.getNumRow(), self.solver.getNumCol(), len(residuals)
+        first_row, first_col = self.solver.getNumRow(), self.solver.getNumCol()
+        n, starts, indices, slack, values, lower, upper = _block_arrays(block, self.inf)
         if n:
             self.solver.addCols(n, np.ones(n), np.zeros(n), np.full(n, self.inf), 0,
                                 np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
-        lines: list[tuple[list[int], list[float]]] = [([v for v, _ in row.coeffs], [float(a) for _, a in row.coeffs])
-                                                      for row in rows]
-        lower = [float(row.rhs) for row in rows]
-        upper = [lower[i] if row.rel == "=" else self.inf for i, row in enumerate(rows)]
-        for side in (1, -1):  # e_p + side·r_p ≥ 0
-            for i, r in enumerate(residuals):
-                lines.append(([v for v, _ in r.coeffs] + [first_col + i], [side * float(a) for _, a in r.coeffs] + [1.0]))
-                lower.append(-side * float(r.const))
-                upper.append(self.inf)
-        starts = np.cumsum([0] + [len(indices) for indices, _ in lines[:-1]]).astype(np.int32)
-        indices = np.array([v for line, _ in lines for v in line], dtype=np.int32)
-        values = np.array([a for _, line in lines for a in line])
-        self.solver.addRows(len(lines), np.array(lower), np.array(upper), len(indices), starts, indices, values)
+        self.solver.addRows(len(lower), lower, upper, len(indices), starts, indices + first_col * slack, values)
         self.blocks.append(block)
         self.spans.append((first_row, first_col, n))
+
+
+_BLOCK_ARRAYS: dict[int, tuple[Block, tuple[Any, ...]]] = {}
+
+
+def _block_arrays(block: Block, inf: float) -> tuple[Any, ...]:
+    """`AbsolutePath._add`'s rows of a block in HiGHS' row-wise form, kept per block object (the
+    search passes the same cached blocks again and again): (residual count, row starts, column
+    indices with e_p's as p, 1 where an index is an e_p's (to shift by the first e column), values,
+    row lower and upper bounds)."""
+    hit = _BLOCK_ARRAYS.get(id(block))
+    if hit is not None and hit[0] is block:
+        return hit[1]
+    if len(_BLOCK_ARRAYS) > 100_000:
+        _BLOCK_ARRAYS.clear()
+    rows, residuals = block
+    lines: list[tuple[list[int], list[int], list[float]]] = [
+        ([v for v, _ in row.coeffs], [0] * len(row.coeffs), [float(a) for _, a in row.coeffs]) for row in rows]
+    lower = [float(row.rhs) for row in rows]
+    upper = [lower[i] if row.rel == "=" else inf for i, row in enumerate(rows)]
+    for side in (1, -1):  # e_p + side·r_p ≥ 0
+        for i, r in enumerate(residuals):
+            lines.append(([v for v, _ in r.coeffs] + [i], [0] * len(r.coeffs) + [1],
+                          [side * float(a) for _, a in r.coeffs] + [1.0]))
+            lower.append(-side * float(r.const))
+            upper.append(inf)
+    arrays = (len(residuals), np.cumsum([0] + [len(indices) for indices, _, _ in lines[:-1]]).astype(np.int32),
+              np.array([v for indices, _, _ in lines for v in indices], dtype=np.int32),
+              np.array([flag for _, flags, _ in lines for flag in flags], dtype=np.int32),
+              np.array([a for _, _, line in lines for a in line]), np.array(lower), np.array(upper))
+    _BLOCK_ARRAYS[id(block)] = (block, arrays)
+    return arrays
 
 
 def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Fraction | None:
@@ -345,45 +365,109 @@ def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, 
     Σ_p |r_p(z)| ≥ Σ_p λ_p·r_p(z) = μᵀA·z + λᵀr0 ≥ μᵀb + λᵀr0. The float minimiser
     (`float_absolute_minimum`) proposes them, λ_p = β_p − α_p from the duals of its rows
     e_p + r_p ≥ 0 (α) and e_p − r_p ≥ 0 (β): λ_p = ±1 where the float is at a bound, μ_l = 0 where
-    its multiplier is negligible, and the rest solve Mᵀλ = Aᵀμ exactly (reduced row echelon form,
-    free unknowns rounded from the floats) within their bounds. At the float's optimal basis the
-    bound is the exact minimum. None when the proposal fails (floats never give the bound)."""
+    its multiplier is negligible, and the rest solve Mᵀλ = Aᵀμ exactly (`_dual_solution`) within
+    their bounds. At the float's optimal basis the bound is the exact minimum. None when the
+    proposal fails (floats never give the bound)."""
     if guess.duals is None:
         raise ValueError("absolute_bound needs the float minimiser's multipliers")
     count, n = len(rows), len(residuals)
     duals = guess.duals
-    scale = 1.0 + float(np.abs(duals).max(initial=0.0))
     lam = duals[count + n:count + 2 * n] - duals[count:count + n]
     fixed = {p: (1 if lam[p] > 0 else -1) for p in range(n) if abs(lam[p]) >= 1.0 - TIGHT}
     free = [p for p in range(n) if p not in fixed]
-    support = [r for r in range(count) if rows[r].rel == "=" or duals[r] > TIGHT * scale]
-    width = len(free) + len(support)
-    system = flint.fmpq_mat(size, width + 1)  # Σ_free M[p, v]·λ_p − Σ_support A[l, v]·μ_l = −Σ_fixed M[p, v]·λ_p
-    for i, p in enumerate(free):
-        for v, a in residuals[p].coeffs:
-            system[v, i] = to_fmpq(a)
-    for i, r in enumerate(support):
-        for v, a in rows[r].coeffs:
-            system[v, len(free) + i] = -to_fmpq(a)
+    support = _support(rows, duals)
+    rhs: dict[int, flint.fmpq] = {}  # −Σ_fixed M[p, v]·λ_p
     for p, sign in fixed.items():
-        for v, a in residuals[p].coeffs:
-            system[v, width] -= sign * to_fmpq(a)
+        for v, a in _exact(residuals[p])[0]:
+            rhs[v] = rhs.get(v, flint.fmpq(0)) - sign * a
+    solved = _dual_solution([_exact(residuals[p])[0] for p in free], support, rows, rhs, size,
+                            [float(lam[p]) for p in free] + [float(duals[r]) for r in support])
+    if solved is None:
+        return None
+    lams, mus = solved[:len(free)], solved[len(free):]
+    if any(abs(value) > 1 for value in lams):
+        return None
+    bound = (sum((mu * _exact(rows[r])[1] for r, mu in zip(support, mus)), flint.fmpq(0))
+             + sum((value * _exact(residuals[p])[1] for p, value in zip(free, lams)), flint.fmpq(0))
+             + sum((sign * _exact(residuals[p])[1] for p, sign in fixed.items()), flint.fmpq(0)))
+    return from_fmpq(bound)
+
+
+def squared_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Fraction | None:
+    """An exact lower bound of min Σ_p r_p(z)² over the rows A·z (= or ≥) b, by weak duality: for
+    every λ ∈ Q^n, ‖r‖² ≥ 2λᵀr − ‖λ‖² (as ‖r − λ‖² ≥ 0), and for μ (μ_l ≥ 0 on the ≥ rows) with
+    2Mᵀλ = Aᵀμ every feasible z has 2λᵀM·z = μᵀA·z ≥ μᵀb, so Σ_p r_p(z)² ≥ μᵀb + 2λᵀr0 − ‖λ‖².
+    The float minimiser (`float_minimum`) proposes λ = r(z) and μ its row multipliers (zero where
+    negligible); `_dual_solution` makes them exact. At the minimiser, with its multipliers, the
+    bound is the minimum (the KKT conditions); no active set has to be right, only the signs of μ.
+    None when the proposal fails (floats never give the bound)."""
+    if guess.duals is None:
+        raise ValueError("squared_bound needs the float minimiser's multipliers")
+    M, r0 = dense(residuals, size)
+    support = _support(rows, guess.duals)
+    columns = [[(v, 2 * a) for v, a in _exact(r)[0]] for r in residuals]
+    solved = _dual_solution(columns, support, rows, {}, size,
+                            [float(x) for x in M @ guess.z + r0] + [float(guess.duals[r]) for r in support])
+    if solved is None:
+        return None
+    lams, mus = solved[:len(residuals)], solved[len(residuals):]
+    bound = (sum((mu * _exact(rows[r])[1] for r, mu in zip(support, mus)), flint.fmpq(0))
+             + sum((2 * value * _exact(r)[1] - value * value for r, value in zip(residuals, lams)), flint.fmpq(0)))
+    return from_fmpq(bound)
+
+
+def _support(rows: Sequence[Row], duals: np.ndarray) -> list[int]:
+    """The rows whose multiplier a dual solution keeps: every equation, and the ≥ rows whose float
+    multiplier is not negligible (the others get μ_l = 0)."""
+    scale = 1.0 + float(np.abs(duals[:len(rows)]).max(initial=0.0))
+    return [r for r, row in enumerate(rows) if row.rel == "=" or duals[r] > TIGHT * scale]
+
+
+def _dual_solution(columns: list[list[tuple[int, flint.fmpq]]], support: list[int], rows: Sequence[Row],
+                   rhs: dict[int, flint.fmpq], size: int, proposal: list[float]) -> list[flint.fmpq] | None:
+    """Exact (x, μ) with Σ_i x_i·columns_i − Σ_support μ_l·a_l = rhs (one equation per unknown z_v),
+    near the float `proposal` (x, then μ): the reduced row echelon form, free unknowns rounded from the
+    proposal (μ_l of a ≥ row at least 0), pivots solved. None when the system has no solution or a
+    solved μ_l of a ≥ row is negative."""
+    width = len(columns) + len(support)
+    system = flint.fmpq_mat(size, width + 1)
+    for i, column in enumerate(columns):
+        for v, a in column:
+            system[v, i] = a
+    for i, r in enumerate(support):
+        for v, a in _exact(rows[r])[0]:
+            system[v, len(columns) + i] = -a
+    for v, value in rhs.items():
+        system[v, width] = value
     reduced = echelon(system)
     if reduced is None:
         return None
     pivots = {pivot for pivot, _ in reduced}
-    proposal = [float(lam[p]) for p in free] + [float(duals[r]) for r in support]
-    unknowns = [flint.fmpq(0) if v in pivots else _rounded(proposal[v]) for v in range(width)]
+    inequality = [i >= len(columns) and rows[support[i - len(columns)]].rel != "=" for i in range(width)]
+    unknowns = [flint.fmpq(0) if v in pivots else _rounded(max(proposal[v], 0.0) if inequality[v] else proposal[v])
+                for v in range(width)]
     for pivot, entries in reduced:
         unknowns[pivot] = entries[width] - sum((entries[v] * unknowns[v] for v in range(pivot + 1, width)
                                                 if v not in pivots and entries[v] != 0), flint.fmpq(0))
-    lams, mus = unknowns[:len(free)], unknowns[len(free):]
-    if any(abs(value) > 1 for value in lams) or any(rows[r].rel != "=" and mu < 0 for r, mu in zip(support, mus)):
+    if any(inequality[v] and unknowns[v] < 0 for v in range(width)):
         return None
-    bound = (sum((mu * to_fmpq(rows[r].rhs) for r, mu in zip(support, mus)), flint.fmpq(0))
-             + sum((value * to_fmpq(residuals[p].const) for p, value in zip(free, lams)), flint.fmpq(0))
-             + sum((sign * to_fmpq(residuals[p].const) for p, sign in fixed.items()), flint.fmpq(0)))
-    return from_fmpq(bound)
+    return unknowns
+
+
+_EXACT: dict[int, tuple[Row | Linear, tuple[list[tuple[int, flint.fmpq]], flint.fmpq]]] = {}
+
+
+def _exact(form: Row | Linear) -> tuple[list[tuple[int, flint.fmpq]], flint.fmpq]:
+    """A row's or a residual's coefficients and its right-hand side (a Row) or constant term (a
+    Linear) as flint rationals, kept per object like `dense`."""
+    hit = _EXACT.get(id(form))
+    if hit is not None and hit[0] is form:
+        return hit[1]
+    if len(_EXACT) > 200_000:
+        _EXACT.clear()
+    exact = ([(v, to_fmpq(a)) for v, a in form.coeffs], to_fmpq(form.rhs if isinstance(form, Row) else form.const))
+    _EXACT[id(form)] = (form, exact)
+    return exact
 
 
 def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray) -> Any:

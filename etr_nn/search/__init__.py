@@ -158,10 +158,10 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each cell "
                 f"of the hyperplanes of its at most two neurons of minority output sign: convex regression on the cells, "
                 f"an exact weak-duality bound above max_error)" if convexity else "")
-             + (f", {loss_bound} by " + ("the exact least squared loss of their decided points above max_error (a KKT "
-                                         "point proposed by a float QP, solved in rationals)" if instance.loss == "squared"
-                                         else "an exact lower bound above max_error on the absolute loss of their decided "
-                                         "points (LP weak duality: multipliers proposed by a float LP, solved in rationals)")
+             + (f", {loss_bound} by an exact lower bound above max_error on the {instance.loss} loss of their decided "
+                f"points and of the points whose activations they force (" + (
+                    "QP weak duality, or the exact KKT point: multipliers proposed by a float QP" if instance.loss == "squared"
+                    else "LP weak duality: multipliers proposed by a float LP") + ", solved in rationals)"
                 if loss_bound else "")
              + (f", {span} by the span of their hidden layer (output layer eliminated: exact linear algebra over Q "
                 f"and one LP per neuron)" if span else "")

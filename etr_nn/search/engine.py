@@ -319,12 +319,15 @@ class Search:
             ruled = self.hooks.prune(self.signs, prefixes)
             if ruled is not None:
                 return "rule", ruled
+        least = self._convex(prefixes) if self.convex else None  # the cheaper bound first
+        if least == "loss":
+            return "loss", -1
         if (self.convexity is not None and (self.points.loss is not None or self.explored >= CONVEXITY_AFTER * self.convexity.cost)
                 and self.convexity.refutes(self.signs, prefixes, self.points.loss[1] if self.points.loss else Fraction(0),
                                            self.deadline.passed)):
             return "convex", -1
-        if self.convex and (status := self._convex(prefixes)) is not None:
-            return status, -1
+        if least is not None:
+            return least, -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
         hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
@@ -376,9 +379,10 @@ class Search:
         """The least loss (Σ residual² or Σ |residual|) of the decided points and of the points whose
         every bit the partial pattern forces (Trie.forced: each completion has those bits, so their
         rows hold and their residuals count) on the partial pattern's cell (`_blocks`, etr_nn.qp):
-        when a float value exceeds γ, an exact one (a Fraction: the minimum at the KKT point of the
-        float minimiser, squared loss; a lower bound by weak duality from its multipliers, absolute
-        loss; kept, like the LP table, for every pattern equal up to renaming the neurons) or, when
+        when a float value exceeds γ, an exact one (a Fraction: a lower bound by weak duality from the
+        float minimiser's multipliers, or with squared loss where that bound does not exceed γ the
+        minimum at the KKT point of its active set; kept, like the LP table, for every pattern equal up
+        to renaming the neurons) or, when
         that fails, the float value (squared loss: a guess at least the minimum) or None (absolute
         loss: the exact simplex with its budget rows decides); else a float value at least the
         minimum; None when the float solver found no point of the cell."""
@@ -407,9 +411,12 @@ class Search:
             if bound is None:
                 return None
             self.cache[exact_key] = bound
-        else:
-            exact = qp.exact_minimum(rows, residuals, self.cell_size, guess)
-            self.cache[exact_key] = guess.value if exact is None else exact.value
+        else:  # the weak-duality bound; the exact minimum (a KKT point) only where that does not decide
+            bound = qp.squared_bound(rows, residuals, self.cell_size, guess)
+            if bound is None or not self._exceeds(bound):
+                exact = qp.exact_minimum(rows, residuals, self.cell_size, guess)
+                bound = bound if exact is None else exact.value
+            self.cache[exact_key] = guess.value if bound is None else bound
         return self.cache[exact_key]  # type: ignore[no-any-return]
 
     def _blocks(self, prefixes: Prefixes) -> list[tuple[int, Block]]:
