@@ -7,6 +7,8 @@ grows with the size of what it is given; a violation is an InputError (exit 2). 
 is bounded by Python's recursion limit (about 1000 levels; deeper is an error, not a crash).
 """
 
+import sys
+
 #: Bytes read from any input file (instance, solution, formula); past it: error.
 MAX_INPUT_BYTES = 16 * 2**20
 #: Bytes read from a file `verify` is given, which may be a machine-written proof (the addition
@@ -37,3 +39,11 @@ MAX_BITS = int(MAX_DIGITS * 3.3219280948873626) + 1
 
 #: Megabytes Z3 may allocate (every solver in the process together); past it a check is unknown.
 Z3_MEGABYTES = 4096
+
+#: Decimal digits Python converts between an int and its text (its default, 4300, guards parsers
+#: of untrusted text; ours bound their input to MAX_DIGITS first). Exact results — a weight, a
+#: model value coming out of Z3 as text, a row going in — grow past it from inputs within the
+#: limits (a 2200-digit point and label): raised to this on import, never lowered.
+INT_TEXT_DIGITS = 1_000_000
+if 0 < sys.get_int_max_str_digits() < INT_TEXT_DIGITS:
+    sys.set_int_max_str_digits(INT_TEXT_DIGITS)

@@ -193,6 +193,29 @@ def test_hostile_numbers_in_an_instance(raw: str, tmp_path: Path, monkeypatch: p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
 
+@pytest.mark.parametrize("backend", ["search", "z3"])
+def test_large_numbers_within_the_limits_are_solved(backend: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Numbers inside the input limits never crash a command: a bound past the float range (1e309:
+    floats only guide, and overflow to infinity) and a 2200-digit point and label, whose exact
+    results pass Python's default 4300-digit limit on int text (Z3's models come out as text)."""
+    digits = 2200
+    cases = {"huge-bound": {"data": [{"x": [0], "y": [1]}, {"x": [1], "y": [2]}, {"x": [2], "y": [0]}],
+                            "max_error": "1e309"},
+             "long-digits": {"data": [{"x": ["1/" + "7" * digits], "y": ["9" * digits]}, {"x": [0], "y": [0]}],
+                             "max_error": 0}}
+    for name, case in cases.items():
+        for loss in ("squared", "absolute"):
+            path = tmp_path / f"{name}.json"
+            path.write_text(json.dumps({"format": "etr-nn/instance/1", "network": {"inputs": 1, "hidden": 1, "outputs": 1},
+                                        "loss": loss, **case}))
+            for command in (["solve", "--backend", backend], ["optimize"]):
+                code = main([command[0], str(path), *command[1:], "--timeout", "60", "--json"])
+                out = capsys.readouterr().out
+                assert code == 0, (name, loss, command, out)
+                assert json.loads(out)["status"] in ("sat", "optimal"), (name, loss, command)
+
+
 def test_oversized_and_endless_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     big = tmp_path / "big.json"

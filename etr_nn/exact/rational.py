@@ -15,6 +15,15 @@ _FRACTION = re.compile(r"([+-]?)([0-9]+)\s*/\s*([0-9]+)")
 _DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
 
+def to_float(value: Fraction) -> float:
+    """The nearest float, ±inf past the float range (a bound of 1e309 is a valid input; `float`
+    raises OverflowError on it). Floats only guide: nothing is decided by this value."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
 def parse_rational(text: str) -> Fraction:
     """The exact value of an integer, a fraction "p/q" or a decimal (with an optional exponent);
     ValueError, quoting the text, for anything else or past the bounds of etr_nn.limits."""

@@ -31,6 +31,7 @@ from etr_nn import backends
 from etr_nn.certify import certify
 from etr_nn.deadline import NO_LIMIT, Deadline
 from etr_nn.exact import Number
+from etr_nn.exact.rational import to_float
 from etr_nn.instance import Instance
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
@@ -389,7 +390,7 @@ class Search:
         from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
 
         assert self.points.loss is not None
-        depth, gamma = len(prefixes[0]), float(self.points.loss[1])
+        depth, gamma = len(prefixes[0]), to_float(self.points.loss[1])
         exact_key = ("least", depth, tuple(sorted(zip(self.signs, prefixes))))
         if exact_key in self.cache:
             return self.cache[exact_key]  # type: ignore[no-any-return]

@@ -34,6 +34,7 @@ from etr_nn.deadline import NO_LIMIT, Deadline
 
 from etr_nn import backends
 from etr_nn.certify import certify
+from etr_nn.exact.rational import to_float
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.engine import LEAF_BACKEND
@@ -253,7 +254,7 @@ class Guide:
         # Worth an exact check: a near-zero residual; with γ > 0 a float loss about γ or less, and with one
         # output every new pattern (its exact optimum costs milliseconds, and can be far below the fit's own
         # loss: the fits minimise the squared loss, and stop at local minima).
-        self.worth = (float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
+        self.worth = (to_float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
             if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
@@ -307,7 +308,7 @@ class Guide:
         if instance.max_error and m == 1:  # the pattern's exact convex optimum (one output), if HiGHS' is within γ
             pattern = fit_pattern(self.X, W, b, A)
             estimate = float_pattern_optimum(instance, pattern)
-            if estimate is None or estimate > float(instance.max_error) * (1 + LOSS_SLACK) + FLOAT_SLACK:
+            if estimate is None or estimate > to_float(instance.max_error) * (1 + LOSS_SLACK) + FLOAT_SLACK:
                 return None
             found = pattern_optimum(instance, pattern, until.cap(PATTERN_SECONDS, least=0.1))
             network = found[1] if isinstance(found, tuple) else None
