@@ -53,13 +53,14 @@ def solve(instance: Instance, backend: str = SEARCH, timeout: float | None = Non
 def _search_then_direct(instance: Instance, timeout: float | None, workers: int | None, cluster: str | None,
                         progress: bool) -> Solution:
     """max_error > 0 with two or more outputs: the pattern search for half the time (at most
-    SEARCH_SHARE seconds), then, if it is undecided, the direct encoding with Z3 for the rest.
+    SEARCH_SHARE seconds), then, if it is undecided (out of time, or leaves left open: the float guide
+    does not take its rest here), the direct encoding with Z3 for the rest.
     Measured on planted-plus-noise data (m = 2, k ≤ 2, n ≤ 5): the search decides squared loss in
     seconds where Z3 gives no answer in 30 s, Z3 decides some absolute-loss cases in 0.1 s where the
     search's leaves time out; neither decides every case."""
     deadline = Deadline.after(timeout)
     share = SEARCH_SHARE if timeout is None else min(SEARCH_SHARE, timeout / 2)
-    first = search.search(instance, share, workers, cluster, None, progress)
+    first = search.search(instance, share, workers, cluster, None, progress, guide_rest=False)
     if first.status != "unknown":
         return first
     second = _direct(instance, "z3", deadline.left(), progress)

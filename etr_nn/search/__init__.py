@@ -52,8 +52,10 @@ def covers(instance: Instance, certificate: bool = False) -> str | None:
 
 def search(instance: Instance, timeout: float | None = None, workers: int | None = None,
            cluster: str | None = None, certificate: str | Path | None = None, progress: bool = False,
-           nonlinear: str = LEAF_BACKEND) -> Solution:
+           nonlinear: str = LEAF_BACKEND, guide_rest: bool = True) -> Solution:
     """Decide a covered instance exactly; with `certificate`, write the refutation of an unsat one.
+    When the search ends undecided before the time limit (leaves left open), the float guide gets the
+    rest of the time, unless `guide_rest` is False (a caller with another method for that time).
 
     The exhaustive search runs in this process: to the end with one worker, else for
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
@@ -94,11 +96,13 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
         outcomes += more
     bar.close()
     solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)
-    if solution.status == "unknown" and guide is not None and deadline.at is not None and not deadline.passed():
+    if (solution.status == "unknown" and guide_rest and guide is not None and deadline.at is not None
+            and not deadline.passed()):
         network = guide.run(deadline)  # the search ended early on undecided leaves: the guide gets the rest
         if network is not None:
             solution = _conclude(instance, [Outcome("sat", network, guided=True)], 0, len(tasks), start, name,
                                  certificate, order, nonlinear)
+        solution.seconds = time.monotonic() - start
     return solution
 
 

@@ -353,10 +353,10 @@ class Search:
 
     def _loss_exceeds(self, prefixes: Prefixes) -> bool:
         """Is a lower bound on the loss of every completion above γ (when minimising: at least γ, the
-        incumbent)? With squared loss, the decided points' exact least Σ residual² on the partial
-        pattern's cell (`_decided_loss`; absolute loss: the budget rows, in the simplex)."""
-        assert self.points.loss is not None
-        least = self._decided_loss(prefixes) if self.points.loss[0] == "squared" else None
+        incumbent)? The decided and forced points' least loss on the partial pattern's cell, the
+        rank-one condition of m ≥ 2 dropped (`_decided_loss`): it couples the outputs, which the
+        simplex's budget rows (one system per output) do not."""
+        least = self._decided_loss(prefixes)
         return isinstance(least, Fraction) and self._exceeds(least)
 
     def _exceeds(self, bound: Fraction) -> bool:
