@@ -74,57 +74,27 @@ def test_float_absolute_minimum_is_close_to_the_exact_linear_program(seed: int) 
     assert compared >= 6
 
 
+@pytest.mark.parametrize("loss", ["absolute", "squared"])
 @pytest.mark.parametrize("seed", range(8))
-def test_absolute_bound_is_a_lower_bound_and_on_most_cells_the_exact_minimum(seed: int) -> None:
-    """The weak-duality bound from HiGHS' multipliers never exceeds the exact least Σ |r| (Z3's
-    simplex, `convex._solve`) on random one-output pattern cells (noisy planted data, also with
-    half the residuals dropped: partial patterns) and equals it on most: the search prunes with it.
-    Floats decide nothing: with HiGHS' multipliers distorted the bound, when one is given, is still
-    at most the minimum."""
+def test_weak_duality_bounds_are_lower_bounds_and_on_most_cells_the_exact_minimum(seed: int, loss: str) -> None:
+    """The weak-duality bounds from HiGHS' multipliers (absolute: λᵀr0 + μᵀb with λ ∈ [−1, 1]^n;
+    squared: μᵀb + 2λᵀr0 − ‖λ‖², λ from the minimiser's residuals) never exceed the exact least loss
+    (Z3: `convex._solve`) on random one-output pattern cells (noisy planted data, also with half the
+    residuals dropped: partial patterns) and on most are within 1e-9 (relative) of it: the search
+    prunes with them. Floats decide nothing: with HiGHS' minimiser and multipliers distorted a bound,
+    when one is given, is still at most the minimum."""
     rng = random.Random(seed)
-    bounded = exact_ones = 0
-    for cell, residuals, layout in pattern_cells(seed):
-        for kept in (residuals, residuals[::2]):
-            estimate = qp.float_absolute_minimum(cell, kept, layout.size)
-            z = convex._solve("absolute", cell, kept, layout.size, 60)
-            assert z != "unknown"
-            if z is None or estimate is None:
-                continue
-            bound = qp.absolute_bound(cell, kept, layout.size, estimate)
-            if bound is None:
-                continue
-            least = sum((abs(r.at(z)) for r in kept), F(0))
-            assert bound <= least
-            bounded += 1
-            exact_ones += bound == least
-            assert estimate.duals is not None
-            for _ in range(5):
-                distorted = replace(estimate, duals=estimate.duals * rng.uniform(0.5, 3.0)
-                                    + np.array([rng.choice((0.0, rng.uniform(-2, 2))) for _ in estimate.duals]))
-                wrong = qp.absolute_bound(cell, kept, layout.size, distorted)
-                assert wrong is None or wrong <= least
-    assert bounded >= 10 and exact_ones >= 0.8 * bounded
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_squared_bound_is_a_lower_bound_and_on_most_cells_the_exact_minimum_nearly(seed: int) -> None:
-    """The weak-duality bound μᵀb + 2λᵀr0 − ‖λ‖² from HiGHS' QP minimiser never exceeds the exact
-    least Σ r² (the KKT point, or Z3 on the KKT system: `convex._solve`) on random one-output
-    pattern cells (noisy planted data, also with half the residuals dropped: partial patterns), and
-    on most it is within 1e-9 (relative) of it: the search prunes with it. Floats decide nothing:
-    with HiGHS' multipliers and minimiser distorted the bound, when one is given, is still at most the
-    minimum."""
-    rng = random.Random(seed)
+    bound_of = qp.absolute_bound if loss == "absolute" else qp.squared_bound
     bounded = close = 0
     for cell, residuals, layout in pattern_cells(seed):
         for kept in (residuals, residuals[::2]):
-            estimate = qp.float_minimum(cell, kept, layout.size)
-            z = convex._solve("squared", cell, kept, layout.size, 60)
+            estimate = qp.float_least(loss, cell, kept, layout.size)
+            z = convex._solve(loss, cell, kept, layout.size, 60)
             assert z != "unknown"
             if z is None or estimate is None:
                 continue
-            least = sum((r.at(z) ** 2 for r in kept), F(0))
-            bound = qp.squared_bound(cell, kept, layout.size, estimate)
+            least = sum((abs(r.at(z)) if loss == "absolute" else r.at(z) ** 2 for r in kept), F(0))
+            bound = bound_of(cell, kept, layout.size, estimate)
             if bound is None:
                 continue
             assert bound <= least
@@ -135,7 +105,7 @@ def test_squared_bound_is_a_lower_bound_and_on_most_cells_the_exact_minimum_near
                 distorted = replace(estimate, z=estimate.z + np.array([rng.uniform(-1, 1) for _ in estimate.z]),
                                     duals=estimate.duals * rng.uniform(0.5, 3.0)
                                     + np.array([rng.choice((0.0, rng.uniform(-2, 2))) for _ in estimate.duals]))
-                wrong = qp.squared_bound(cell, kept, layout.size, distorted)
+                wrong = bound_of(cell, kept, layout.size, distorted)
                 assert wrong is None or wrong <= least
     assert bounded >= 10 and close >= 0.8 * bounded, (bounded, close)
 
