@@ -174,3 +174,15 @@ def test_dp_and_smt_agree_with_three_neurons(seed: int, loss: str, max_error: in
     data = [(x, (rng.randint(-3, 3),)) for x in random_points(5, d, rng, size=2)]
     inst = instance(Shape(d, 3, 1), data, (-1, 0, 1), loss, max_error)
     assert solve(inst, "dp").status == solve(inst, "smt").status
+
+
+def test_auto_does_not_pick_brute_force_where_it_is_slow() -> None:
+    """Three points, 3 inputs, 1 ReLU, 2 outputs, |S| = 5: 390 625 networks, about half a minute of
+    brute force; auto picks a method that decides it (unsat: the DP and Z3 agree) within seconds."""
+    inst = Instance("w2000384", Shape(3, 1, 2), ((F(-7, 3), F(0), F(-3)), (F(-2), F(1), F(-2)), (F(2), F(13), F(10))),
+                    ((F(-1), F(1)), (F(-2), F(0)), (F(1), F(1))), "absolute", F(1),
+                    (F(-2), F(-1, 2), F(0), F(1, 2), F(2)))
+    found = solve(inst, "auto", timeout=10)
+    assert found.details["method"] != "brute" and found.status == "unsat"
+    assert solve(inst, "dp", timeout=10).status == "unsat"
+
