@@ -248,8 +248,8 @@ class Trie:
                 masks[1] |= zeros
         self.next = {prefix: tuple(sorted(bits)) for prefix, bits in options.items()}
         # prefix → (positions past it forced to 1, positions past it forced to 0) as bit masks
-        self.forced_masks = {prefix: (ones & ~zeros & ~((1 << len(prefix)) - 1), zeros & ~ones & ~((1 << len(prefix)) - 1))
-                             for prefix, (ones, zeros) in seen.items()}
+        self.forced_masks = {prefix: (ones & ~zeros & later, zeros & ~ones & later)
+                             for prefix, (ones, zeros) in seen.items() for later in [-1 << len(prefix)]}
 
     def forced(self, prefixes: Prefixes) -> list[tuple[int, tuple[int, ...]]]:
         """The later positions t (in `order`) where every neuron's bit is forced by its prefix, with those bits:
@@ -358,16 +358,16 @@ def least_squares_problem(points: Points, signs: tuple[Sign, ...], order: tuple[
     (a convex QP, etr_nn.qp) bounds the loss of every completion from below, with the rank-one
     condition of m ≥ 2 dropped. With m = 1 and every point decided it is the pattern's optimum."""
     layout = Layout(len(points.coords[0]), len(signs), len(signs[0]))
-    rows: list[Row] = []
-    residuals: list[Linear] = []
-    for t, p in enumerate(order[:len(prefixes[0])]):
-        point_rows, point_residuals = least_squares_block(points, signs, p, tuple(prefix[t] for prefix in prefixes))
-        rows += point_rows
-        residuals += point_residuals
+    rows, residuals = joined([least_squares_block(points, signs, p, bits) for p, bits in zip(order, zip(*prefixes))])
     return rows, residuals, layout
 
 
 Block = tuple[tuple[Row, ...], tuple[Linear, ...]]  # one point's cell rows and residuals (`least_squares_block`)
+
+
+def joined(blocks: Sequence[Block]) -> tuple[list[Row], list[Linear]]:
+    """The blocks' rows, and their residuals, one after the other."""
+    return [row for rows, _ in blocks for row in rows], [r for _, residuals in blocks for r in residuals]
 
 
 @lru_cache(maxsize=1 << 15)

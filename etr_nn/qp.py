@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence, TypeVar
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -34,6 +34,7 @@ from etr_nn.exact.echelon import echelon  # noqa: E402
 from etr_nn.lp import feasible_point  # noqa: E402
 from etr_nn.patterns import Block, Linear, Row  # noqa: E402
 
+T = TypeVar("T")
 TIGHT = 1e-7  # a row whose float slack is at most this (relative) is guessed active
 ROUNDING_BITS = 30  # free unknowns of the KKT system take the float minimiser's values, rounded to this
 FLOAT_SECONDS = 0.05  # HiGHS' time limit: its QP method can stall on degenerate (semidefinite) problems
@@ -200,25 +201,40 @@ def _row(matrix: flint.fmpq_mat, i: int, width: int, rel: Literal["=", ">="], rh
     return Row(tuple((v, from_fmpq(matrix[i, v])) for v in range(width) if matrix[i, v] != 0), rel, from_fmpq(rhs))
 
 
-_DENSE: dict[int, tuple[Row | Linear, np.ndarray, float]] = {}
+KEPT_LIMIT = 200_000  # entries of each per-object cache (`_kept`) before it is cleared
+_DENSE: dict[tuple[int, Any], tuple[Any, Any]] = {}
+_BLOCK_ARRAYS: dict[tuple[int, Any], tuple[Any, Any]] = {}
+_EXACT: dict[tuple[int, Any], tuple[Any, Any]] = {}
+
+
+def _kept(cache: dict[tuple[int, Any], tuple[Any, Any]], obj: object, make: Callable[[], T], tag: Any = None) -> T:
+    """make(), kept in `cache` per object (and tag): the search passes the same cached rows and blocks
+    again and again; an entry holds its object, so its id stays its own; cleared past KEPT_LIMIT."""
+    key = (id(obj), tag)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]  # type: ignore[no-any-return]
+    if len(cache) > KEPT_LIMIT:
+        cache.clear()
+    value = make()
+    cache[key] = (obj, value)
+    return value
 
 
 def dense(forms: Sequence[Row | Linear], size: int) -> tuple[np.ndarray, np.ndarray]:
     """The forms' coefficients (a matrix) and constant terms (a Row's right-hand side), in floating
-    point; each form's kept per object (callers pass the same cached rows again and again; the entry
-    holds the form, so its id stays its own)."""
+    point; each form's kept per object (`_kept`)."""
     matrix, constants = np.zeros((len(forms), size)), np.zeros(len(forms))
     for i, form in enumerate(forms):
-        hit = _DENSE.get(id(form))
-        if hit is None or hit[0] is not form or len(hit[1]) != size:
-            if len(_DENSE) > 200_000:
-                _DENSE.clear()
-            coeffs = np.zeros(size)
-            for v, a in form.coeffs:
-                coeffs[v] = float(a)
-            hit = _DENSE[id(form)] = (form, coeffs, float(form.rhs if isinstance(form, Row) else form.const))
-        matrix[i], constants[i] = hit[1], hit[2]
+        matrix[i], constants[i] = _kept(_DENSE, form, lambda: _dense_form(form, size), size)
     return matrix, constants
+
+
+def _dense_form(form: Row | Linear, size: int) -> tuple[np.ndarray, float]:
+    coeffs = np.zeros(size)
+    for v, a in form.coeffs:
+        coeffs[v] = float(a)
+    return coeffs, float(form.rhs if isinstance(form, Row) else form.const)
 
 
 def _float_minimiser(M: np.ndarray, r0: np.ndarray, rows: Sequence[Row],
@@ -327,19 +343,14 @@ class AbsolutePath:
         self.spans.append((first_row, first_col, n))
 
 
-_BLOCK_ARRAYS: dict[int, tuple[Block, tuple[Any, ...]]] = {}
-
-
 def _block_arrays(block: Block, inf: float) -> tuple[Any, ...]:
-    """`AbsolutePath._add`'s rows of a block in HiGHS' row-wise form, kept per block object (the
-    search passes the same cached blocks again and again): (residual count, row starts, column
-    indices with e_p's as p, 1 where an index is an e_p's (to shift by the first e column), values,
-    row lower and upper bounds)."""
-    hit = _BLOCK_ARRAYS.get(id(block))
-    if hit is not None and hit[0] is block:
-        return hit[1]
-    if len(_BLOCK_ARRAYS) > 100_000:
-        _BLOCK_ARRAYS.clear()
+    """`AbsolutePath._add`'s rows of a block in HiGHS' row-wise form, kept per block (`_kept`):
+    (residual count, row starts, column indices with e_p's as p, 1 where an index is an e_p's (to
+    shift by the first e column), values, row lower and upper bounds)."""
+    return _kept(_BLOCK_ARRAYS, block, lambda: _row_arrays(block, inf))
+
+
+def _row_arrays(block: Block, inf: float) -> tuple[Any, ...]:
     rows, residuals = block
     lines: list[tuple[list[int], list[int], list[float]]] = [
         ([v for v, _ in row.coeffs], [0] * len(row.coeffs), [float(a) for _, a in row.coeffs]) for row in rows]
@@ -351,12 +362,10 @@ def _block_arrays(block: Block, inf: float) -> tuple[Any, ...]:
                           [side * float(a) for _, a in r.coeffs] + [1.0]))
             lower.append(-side * float(r.const))
             upper.append(inf)
-    arrays = (len(residuals), np.cumsum([0] + [len(indices) for indices, _, _ in lines[:-1]]).astype(np.int32),
-              np.array([v for indices, _, _ in lines for v in indices], dtype=np.int32),
-              np.array([flag for _, flags, _ in lines for flag in flags], dtype=np.int32),
-              np.array([a for _, _, line in lines for a in line]), np.array(lower), np.array(upper))
-    _BLOCK_ARRAYS[id(block)] = (block, arrays)
-    return arrays
+    return (len(residuals), np.cumsum([0] + [len(indices) for indices, _, _ in lines[:-1]]).astype(np.int32),
+            np.array([v for indices, _, _ in lines for v in indices], dtype=np.int32),
+            np.array([flag for _, flags, _ in lines for flag in flags], dtype=np.int32),
+            np.array([a for _, _, line in lines for a in line]), np.array(lower), np.array(upper))
 
 
 def absolute_bound(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Fraction | None:
@@ -454,20 +463,11 @@ def _dual_solution(columns: list[list[tuple[int, flint.fmpq]]], support: list[in
     return unknowns
 
 
-_EXACT: dict[int, tuple[Row | Linear, tuple[list[tuple[int, flint.fmpq]], flint.fmpq]]] = {}
-
-
 def _exact(form: Row | Linear) -> tuple[list[tuple[int, flint.fmpq]], flint.fmpq]:
     """A row's or a residual's coefficients and its right-hand side (a Row) or constant term (a
-    Linear) as flint rationals, kept per object like `dense`."""
-    hit = _EXACT.get(id(form))
-    if hit is not None and hit[0] is form:
-        return hit[1]
-    if len(_EXACT) > 200_000:
-        _EXACT.clear()
-    exact = ([(v, to_fmpq(a)) for v, a in form.coeffs], to_fmpq(form.rhs if isinstance(form, Row) else form.const))
-    _EXACT[id(form)] = (form, exact)
-    return exact
+    Linear) as flint rationals, kept per object (`_kept`)."""
+    return _kept(_EXACT, form, lambda: ([(v, to_fmpq(a)) for v, a in form.coeffs],
+                                        to_fmpq(form.rhs if isinstance(form, Row) else form.const)))
 
 
 def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray) -> Any:

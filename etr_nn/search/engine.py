@@ -36,7 +36,7 @@ from etr_nn.instance import Instance
 from etr_nn.lp import ExactLP, Multipliers, feasible_point
 from etr_nn.network import Network
 from etr_nn.patterns import (Block, Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
-                             least_squares_block, lp_network, pattern_rows, point_rows, with_hyperplanes)
+                             joined, least_squares_block, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.rankone import RankOne
@@ -219,7 +219,7 @@ class Search:
         self._begin(signs)
         start = start if start is not None else tuple(() for _ in signs)
         try:
-            if not self._dfs(start, [tuple(prefix[t] for prefix in start) for t in range(len(start[0]))]):
+            if not self._dfs(start, list(zip(*start))):
                 self._retry_deferred()
         except OutOfTime:
             self.outcome.status, self.outcome.timed_out = "unknown", True
@@ -242,7 +242,7 @@ class Search:
                 for prefixes in level:
                     if self.deadline.passed():
                         raise OutOfTime
-                    path = [tuple(prefix[t] for prefix in prefixes) for t in range(len(prefixes[0]))]
+                    path = list(zip(*prefixes))
                     for bits in children(self.signs, prefixes, self.trie):
                         extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
                         path.append(bits)
@@ -383,10 +383,9 @@ class Search:
         when a float value exceeds γ, an exact one (a Fraction: a lower bound by weak duality from the
         float minimiser's multipliers, or with squared loss where that bound does not exceed γ the
         minimum at the KKT point of its active set; kept, like the LP table, for every pattern equal up
-        to renaming the neurons) or, when
-        that fails, the float value (squared loss: a guess at least the minimum) or None (absolute
-        loss: the exact simplex with its budget rows decides); else a float value at least the
-        minimum; None when the float solver found no point of the cell."""
+        to renaming the neurons) or, when that fails, the float value (squared loss: a guess at least
+        the minimum) or None (absolute loss: the exact simplex with its budget rows decides); else a
+        float value at least the minimum; None when the float solver found no point of the cell."""
         from etr_nn import qp  # numpy and HiGHS: imported only when a loss bound needs them
 
         assert self.points.loss is not None
@@ -405,8 +404,7 @@ class Search:
             self.path_guesses[depth] = (prefixes, blocks, guess)
             if guess is None or guess.value <= gamma:
                 return None if guess is None else guess.value
-        rows = [row for _, (block_rows, _) in blocks for row in block_rows]
-        residuals = [r for _, (_, block_residuals) in blocks for r in block_residuals]
+        rows, residuals = joined([block for _, block in blocks])
         if self.points.loss[0] == "absolute":
             bound = qp.absolute_bound(rows, residuals, self.cell_size, guess)
             if bound is None:
@@ -423,10 +421,8 @@ class Search:
     def _blocks(self, prefixes: Prefixes) -> list[tuple[int, Block]]:
         """(position in the order, its point's block of `least_squares_problem`: cell rows and residuals
         in (u, c)) for the decided points and the points every completion has forced bits at, by position."""
-        depth = len(prefixes[0])
-        decided = [(t, tuple(prefix[t] for prefix in prefixes)) for t in range(depth)]
         return [(t, least_squares_block(self.points, self.signs, self.order[t], bits))
-                for t, bits in decided + self.trie.forced(prefixes)]
+                for t, bits in [*enumerate(zip(*prefixes)), *self.trie.forced(prefixes)]]
 
     def _guess(self, prefixes: Prefixes, blocks: list[tuple[int, Block]]) -> Any:
         """A float point of the partial pattern's cell and its loss over `blocks` (qp.Guess), kept for
@@ -444,9 +440,7 @@ class Search:
         guess = None
         if parent is not None and parent[0] == tuple(prefix[:-1] for prefix in prefixes) and parent[2] is not None:
             had = {t for t, _ in parent[1]}
-            new = [block for t, block in blocks if t not in had]
-            guess = qp.extended(parent[2], [row for rows, _ in new for row in rows],
-                                [r for _, residuals in new for r in residuals], self.points.loss[0])
+            guess = qp.extended(parent[2], *joined([block for t, block in blocks if t not in had]), self.points.loss[0])
         if guess is None:
             guess = self._float_least(blocks)
         self.path_guesses[depth] = (prefixes, blocks, guess)
@@ -462,9 +456,7 @@ class Search:
             if self.absolute_path is None:
                 self.absolute_path = qp.AbsolutePath(self.cell_size)
             return self.absolute_path.minimum([block for _, block in blocks])
-        rows = [row for _, (block_rows, _) in blocks for row in block_rows]
-        residuals = [r for _, (_, block_residuals) in blocks for r in block_residuals]
-        return qp.float_minimum(rows, residuals, self.cell_size)
+        return qp.float_minimum(*joined([block for _, block in blocks]), self.cell_size)
 
     def _dfs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> bool:
         """Explore below a feasible partial pattern; True when a certified network was found."""
