@@ -82,14 +82,36 @@ def extended(guess: Guess, rows: Sequence[Row], residuals: Sequence[Linear], los
 
 def float_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int) -> Guess | None:
     """HiGHS' minimum (a guess), or None when it reports no optimum (infeasible rows, a stall)."""
+    return float_least_dense("squared", *dense(residuals, size), rows, size)
+
+
+def float_least_dense(loss: str, M: np.ndarray, r0: np.ndarray, rows: Sequence[Row], size: int) -> Guess | None:
+    """`float_least` with the residuals as a matrix and constants, r(z) = M·z + r0 (callers that build
+    them in floating point first, and exactly only when needed). Absolute loss: HiGHS' simplex on
+    min Σ e_p, e_p ± r_p(z) ≥ 0, its duals laid out as `float_absolute_minimum`'s."""
     if any(row.rel == ">" for row in rows):
         raise ValueError("least squares over a polyhedron takes = and ≥ rows only")
-    M, r0 = dense(residuals, size)
-    found = _float_minimiser(M, r0, rows, size)
-    if found is None:
+    if loss == "squared":
+        found = _float_minimiser(M, r0, rows, size)
+        if found is None:
+            return None
+        z, duals = found
+        return Guess(float(((M @ z + r0) ** 2).sum()), z, duals)
+    import highspy
+
+    A, rhs = dense(rows, size)
+    n = len(r0)
+    matrix = np.block([[A, np.zeros((len(rows), n))], [M, np.eye(n)], [-M, np.eye(n)]])
+    upper = np.concatenate([[b if row.rel == "=" else highspy.kHighsInf for b, row in zip(rhs, rows)],
+                            np.full(2 * n, highspy.kHighsInf)])
+    model = highspy.HighsModel()
+    model.lp_ = _highs_lp(matrix, np.concatenate([rhs, -r0, r0]), upper,
+                          np.concatenate([np.zeros(size), np.ones(n)]))
+    solution = highs_optimum(model, FLOAT_SECONDS)
+    if solution is None:
         return None
-    z, duals = found
-    return Guess(float(((M @ z + r0) ** 2).sum()), z, duals)
+    z = np.array(solution.col_value[:size])
+    return Guess(float(np.abs(M @ z + r0).sum()), z, np.array(solution.row_dual))
 
 
 def exact_minimum(rows: Sequence[Row], residuals: Sequence[Linear], size: int, guess: Guess) -> Minimum | None:

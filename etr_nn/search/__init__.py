@@ -32,7 +32,7 @@ from etr_nn.files import write_atomically
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search import certificate as certificates
-from etr_nn.search.engine import LEAF_BACKEND, Outcome, Table
+from etr_nn.search.engine import DIRECTIONS, LEAF_BACKEND, Outcome, Table
 from etr_nn.search.parallel import Task, default_workers, run_dask, run_inline, run_local, shallow
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.solution import Solution
@@ -169,10 +169,11 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
                 if loss_bound else "")
              + (f", {span} by the span of their hidden layer (output layer eliminated: exact linear algebra over Q "
                 f"and one LP per neuron)" if span else "")
-             + (f", {nonlinear_count} full patterns by " + (
-                 ("their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above max_error"
-                  if instance.loss == "squared" else "their exact least absolute loss (an LP, Z3 over Q) above max_error")
-                 if instance.max_error and instance.shape.outputs == 1 else f"the nonlinear backend {nonlinear}")
+             + (f", {nonlinear_count} full patterns " + (
+                 ("by their exact least squared loss (a KKT point solved in rationals, or Z3 on the KKT system) above "
+                  "max_error" if instance.loss == "squared"
+                  else "by their exact least absolute loss (an LP, Z3 over Q) above max_error")
+                 if instance.max_error and instance.shape.outputs == 1 else _leaf_deciders(outcomes, nonlinear))
                 if nonlinear_count else ""))
     if instance.max_error:
         rests += (f"; loss ≤ {instance.max_error} as slack rows e ≥ |residual| with Σ e bounded "
@@ -185,6 +186,15 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
         rests += f"; certificate written to {certificate}"
     return Solution(instance.name, "unsat", backend=name, seconds=seconds, rests_on=rests,
                     details={"search": stats})
+
+
+def _leaf_deciders(outcomes: list[Outcome], nonlinear: str) -> str:
+    """Two or more outputs: how many full patterns each leaf procedure refuted."""
+    directions = sum(entry["decided_by"] == DIRECTIONS for o in outcomes for entry in o.nonlinear)
+    backend = sum(len(o.nonlinear) for o in outcomes) - directions
+    if not directions:
+        return f"by the nonlinear backend {nonlinear}"
+    return f"({directions} by the {DIRECTIONS}" + (f", {backend} by the nonlinear backend {nonlinear})" if backend else ")")
 
 
 __all__ = ["Outcome", "covers", "search"]

@@ -39,6 +39,7 @@ from etr_nn.patterns import (Block, Layout, Point, Points, Prefixes, Row, Sign, 
                              joined, least_squares_block, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
+from etr_nn.search.directions import Directions
 from etr_nn.search.rankone import RankOne
 from etr_nn.search.span import span_fit
 
@@ -46,6 +47,8 @@ LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsa
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
 CONVEXITY_AFTER = 1  # with zero error, the convexity bound joins a search after this many partial patterns per unit of its cost
+DIRECTIONS = ("branch and bound on the output columns' directions (convex programs; exact weak-duality bounds "
+              "above max_error)")
 SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the float guide)
 
 
@@ -209,6 +212,8 @@ class Search:
                           if not certificates else None)
         # one output, a loss bound: the least loss of the decided and forced points decides before any simplex (`_convex`)
         self.convex = shape.outputs == 1 and self.points.loss is not None and not certificates and hooks is None
+        # m ≥ 2, a loss bound: full patterns by branch and bound on the output columns' directions first (directions.py)
+        self.directions = Directions(self.points) if shape.outputs > 1 and self.points.loss is not None else None
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
         self.path_guesses: dict[int, tuple[Prefixes, list[tuple[int, Block]], Any]] = {}  # `_guess`: depth → (partial pattern, its blocks, its guess)
         self.absolute_path: Any = None  # `_float_least`: the HiGHS LP of the search path, absolute loss
@@ -646,11 +651,23 @@ class Search:
 
     def _nonlinear(self, prefixes: Prefixes, seconds: float) -> Network | None:
         """Decide the fitting system of a full pattern (patterns.fitting_system) with the nonlinear backend, for at most
-        `seconds`; a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
+        `seconds` (m ≥ 2 under a loss bound: half of them for the branch and bound on the output columns' directions
+        first, directions.py); a first try (seconds < LEAF_SECONDS) that ends undecided is deferred."""
+        share = seconds / 2 if self.directions is not None else seconds
+        if self.directions is not None:
+            decided = self.directions.decide(self.signs, self.order, prefixes,
+                                             Deadline.after(self.deadline.cap(share, least=0.05)))
+            if decided == "unsat":
+                self.outcome.nonlinear.append({"signs": [list(s) for s in self.signs],
+                                               "bits": ["".join(map(str, b)) for b in prefixes],
+                                               "decided_by": DIRECTIONS})
+                return None
+            if decided is not None:
+                return decided
         system, decode = fitting_system(self.points, self.signs, self.order, prefixes)
         if self.hooks.leaf_system:
             self.hooks.leaf_system(system, self.signs, prefixes)
-        limit = self.deadline.cap(seconds, least=0.1)
+        limit = self.deadline.cap(share, least=0.1)
         answer = backends.get(self.nonlinear).check(system, limit)
         if answer.status == "sat":
             network = decode(answer.point)
@@ -661,7 +678,7 @@ class Search:
                  "decided_by": f"nonlinear backend: {self.nonlinear} ({answer.reason})"}
         if answer.status == "unsat":
             self.outcome.nonlinear.append(entry)
-        elif seconds < LEAF_SECONDS and limit == seconds:
+        elif seconds < LEAF_SECONDS and limit == share:
             self.deferred.append(prefixes)
         else:
             self.outcome.open.append(f"{self._label(prefixes)}: {answer.reason}")
