@@ -28,6 +28,7 @@ a least loss exactly γ can split forever, so the deadline ends it (None: undeci
 from __future__ import annotations
 
 import heapq
+from itertools import product
 from fractions import Fraction
 from typing import Any, Literal, Sequence
 
@@ -54,12 +55,23 @@ class Directions:
     def decide(self, signs: tuple[Sign, ...], order: tuple[int, ...], prefixes: Prefixes,
                deadline: Deadline) -> Network | Literal["unsat"] | None:
         """A network of the full pattern with loss ≤ γ (exact rationals, to be certified), "unsat" when
-        the pattern has none, None when the deadline came first."""
+        the pattern has none, None when the deadline came first: the boxes of every choice of pins."""
         active = [frozenset(p for p, bit in zip(order, bits) if bit) for bits in prefixes]
         leaf = _Leaf(self, active)
         m = len(signs[0])
         root: Box = tuple(tuple(tuple(Fraction(s if i == o else 0) for o in range(m)) for i, s in enumerate(sign))
                           for sign in signs)
+        pinned = [j for j in leaf.used if all(p in active[j] for p in leaf.labelled)]
+        for pins in product(*[dict.fromkeys(self.x[p] for p in sorted(active[j])) for j in pinned]):
+            leaf.pins = dict(zip(pinned, pins))
+            found = self._boxes(leaf, root, deadline)
+            if found != "unsat":
+                return found
+        return "unsat"
+
+    @staticmethod
+    def _boxes(leaf: _Leaf, root: Box, deadline: Deadline) -> Network | Literal["unsat"] | None:
+        """Best-first over the boxes below `root` (least float relaxation first)."""
         boxes: list[tuple[float, int, Box]] = [(0.0, 0, root)]
         count, kept = 1, False
         while boxes:
@@ -98,18 +110,23 @@ class _Leaf:
         self.X = np.array([[float(a) for a in x] for x in owner.x])
         self.on = np.array([[p in S for p in self.labelled] for S in active], dtype=float)  # k × n
         self.y = np.array([[float(v) for v in y] for y in points.labels])
-        self.rows: dict[int, list[Row]] = {}
+        self.pins: dict[int, tuple[Fraction, ...]] = {}  # neuron → x̃ of its pin (`Directions.decide`)
+        self.rows: dict[tuple[int, tuple[tuple[int, tuple[Fraction, ...]], ...]], list[Row]] = {}
 
     def cell_rows(self, per_neuron: int) -> list[Row]:
-        """w_ji ∈ C_j for every block: w·x̃_p ≥ 0 on S_j, −w·x̃_p ≥ 0 off it (every point, probes too)."""
-        if per_neuron not in self.rows:
+        """w_ji ∈ C_j for every block: w·x̃_p ≥ 0 on S_j, −w·x̃_p ≥ 0 off it (every point, probes too),
+        and w·x̃ = 0 at the pinned neuron's pin."""
+        key = (per_neuron, tuple(sorted(self.pins.items())))
+        if key not in self.rows:
             width = self.owner.width
-            self.rows[per_neuron] = [
+            self.rows[key] = [
                 Row(coeffs, ">=", Fraction(0))
                 for b in range(len(self.active) * per_neuron) for p, x in enumerate(self.owner.x)
                 if (coeffs := tuple((b * width + t, (1 if p in self.active[b // per_neuron] else -1) * a)
                                     for t, a in enumerate(x) if a))]
-        return self.rows[per_neuron]
+            self.rows[key] += [Row(tuple((b * width + t, a) for t, a in enumerate(pin) if a), "=", Fraction(0))
+                               for j, pin in self.pins.items() for b in range(j * per_neuron, (j + 1) * per_neuron)]
+        return self.rows[key]
 
     def _float(self, generators: Sequence[Cone]) -> tuple[Any, Any, list[Row], int]:
         """The residual matrix M and constants r0 (r = M·z + r0, row (p, o) at p·m + o) in floating point,
