@@ -206,3 +206,16 @@ def test_external_queries(tmp_path: Path) -> None:
                                       "(assert (= (/ x y) 1))\n(check-sat)\n")
     assert queries["t.many#2"][0] == ("(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (> (* x x) 1))\n"
                                       "(assert (< (* x x) 1))\n(check-sat)\n")
+
+
+def test_random_two_output_loss_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks.random_two_output --loss --peer: both solvers' answers on every instance, in the
+    table, and no sat against unsat (exit 0)."""
+    from benchmarks import random_two_output
+
+    out = tmp_path / "loss.md"
+    assert random_two_output.main(["--count", "2", "--cap", "5", "--loss", "--peer", "--output", str(out)]) == 0
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| random-")]
+    assert len(rows) == 2 and all(line.count("|") == 4 for line in rows), text
+    assert "Disagreements (sat against unsat): none." in text

@@ -13,7 +13,9 @@ system refutes every completion (its rows are a subset of theirs). At a full pat
   end of the task (one hard leaf does not hold up the rest of the search, nor the guide). A
   leaf the backend does not refute also tries the hyperplanes of the LP solution with A, c
   solved for (an LP): a rational network where there is one (after the backend, since most
-  leaves are refuted, and the backend's linear elimination does that in milliseconds).
+  leaves are refuted, and the backend's linear elimination does that in milliseconds). Under a
+  loss bound γ > 0 a full pattern first gets half of that time for a branch and bound on the
+  directions of the output columns (directions.py: convex programs and exact bounds only).
 Every network found is certified exactly before it is reported.
 
 A caller extends the search through `Hooks` (a pruning rule, extra rows, what a full pattern
