@@ -69,6 +69,13 @@ class Directions:
                 return found
         return "unsat"
 
+    def at(self, order: tuple[int, ...], prefixes: Prefixes,
+           columns: Sequence[Sequence[Fraction]]) -> Network | None:
+        """A network of the full pattern with output columns A[:, j] on the rays of columns[o][j]
+        (rational, A[o][j] indexing) and loss ≤ γ, exactly, or None: one direction test."""
+        leaf = _Leaf(self, [frozenset(p for p, bit in zip(order, bits) if bit) for bits in prefixes])
+        return leaf.direction(tuple(tuple(Fraction(row[j]) for row in columns) for j in range(len(prefixes))))
+
     @staticmethod
     def _boxes(leaf: _Leaf, root: Box, deadline: Deadline) -> Network | Literal["unsat"] | None:
         """Best-first over the boxes below `root` (least float relaxation first)."""

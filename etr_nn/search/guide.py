@@ -37,6 +37,7 @@ from etr_nn.certify import certify
 from etr_nn.exact.rational import to_float
 from etr_nn.instance import Instance
 from etr_nn.network import Network
+from etr_nn.search.directions import Directions
 from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.lp import feasible_point
 from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplanes
@@ -314,6 +315,8 @@ class Guide:
             network = found[1] if isinstance(found, tuple) else None
         elif not instance.max_error:
             network = self._rounded(W, b, A / norms, signs, prefixes)
+        else:  # m ≥ 2, γ > 0: the fit's output directions (rounded) fixed, the rest an exact convex program
+            network = Directions(Points.of(instance, with_loss=True)).at(tuple(range(instance.n)), prefixes, key[1])
         if network is None and m > 1:
             system, decode = fitting_system(Points.of(instance, with_loss=True), signs, tuple(range(instance.n)), prefixes)
             answer = backends.get(nonlinear).check(system, until.cap(SYSTEM_SECONDS, least=0.1))
