@@ -17,6 +17,12 @@ Direction: with every A_j on a fixed rational ray R_{≥0}·g_j, A_j ⊗ v_j = g
 C_j), so the least loss is again a convex program, and each of its points IS a network (A_j = g_j,
 v_j = w_j): one whose exact loss is at most γ is a fit (the search certifies it).
 
+Pins: a neuron active on every data point adds A_j·(v_j·x̃_p) to every label, so shifting its bias
+down by s (c up by A_j·s) changes no output and keeps the pattern (active rows stay ≥ 0 until one
+reaches 0, inactive rows only fall). Every fit therefore has one where v_j·x̃_q = 0 at some active
+row q of that neuron: a branch per q (the "pin", an equation on each w_ji). Without it a large
+constant in that neuron, absorbed by c, would keep its relaxation from tightening.
+
 Split: a box whose bound does not exceed γ and whose mid-directions g_j = Σ_i g_ji give no fit is
 split: the widest cone of a neuron with labelled active points (largest sin² between two of its
 generators, exact), along that edge at g_a + g_b, into two simplicial cones that cover it. Both
