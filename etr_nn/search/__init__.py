@@ -43,8 +43,9 @@ QUICK_SECONDS = 0.3  # with several workers or a cluster: tried in this process 
 
 def covers(instance: Instance, certificate: bool = False) -> str | None:
     """None if the engine decides the instance, else why not. A loss bound γ > 0 is covered (slack
-    rows, etr_nn.patterns.point_rows; with two or more outputs the whole bound in each full pattern's
-    fitting system, etr_nn.patterns.loss_atoms), without a refutation certificate."""
+    rows, etr_nn.patterns.point_rows; with two or more outputs each full pattern by the branch and bound
+    on its output directions, directions.py, then the whole bound in its fitting system,
+    etr_nn.patterns.loss_atoms), without a refutation certificate."""
     if instance.max_error != 0 and certificate:
         return "refutation certificates cover zero-error instances only"
     return None
