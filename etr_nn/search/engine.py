@@ -527,9 +527,11 @@ class Search:
         if y is None:  # cannot happen for an infeasible system (Farkas' lemma)
             self.outcome.open.append(f"{self._label(prefixes)}: no Farkas certificate found")
             return
-        self.outcome.refuted.append({"signs": [list(s) for s in self.signs],
-                                     "bits": ["".join(map(str, b)) for b in prefixes],
-                                     "output": o, "farkas": [str(v) for v in y]})
+        self.outcome.refuted.append(self._entry(prefixes) | {"output": o, "farkas": [str(v) for v in y]})
+
+    def _entry(self, prefixes: Prefixes) -> dict[str, Any]:
+        """A pattern as the outcome's lists (and certificates) record it: its signs and bits."""
+        return {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes]}
 
     def _label(self, prefixes: Prefixes) -> str:
         return "signs " + str([list(s) for s in self.signs]) + ", bits " + str(["".join(map(str, b)) for b in prefixes])
@@ -585,7 +587,7 @@ class Search:
         from etr_nn.optimize.convex import pattern_optimum
 
         found = pattern_optimum(self.instance, self._pattern(prefixes), self.deadline.cap(LEAF_SECONDS, least=0.1))
-        entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes]}
+        entry = self._entry(prefixes)
         program = "QP" if self.instance.loss == "squared" else "LP"
         if found == "unknown":
             self.outcome.open.append(f"{self._label(prefixes)}: the exact {program} gave no answer in time")
@@ -660,9 +662,7 @@ class Search:
             decided = self.directions.decide(self.signs, self.order, prefixes,
                                              Deadline.after(self.deadline.cap(share, least=0.05)))
             if decided == "unsat":
-                self.outcome.nonlinear.append({"signs": [list(s) for s in self.signs],
-                                               "bits": ["".join(map(str, b)) for b in prefixes],
-                                               "decided_by": DIRECTIONS})
+                self.outcome.nonlinear.append(self._entry(prefixes) | {"decided_by": DIRECTIONS})
                 return None
             if decided is not None:
                 return decided
@@ -676,8 +676,7 @@ class Search:
             if network is None:  # a model of the system is rank one, so this cannot happen
                 self.outcome.open.append(f"{self._label(prefixes)}: the backend's model is not rank one")
             return network
-        entry = {"signs": [list(s) for s in self.signs], "bits": ["".join(map(str, b)) for b in prefixes],
-                 "decided_by": f"nonlinear backend: {self.nonlinear} ({answer.reason})"}
+        entry = self._entry(prefixes) | {"decided_by": f"nonlinear backend: {self.nonlinear} ({answer.reason})"}
         if answer.status == "unsat":
             self.outcome.nonlinear.append(entry)
         elif seconds < LEAF_SECONDS and limit == share:
