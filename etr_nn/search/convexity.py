@@ -81,7 +81,7 @@ class ConvexityBound:
         self.activation_sets = [sum(1 << p for p in A) for A in dichotomies(points.coords[:self.n])]
         self.bounds: dict[tuple[int, int, tuple[int, ...]], Fraction] = {}
         self.open: dict[tuple[int, int], list[tuple[int, ...]]] = {}
-        self.verdicts: dict[tuple[int, int, tuple[tuple[int, ...], ...], Fraction], bool] = {}
+        self.verdicts: dict[Fraction, dict[tuple[int, int, tuple[tuple[int, ...], ...]], bool]] = {}  # γ → (o, s, bits) →
         self.tests: dict[tuple[Sign, ...], list[tuple[int, int, tuple[int, ...]]]] = {}
         # the work of every split bound, in partial patterns of the search it saves (n·m per activation set)
         self.cost = self.n * len(self.labels[0]) * len(self.activation_sets) if self.labels else 0
@@ -91,16 +91,16 @@ class ConvexityBound:
         """Does the bound show that no completion of the partial pattern has loss ≤ γ (< γ when
         minimising)? False when `stop()` turns true before it is known. Verdicts are kept per
         (output, side sign, the minority neurons' bits, γ)."""
+        verdicts = self.verdicts.setdefault(gamma, {})
         for o, s, minority in self._tests(signs):
             bits = tuple(prefixes[j] for j in minority)
-            key = (o, s, bits, gamma)
-            verdict = self.verdicts.get(key)
+            verdict = verdicts.get((o, s, bits))
             if verdict is None:
                 candidates = self._candidates(bits)
                 verdict = False if candidates is None else self._all_exceed(o, s, candidates, gamma, stop)
                 if verdict is None:
                     return False
-                self.verdicts[key] = verdict
+                verdicts[o, s, bits] = verdict
             if verdict:
                 return True
         return False

@@ -216,6 +216,7 @@ class Search:
         self.convex = shape.outputs == 1 and self.points.loss is not None and not certificates and hooks is None
         # m ≥ 2, a loss bound: full patterns by branch and bound on the output columns' directions first (directions.py)
         self.directions = Directions(self.points) if shape.outputs > 1 and self.points.loss is not None else None
+        self.gamma = self.points.loss[1] if self.points.loss else Fraction(0)  # the loss bound (0: zero error)
         self.explored = 0  # partial patterns explored by every task so far (CONVEXITY_AFTER)
         self.path_guesses: dict[int, tuple[Prefixes, list[tuple[int, Block]], Any]] = {}  # `_guess`: depth → (partial pattern, its blocks, its guess)
         self.absolute_path: Any = None  # `_float_least`: the HiGHS LP of the search path, absolute loss
@@ -331,8 +332,7 @@ class Search:
         if least == "loss":
             return "loss", -1
         if (self.convexity is not None and (self.points.loss is not None or self.explored >= CONVEXITY_AFTER * self.convexity.cost)
-                and self.convexity.refutes(self.signs, prefixes, self.points.loss[1] if self.points.loss else Fraction(0),
-                                           self.deadline.passed)):
+                and self.convexity.refutes(self.signs, prefixes, self.gamma, self.deadline.passed)):
             return "convex", -1
         if least is not None:
             return least, -1
