@@ -157,11 +157,12 @@ def direct_agreement(seed: int) -> tuple[str, bool]:
 
 def test_search_agrees_with_the_direct_encoding() -> None:
     """Differential, whole instances: 10 random ones; no disagreement, and in an agreeing answer the branch
-    and bound decided leaves (Z3 rarely decides the instances that need it: seed 7 here)."""
+    and bound decided leaves (Z3 rarely decides the instances that need it: seed 7 here). Seeds 2, 4, 7 and 8
+    agree in under 2 s of the 6 s each side has; one of them once ran out of time on a loaded machine."""
     results = [direct_agreement(seed) for seed in range(10)]
     wrong = [verdict for verdict, _ in results if verdict not in ("agree", "undecided")]
     assert not wrong, wrong
-    assert sum(verdict == "agree" for verdict, _ in results) >= 4, results
+    assert sum(verdict == "agree" for verdict, _ in results) >= 3, results
     assert any(verdict == "agree" and used for verdict, used in results), results
 
 
@@ -170,3 +171,6 @@ def test_search_agrees_with_the_direct_encoding_many() -> None:
     results = [direct_agreement(seed) for seed in range(1000, 1200)]
     wrong = [verdict for verdict, _ in results if verdict not in ("agree", "undecided")]
     assert not wrong, wrong
+    # measured: 75 agree (6 of them through the branch and bound), 125 undecided by one side
+    assert sum(verdict == "agree" for verdict, _ in results) >= 50, results
+    assert sum(verdict == "agree" and used for verdict, used in results) >= 3, results
