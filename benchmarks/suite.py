@@ -1,6 +1,7 @@
 """Generate the benchmark suite: instance files plus a manifest of answers known by construction.
 
     python benchmarks/suite.py [--out benchmarks/instances]
+    python -m benchmarks.suite --tier scale --out DIR [--planted-only]   # then: python -m benchmarks.run --instances DIR
 
 Families (every instance is zero-error, squared loss, real weights):
 - planted: data sampled from a random rational network of width k (`etr_nn.generate.planted`):
@@ -22,6 +23,11 @@ Families (every instance is zero-error, squared loss, real weights):
   monotone and l affine; l(0,0) + l(1,1) = l(1,0) + l(0,1) contradicts g(l(0,0)), g(l(1,1))
   both below g(l(1,0)), g(l(0,1)): unsat with k = 1. |x1 − x2| = relu(x1 − x2) + relu(x2 − x1)
   fits with k = 2. The 2-output version (xor, 1 − xor) shares those two neurons.
+
+The scale tier (`--tier scale`, not committed: generated where it is run) is the engine benchmark's
+(benchmarks/engine.py, `--only scale`): planted d = 2, k = 5, n = 24 with one and two outputs, d = 2,
+k = 6, m = 2, n = 24 and d = 3, k = 4, m = 2, n = 18, seeds 0–3 (sat), and their k − 1 versions
+(family "reduced"; `--planted-only` leaves them out), so that benchmarks.run measures the peers on them.
 """
 
 from __future__ import annotations
@@ -124,11 +130,29 @@ def suite() -> list[Entry]:
     return planted_entries() + structured_entries()
 
 
-def write(out: Path) -> dict[str, Any]:
-    """Write every instance as out/NAME.json and out/manifest.json; return the manifest."""
+def scale_entries(planted_only: bool = False) -> list[Entry]:
+    """The scale tier (module docstring), from benchmarks.engine's instances."""
+    from benchmarks.engine import instances
+
+    entries = []
+    for label, instance, expected in instances("scale", reduced=False):
+        reduced = expected != "sat"
+        if reduced and planted_only:
+            continue
+        name = "scale-" + label.replace(" as k=", "-as-k")
+        entries.append(Entry(dataclasses.replace(instance, name=name), "reduced" if reduced else "planted",
+                             None if reduced else "sat",
+                             f"data of a width-{instance.shape.hidden + 1} network asked of {instance.shape.hidden}"
+                             if reduced else "sampled from a network of this shape"))
+    return entries
+
+
+def write(out: Path, entries: list[Entry] | None = None) -> dict[str, Any]:
+    """Write every instance (the suite's, or `entries`) as out/NAME.json and out/manifest.json; return
+    the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for entry in suite():
+    for entry in suite() if entries is None else entries:
         instance = entry.instance
         instance.dump(out / f"{instance.name}.json")
         shape = instance.shape
@@ -143,8 +167,12 @@ def write(out: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "instances", help="directory to write")
+    parser.add_argument("--tier", choices=("suite", "scale"), default="suite", help="which instances (default: the suite)")
+    parser.add_argument("--planted-only", action="store_true", help="scale tier: the planted (sat) instances only")
     args = parser.parse_args()
-    manifest = write(args.out)
+    if args.tier == "scale" and args.out == HERE / "instances":
+        parser.error("--tier scale: give --out (benchmarks/instances holds the committed suite)")
+    manifest = write(args.out, scale_entries(args.planted_only) if args.tier == "scale" else None)
     print(f"wrote {len(manifest['instances'])} instances and manifest.json to {args.out}")
 
 

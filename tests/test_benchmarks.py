@@ -88,6 +88,24 @@ def test_known_sat_answers_have_exact_witnesses(generated: tuple[Path, dict]) ->
         assert certify(instance, network).valid, row["name"]
 
 
+def test_scale_tier_is_planted_and_reduced(tmp_path: Path) -> None:
+    """The scale tier: 16 planted instances, each fitted by its own planted network (the seed is in the
+    name), and each one's data asked of one neuron fewer; --planted-only keeps the 16."""
+    manifest = suite.write(tmp_path, suite.scale_entries())
+    rows = {row["name"]: row for row in manifest["instances"]}
+    assert len(rows) == 32 and len(suite.scale_entries(planted_only=True)) == 16
+    for name, row in rows.items():
+        if row["family"] == "reduced":
+            continue
+        assert row["expected"] == "sat"
+        shape, seed = Shape(row["d"], row["k"], row["m"]), int(name.rsplit("-s", 1)[1])
+        instance = instances.load(tmp_path / row["file"])
+        assert certify(instance, planted(shape, row["n"], seed)[1]).valid, name
+        reduced = instances.load(tmp_path / rows[f"{name}-as-k{row['k'] - 1}"]["file"])
+        assert reduced.points == instance.points and reduced.labels == instance.labels
+        assert reduced.shape == Shape(row["d"], row["k"] - 1, row["m"]) and rows[reduced.name]["expected"] is None
+
+
 def test_zigzag_answers() -> None:
     assert suite.zigzag_answer(5, 2)[0] == "unsat"
     assert suite.zigzag_answer(5, 3)[0] is None
