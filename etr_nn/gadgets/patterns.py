@@ -48,7 +48,6 @@ from etr_nn.network import Network
 from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
 from etr_nn.search.engine import LEAF_SECONDS, Hooks, Search
-from etr_nn.search.kinks import Covering
 from etr_nn.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
 
@@ -165,7 +164,7 @@ class Setting:
 
 class ClaimSearch:
     """The engine's search (etr_nn.search.engine) over data and probe points for "this pattern ∧
-    ¬claim", through its hooks: kink covering prunes first, ¬claim joins the simplex of a linear
+    ¬claim", through its hooks (kink covering, zero error, is the search's own first test): ¬claim joins the simplex of a linear
     claim's output at the depth where every claim point is decided, and a full pattern yields a
     counterexample (a certified fit violating the claim) or is refuted with ¬claim."""
 
@@ -175,9 +174,7 @@ class ClaimSearch:
         self.setting, self.order, self.deadline, self.nonlinear = setting, order, deadline, nonlinear
         self.cut = setting.cut(order)
         self.tally = Tally(linear=setting.linear_output is not None, reduction=setting.reduction)
-        self.covering = Covering(setting.points.coords, setting.data.labels, order)
-        hooks = Hooks(prune=self.covering.feasible if self.covering else None,
-                      extra=self.negated_claim if setting.linear_output is not None else None,
+        hooks = Hooks(extra=self.negated_claim if setting.linear_output is not None else None,
                       leaf=self.leaf, observe=observe)
         self.search = Search(setting.data, order, nonlinear, deadline, tick=tick,
                              probes=setting.points.coords[setting.data.n:], hooks=hooks)
@@ -220,7 +217,7 @@ class ClaimSearch:
         counterexample, or the time limit)."""
         outcome = self.search.run(signs)
         t = self.tally
-        t.kink_refuted += outcome.ruled_out
+        t.kink_refuted += outcome.kinks
         t.lp_refuted += outcome.pruned
         t.rank_refuted += outcome.rank_one
         t.open += outcome.open

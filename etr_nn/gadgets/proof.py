@@ -166,7 +166,7 @@ class Recorder:
             full = len(prefixes[0]) == len(self.order)
             tree.append("n" if full else ".")
             self.counts["nonlinear"] += full
-        elif status == "rule":  # the claim search's rule is kink covering
+        elif status == "kink":
             tree.append("k")
             self.counts["kinks"] += 1
         elif status == "rank":

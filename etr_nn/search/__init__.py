@@ -138,7 +138,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
     rank_one, loss_bound = sum(o.rank_one for o in outcomes), sum(o.loss_bound for o in outcomes)
     convexity, span = sum(o.convexity for o in outcomes), sum(o.span for o in outcomes)
-    stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_rank_one": rank_one,
+    kinks = sum(o.kinks for o in outcomes)
+    stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_kinks": kinks,
+             "patterns_refuted_rank_one": rank_one,
              "patterns_refuted_loss_bound": loss_bound, "patterns_refuted_convexity": convexity,
              "patterns_refuted_span": span, "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
@@ -158,6 +160,8 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     rests = (f"pattern search over {total} sign choices: every activation pattern (hyperplane "
              f"dichotomies, neuron symmetry broken) refuted; {pruned} partial patterns by exact linear "
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
+             + (f", {kinks} by kink covering (collinear data points whose middle label is off the chord need a neuron "
+                f"of that output sign switching between the outer two; exact, kinks.py)" if kinks else "")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
              + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each cell "

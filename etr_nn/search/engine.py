@@ -3,7 +3,8 @@
 A task fixes the closed orthants σ_1 ≤ … ≤ σ_k of the output columns; the search then decides the points
 in `order`, one bit per neuron, and keeps the linear system of the partial pattern (the rows
 of etr_nn.patterns) in one incremental exact LP per output (etr_nn.lp.ExactLP). An infeasible partial
-system refutes every completion (its rows are a subset of theirs). At a full pattern:
+system refutes every completion (its rows are a subset of theirs); with zero error, kink covering (kinks.py:
+collinear data) refutes before any simplex. At a full pattern:
 - m = 1: the system is exactly the fitting problem (etr_nn.patterns); its rational solution
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else the
@@ -42,6 +43,7 @@ from etr_nn.patterns import (Block, Layout, Point, Points, Prefixes, Row, Sign, 
 from etr_nn.poly import System
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.directions import Directions
+from etr_nn.search.kinks import Covering
 from etr_nn.search.rankone import RankOne
 from etr_nn.search.span import span_fit
 
@@ -69,7 +71,7 @@ class Outcome:
     open: list[str] = field(default_factory=list)
     rank_one: int = 0  # partial patterns refuted by the exact rank-one test (rankone.py)
     convexity: int = 0  # partial patterns refuted by the convexity bound of their sign class (convexity.py)
-    ruled_out: int = 0  # partial patterns refuted by the caller's rule (Hooks.prune)
+    kinks: int = 0  # partial patterns refuted by kink covering (kinks.py)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     span: int = 0  # patterns refuted by the span of their hidden layer (span.py)
     guided: bool = False  # the network came from the side task, not from this search
@@ -82,15 +84,13 @@ class Outcome:
 class Hooks:
     """How a caller extends the search without reaching into it (etr_nn.gadgets.patterns).
 
-    `prune(signs, prefixes)`: a rule that refutes a partial pattern before the simplex — the
-    output whose system it refutes, or None; `extra(o, depth, path)`: alternatives (a
+    `extra(o, depth, path)`: alternatives (a
     disjunction) of rows joined to output o's system once the point at `depth` is decided along
     `path`, or None; `leaf(signs, prefixes, z)`: what a full pattern whose LP has the solution z
     yields in place of the search for a fit — a network (the search certifies it and ends the
     task with it) or None; `observe(status, o, prefixes)`: sees every decision; `leaf_system(system,
     signs, prefixes)`: sees every fitting system handed to the nonlinear backend (each try)."""
 
-    prune: Callable[[tuple[Sign, ...], Prefixes], int | None] | None = None
     extra: Callable[[int, int, list[tuple[int, ...]]], list[list[Row]] | None] | None = None
     leaf: Callable[[tuple[Sign, ...], Prefixes, list[Number]], Network | None] | None = None
     observe: Callable[[str, int, Prefixes], None] | None = None
@@ -210,6 +210,10 @@ class Search:
         # d + m + 2) can be a proper subspace of the decided labels' space.
         self.span_depth = (shape.inputs + shape.outputs + 3 if shape.outputs > 1 and shape.hidden <= shape.outputs + 1
                            and not certificates and self.points.loss is None else None)
+        # Kink covering reads labels as exact values: zero error only (its lemma, kinks.py); a certificate lists LP
+        # refutations only. None as well when no collinear data asks for a kink.
+        self.covering = (Covering(self.points.coords, self.points.labels, order)
+                         if self.points.loss is None and not certificates else None) or None
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
         # one output, a loss bound: the least loss of the decided and forced points decides before any simplex (`_convex`)
@@ -318,16 +322,16 @@ class Search:
 
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
-        ("rule", o) when the caller's rule refutes it first (Hooks.prune); ("convex", −1) when the
+        ("kink", o) when kink covering refutes output o's system first (kinks.py); ("convex", −1) when the
         convexity bound of the sign class does (convexity.py, before any simplex); ("rank", −1) when
         every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
         the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
         loss bound, the decided and forced points' least loss first (`_convex`)."""
-        if self.hooks.prune:
-            ruled = self.hooks.prune(self.signs, prefixes)
-            if ruled is not None:
-                return "rule", ruled
+        if self.covering is not None:
+            uncovered = self.covering.feasible(self.signs, prefixes)
+            if uncovered is not None:
+                return "kink", uncovered
         least = self._convex(prefixes) if self.convex else None  # the cheaper bound first
         if least == "loss":
             return "loss", -1
@@ -502,8 +506,8 @@ class Search:
             self.outcome.convexity += 1
         elif status == "span":
             self.outcome.span += 1
-        elif status == "rule":
-            self.outcome.ruled_out += 1
+        elif status == "kink":
+            self.outcome.kinks += 1
         elif status == "loss":
             self.outcome.loss_bound += 1
         elif status == "unknown":

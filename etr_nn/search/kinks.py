@@ -33,44 +33,57 @@ Point = Sequence[Fraction]
 Pair = tuple[int, int]
 
 
-def _collinear(a: Point, b: Point, c: Point) -> bool:
-    return all((b[s] - a[s]) * (c[t] - a[t]) == (b[t] - a[t]) * (c[s] - a[s])
-               for s, t in combinations(range(len(a)), 2))
-
-
-def _position(a: Point, c: Point, b: Point) -> Fraction:
-    """λ with b = a + λ·(c − a), for b on the line through a ≠ c."""
-    t = next(t for t in range(len(a)) if a[t] != c[t])
-    return (b[t] - a[t]) / (c[t] - a[t])
+def lines(points: Sequence[Point]) -> list[list[int]]:
+    """The lines holding three or more of the points: each as its points' indices, in order along
+    it (points that coincide are on every line through one of them, each copy separately). Found
+    from each point's directions to the later points, O(n²) exact divisions."""
+    found: set[tuple[int, ...]] = set()
+    for i, a in enumerate(points):
+        through: dict[tuple[Fraction, ...], list[int]] = {}
+        for j in range(len(points)):
+            delta = [q - p for p, q in zip(a, points[j])]
+            lead = next((v for v in delta if v), None)
+            if lead is not None:
+                through.setdefault(tuple(v / lead for v in delta), []).append(j)
+        for direction, members in through.items():
+            if len(members) >= 2:
+                e = next(t for t, v in enumerate(direction) if v)
+                found.add(tuple(sorted([i, *members], key=lambda j: ((points[j][e] - a[e]) / direction[e], j))))
+    return [list(line) for line in sorted(found)]
 
 
 def required_pairs(points: Sequence[Point], values: Sequence[Fraction]) -> dict[int, list[Pair]]:
-    """Minimal pairs (a, c) some neuron of each sign must separate: {+1: convex, −1: concave}."""
+    """Minimal pairs (a, c) some neuron of each sign must separate: {+1: convex, −1: concave}.
+    A pair is required for s when a point strictly between a and c on their line lies below
+    (s = 1) or above (s = −1) the chord; minimal: no other required pair's segment lies inside
+    its own (a sweep over the segments by right end, per line)."""
     n = len(values)
-    found: dict[int, list[tuple[Pair, int]]] = {1: [], -1: []}
-    for i, k in combinations(range(n), 2):
-        a, c = points[i], points[k]
-        if a == c:
-            continue
-        inner = [(j, lam) for j in range(n) if j not in (i, k) and _collinear(a, points[j], c)
-                 and 0 < (lam := _position(a, c, points[j])) < 1]
-        for j, lam in inner:
-            gap = values[i] + lam * (values[k] - values[i]) - values[j]
-            if gap:
-                found[1 if gap > 0 else -1].append(((i, k), j))
-    result: dict[int, list[Pair]] = {}
-    for s, pairs in found.items():
-        segments = {p for p, _ in pairs}
-        result[s] = sorted(p for p in segments if not any(q != p and _inside(points, q, p) for q in segments))
-    return result
-
-
-def _inside(points: Sequence[Point], q: Pair, p: Pair) -> bool:
-    """Is segment q contained in segment p (both on one line)?"""
-    a, c = points[p[0]], points[p[1]]
-    if not all(_collinear(a, points[e], c) for e in q):
-        return False
-    return all(0 <= _position(a, c, points[e]) <= 1 for e in q)
+    result: dict[int, set[Pair]] = {1: set(), -1: set()}
+    for line in lines(points[:n]):
+        a0, a1 = points[line[0]], points[line[-1]]
+        e = next(t for t in range(len(a0)) if a0[t] != a1[t])
+        t = [(points[j][e] - a0[e]) / (a1[e] - a0[e]) for j in line]  # positions along the line, 0 to 1
+        segments: dict[int, list[tuple[Fraction, Fraction, Pair]]] = {1: [], -1: []}
+        for u, w in combinations(range(len(line)), 2):
+            if t[u] == t[w]:
+                continue
+            i, k = line[u], line[w]
+            signs = set()
+            for v in range(u + 1, w):
+                if t[u] < t[v] < t[w]:
+                    lam = (t[v] - t[u]) / (t[w] - t[u])
+                    gap = values[i] + lam * (values[k] - values[i]) - values[line[v]]
+                    if gap:
+                        signs.add(1 if gap > 0 else -1)
+            for sign in signs:
+                segments[sign].append((t[u], t[w], (min(i, k), max(i, k))))
+        for sign, found in segments.items():
+            reach: Fraction | None = None  # the largest left end among segments with a smaller right end
+            for left, right, pair in sorted(found, key=lambda seg: (seg[1], -seg[0])):
+                if reach is None or reach < left:
+                    result[sign].add(pair)
+                reach = left if reach is None else max(reach, left)
+    return {sign: sorted(pairs) for sign, pairs in result.items()}
 
 
 class Covering:
