@@ -29,7 +29,9 @@ def random_network(shape: Shape, rng: random.Random, size: int = 3) -> Network:
 
 
 def random_points(n: int, d: int, rng: random.Random, size: int = 6) -> list[tuple[Fraction, ...]]:
-    """n distinct points of the grid ([-size, size] ∩ ½Z)^d."""
+    """n distinct points of the grid ([-size, size] ∩ ½Z)^d (ValueError when it has fewer than n)."""
+    if n > (4 * size + 1) ** d:
+        raise ValueError(f"{n} distinct points asked of a grid of {(4 * size + 1) ** d}")
     points: set[tuple[Fraction, ...]] = set()
     while len(points) < n:
         points.add(tuple(Fraction(rng.randint(-2 * size, 2 * size), 2) for _ in range(d)))
