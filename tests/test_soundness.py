@@ -130,8 +130,8 @@ def walk(search: patterns.ClaimSearch, network: Network) -> None:
             alternatives = hooks.extra(o, t, path) if hooks.extra else None
             assert not alternatives or any(all(row.holds(z) for row in rows) for rows in alternatives), \
                 f"¬claim at depth {t} fails"
-        if hooks.prune:
-            assert hooks.prune(signs, prefixes) is None, f"kink covering refutes depth {t}"
+        if engine.covering is not None:
+            assert engine.covering.feasible(signs, prefixes) is None, f"kink covering refutes depth {t}"
         if engine.rank_one is not None:
             assert not engine.rank_one.refutes(signs, prefixes), f"rank-one test refutes depth {t}"
         if engine.span_depth is not None:
@@ -172,7 +172,7 @@ def test_the_planted_cases_exercise_every_rule() -> None:
         search = patterns.ClaimSearch(setting, setting.order(), NO_LIMIT)
         seen["hull"] += len(setting.reduction.G) < instance.shape.inputs
         seen["m2"] += search.search.rank_one is not None
-        seen["covering"] += search.search.hooks.prune is not None
+        seen["covering"] += search.search.covering is not None
         seen["probe"] += len(setting.points.coords) > instance.n
         seen["span"] += search.search.span_depth is not None and len(search.order) >= search.search.span_depth
     assert all(count >= 5 for count in seen.values()), seen
