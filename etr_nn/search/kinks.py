@@ -36,19 +36,20 @@ Pair = tuple[int, int]
 def lines(points: Sequence[Point]) -> list[list[int]]:
     """The lines holding three or more of the points: each as its points' indices, in order along
     it (points that coincide are on every line through one of them, each copy separately). Found
-    from each point's directions to the later points, O(n²) exact divisions."""
+    by grouping the other points by their direction from each point, scaled to a leading 1 (so
+    that leading coordinate orders a line): O(n²) exact divisions."""
     found: set[tuple[int, ...]] = set()
     for i, a in enumerate(points):
         through: dict[tuple[Fraction, ...], list[int]] = {}
-        for j in range(len(points)):
-            delta = [q - p for p, q in zip(a, points[j])]
+        for j, b in enumerate(points):
+            delta = [q - p for p, q in zip(a, b)]
             lead = next((v for v in delta if v), None)
             if lead is not None:
                 through.setdefault(tuple(v / lead for v in delta), []).append(j)
         for direction, members in through.items():
             if len(members) >= 2:
                 e = next(t for t, v in enumerate(direction) if v)
-                found.add(tuple(sorted([i, *members], key=lambda j: ((points[j][e] - a[e]) / direction[e], j))))
+                found.add(tuple(sorted([i, *members], key=lambda j: (points[j][e], j))))
     return [list(line) for line in sorted(found)]
 
 
