@@ -1,8 +1,9 @@
 """Float guidance for the search: local fits propose activation patterns, exact checks decide.
 
 Levenberg–Marquardt (`LevenbergMarquardt`, numpy only, BATCH fits at once in one vectorised
-step: a finished fit's slot takes the next start) fits the network in floating point from
-random starts (hidden hyperplanes through one or d data points; some starts first fit with a
+step: a finished fit's slot takes the next start) fits the hidden layer in floating point from
+random starts, the output layer solved by least squares at every step (variable projection,
+`float_fits`; hidden hyperplanes start through one or d data points; some starts first fit with a
 small weight penalty, which keeps them away from steep degenerate pairs of neurons). A fit with
 near-zero residual (with max_error = γ > 0: float loss about γ or less) proposes one activation
 pattern (S_j: the points where w_j·x + b_j > 0, ties either way since the pattern constraints are
