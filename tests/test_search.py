@@ -334,6 +334,30 @@ def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
     assert (fits.x[5] == start[5]).all()
 
 
+def test_float_fits_solve_the_output_layer_by_least_squares() -> None:
+    """Variable projection: every fit's (A, c) is the least-squares output layer of its hidden layer
+    (the residuals orthogonal to the columns of Φ = [relu(XWᵀ + b), 1]), its reported loss is its
+    network's Σ r², and on planted one-input data many fits reach zero residual (measured: 37 %)."""
+    import numpy as np
+
+    from etr_nn.search.guide import FIT_TOLERANCE, _scale, float_fits
+
+    inst, _ = planted(Shape(1, 4, 2), 16, 1)
+    X = np.array([[float(v) for v in x] for x in inst.points])
+    Y = np.array([[float(v) for v in y] for y in inst.labels])
+    worth = FIT_TOLERANCE * _scale(inst) ** 2 * inst.n * inst.shape.outputs
+    fits = float_fits(inst, np.random.default_rng(3))
+    near_zero = 0
+    for _ in range(200):
+        (W, b, A, c), loss = next(fits)
+        phi = np.hstack([np.maximum(X @ W.T + b, 0.0), np.ones((inst.n, 1))])
+        r = phi[:, :-1] @ A.T + c - Y
+        assert np.isclose(loss, float((r * r).sum()), rtol=1e-6, atol=1e-9)
+        assert np.abs(phi.T @ r).max() <= 1e-6 * max(1.0, np.abs(phi).max() * np.abs(Y).max() * inst.n)
+        near_zero += loss <= worth
+    assert near_zero >= 20
+
+
 def test_guide_rounds_a_near_fit_to_an_exact_one() -> None:
     """A float fit within 1e-9 of a planted network (rational weights of small denominators): its
     pattern's exact step (`Guide._exact`: columns, then hyperplanes, rounded; an exact LP each)

@@ -62,7 +62,8 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
     QUICK_SECONDS before the unfinished tasks go to worker processes (or the cluster). The
     float guide runs alongside (guide.py: half of one core's time after the first quarter
     second, times the fraction of sign choices still open among those not decided at depth 1; in
-    this process, between polls while workers search); the first certified network wins."""
+    this process, between polls while workers search, and then after RAMP seconds all of this
+    process's time, Guide.share); the first certified network wins."""
     start = time.monotonic()
     deadline = Deadline.after(timeout)
     name = f"pattern search ({nonlinear} for rank-one leaves)" if instance.shape.outputs > 1 else "pattern search"
@@ -93,7 +94,7 @@ def search(instance: Instance, timeout: float | None = None, workers: int | None
             more, unfinished = run_dask(cluster, instance, order, rest, nonlinear, deadline, want, there)
         else:
             more, unfinished = run_local(instance, order, rest, workers, nonlinear, deadline, want, there,
-                                         guide.share if guide else None, table)
+                                         guide.beside if guide else None, table)
         outcomes += more
     bar.close()
     solution = _conclude(instance, outcomes, unfinished, len(tasks), start, name, certificate, order, nonlinear)
@@ -125,6 +126,10 @@ class LazyGuide:
 
     def share(self) -> Network | None:
         return self._get().share(self.left, self.deadline)
+
+    def beside(self) -> Network | None:
+        """A turn while the search runs in worker processes (Guide.share: full time after RAMP)."""
+        return self._get().share(self.left, self.deadline, beside=True)
 
     def run(self, until: Deadline) -> Network | None:
         return self._get().run(until)

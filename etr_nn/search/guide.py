@@ -45,6 +45,7 @@ from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplan
 from etr_nn.optimize.convex import float_pattern_optimum, pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
+RAMP = 5.0  # seconds after which the guide beside worker processes takes all of its process's time (share)
 FIT_TOLERANCE = 1e-18  # mean squared residual of a float fit worth an exact check
 # A fit that ends its evaluations with a mean squared residual below POLISH_BELOW (relative, as
 # FIT_TOLERANCE) is near a zero-residual fit, where LM converges fast: it gets POLISH·size more.
@@ -280,7 +281,7 @@ class Guide:
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
         self.granted, self.since = 0.0, self.start + START
 
-    def share(self, weight: float = 1.0, until: Deadline = NO_LIMIT) -> Network | None:
+    def share(self, weight: float = 1.0, until: Deadline = NO_LIMIT, beside: bool = False) -> Network | None:
         """Run for the guide's share of the time since `start`: none in the first START seconds (easy
         instances end there, without importing numpy), then half of each interval, as two processes
         sharing one core would, times `weight`: the fraction of the exhaustive search's sign choices
@@ -290,10 +291,16 @@ class Guide:
         benchmarks/run.py's suite START = 0.25 s gave a lower PAR-2 than 0.5, 0.5 lower than 1 or 2 s;
         the weight took that instance from 27.0 to 27.5 s and its unsat k − 1 versions from 9.3–14.2 s
         to 7.3–10.4 s, and random two-output instances with one worker from PAR-2 119.4 to 94.2 s.
-        Never past `until` (the search's own time limit)."""
+        Never past `until` (the search's own time limit). `beside`: the search runs in worker processes,
+        not in this one; from RAMP seconds on the guide then takes all of this process's time (times
+        `weight`): three busy processes on two cores give it 2/3 of one, the workers 4/3 (half of one,
+        5/3 before). The search's own speed matters most early, when most instances are decided; the
+        planted two-output instances with 6 ReLUs and 24 points are found by the guide alone, after
+        10–60 s of its fits (benchmarks/results/scale.md)."""
         now = time.monotonic()
         if now > self.since:
-            self.granted += (now - self.since) / 2 * weight
+            duty = 1.0 if beside and now - self.start >= RAMP else 0.5
+            self.granted += (now - self.since) * duty * weight
             self.since = now
         allowed = self.granted - self.spent
         return self.run(until.sooner(allowed)) if allowed > 0 else None
