@@ -546,6 +546,23 @@ def test_guide_share_is_weighted_by_the_open_fraction_of_the_search() -> None:
     assert opened.share(1.0) is None and 0.25 <= opened.spent < 1.0
 
 
+def test_guide_beside_workers_takes_its_whole_process_after_the_ramp() -> None:
+    """Beside worker processes the guide gets half of the time until RAMP, then all of it: a turn 0.6 s
+    into the ramped phase runs about 0.6 s (weight 1), against about 0.3 s in the search's own process."""
+    from etr_nn.search.guide import RAMP, Guide
+
+    xor = instance(*XOR, hidden=1)
+    ramped = Guide(xor, start=time.monotonic() - RAMP - 0.6)
+    ramped.since = time.monotonic() - 0.6
+    assert ramped.share(1.0, beside=True) is None and 0.55 <= ramped.spent < 1.2
+    inline = Guide(xor, start=time.monotonic() - RAMP - 0.6)
+    inline.since = time.monotonic() - 0.6
+    assert inline.share(1.0) is None and 0.25 <= inline.spent < 0.55
+    early = Guide(xor, start=time.monotonic() - 0.6)  # before RAMP: half, beside workers too
+    early.since = time.monotonic() - 0.6
+    assert early.share(1.0, beside=True) is None and 0.25 <= early.spent < 0.55
+
+
 def test_concurrent_guide_returns_certified_sats_in_process(monkeypatch) -> None:
     """With one worker no process is spawned; two-output sats (guided or not) are certified."""
     import etr_nn.search as engine_search
