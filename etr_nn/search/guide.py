@@ -136,14 +136,27 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
         R[bad] = 1e100
         return z, U, coefficients, R
 
+    last: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = []
+
     def residuals(theta: np.ndarray) -> np.ndarray:
-        """Per fit: the residuals f(x_i)_o − y_io, output by output."""
-        return project(theta)[3].transpose(0, 2, 1).reshape(theta.shape[0], m * n)
+        """Per fit: the residuals f(x_i)_o − y_io, output by output (the projection kept for `jacobian`,
+        which LM asks for at the same points next when it takes a step)."""
+        last[:] = [(theta.copy(), project(theta))]
+        return last[0][1][3].transpose(0, 2, 1).reshape(theta.shape[0], m * n)
+
+    def kept(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`project`'s z, U and Φ⁺Y at the rows of theta, taken from the last residuals' where those rows were among them."""
+        if last:
+            same = (last[0][0][:, None, :] == theta[None, :, :]).all(axis=2)  # last row × theta row
+            if same.any(axis=0).all():
+                rows = same.argmax(axis=0)
+                return tuple(part[rows] for part in last[0][1][:3])  # type: ignore[return-value]
+        return project(theta)[:3]
 
     def jacobian(theta: np.ndarray) -> np.ndarray:
         """Kaufman: column (j, t) of output o is P⊥ applied to ∂h_j/∂θ_jt · (Φ⁺Y)_jo, where
         ∂relu(z_ij)/∂w_jt = [z_ij > 0]·x_it and ∂/∂b_j = [z_ij > 0]."""
-        z, U, coefficients, _ = project(theta)
+        z, U, coefficients = kept(theta)
         B = theta.shape[0]
         gate = (z > 0).astype(float)[:, :, :, None] * lifted[None, :, None, :]  # B × n × k × (d + 1)
         J = np.stack([gate * coefficients[:, None, :k, o, None] for o in range(m)], axis=1).reshape(B, m, n, size)
@@ -210,10 +223,10 @@ class LevenbergMarquardt:
     def _objective(self, r: np.ndarray, x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
         return (r * r).sum(axis=1) + ridge ** 2 * (x * x).sum(axis=1)
 
-    def _evaluate(self, rows: np.ndarray) -> None:
-        """r, the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points."""
+    def _evaluate(self, rows: np.ndarray, r: np.ndarray | None = None) -> None:
+        """r (given, or fun's), the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points."""
         x, ridge2 = self.x[rows], self.ridge[rows] ** 2
-        self.r[rows] = r = self.fun(x)
+        self.r[rows] = r = self.fun(x) if r is None else r
         self.cost[rows] = self._objective(r, x, self.ridge[rows])
         J = self.jac(x)
         Jt = J.transpose(0, 2, 1)
@@ -257,7 +270,7 @@ class LevenbergMarquardt:
             self.x[took] = new[ok]
             self.mu[took] *= np.maximum(1 / 3, 1 - (2 * rho[ok] - 1) ** 3)
             self.nu[took] = 2.0
-            self._evaluate(took)
+            self._evaluate(took, rn[ok])
         self.mu[rest] *= self.nu[rest]
         self.nu[rest] *= 2
         self.done[rest] |= self.nfev[rest] >= self.budget[rest]
