@@ -110,7 +110,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
     so the fits minimise |P⊥(θ)·Y|², P⊥ the projection onto the complement of the columns of
     Φ(θ) = [relu(XWᵀ + b), 1] and (A, c) = Φ⁺Y, over θ alone, with Kaufman's Jacobian P⊥·(∂Φ/∂θ)·Φ⁺Y.
     Measured against Levenberg–Marquardt on all of (W, b, A, c) (benchmarks/guide.py, results/guide.md):
-    fewer fits a second, but two to four times as many near-zero ones."""
+    about as many fits a second, 3–8 times as many near-zero ones (about as many with one output on the scale tier)."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X = np.array([[float(v) for v in x] for x in instance.points])
     Y = np.array([[float(v) for v in y] for y in instance.labels])
