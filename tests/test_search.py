@@ -320,7 +320,7 @@ def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
 
     start = rng.normal(size=(6, 2)) * 10
     ridges = np.array([0.0, 0.0, 0.5, 1.0, 0.0, 0.0])
-    fits = LevenbergMarquardt(lambda x: x @ X.T - y, lambda x: np.broadcast_to(X, (len(x), 5, 2)), start.copy())
+    fits = LevenbergMarquardt(lambda x: (x @ X.T - y, None), lambda x, _: np.broadcast_to(X, (len(x), 5, 2)), start.copy())
     fits.restart(list(range(5)), ridges[:5], 100)
     fits.restart([5], np.zeros(1), 1)
     for _ in range(1000):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 from fractions import Fraction
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 # The fits' matrices are tiny: BLAS threads would only cost (half of numpy's import time, and
 # cores the exhaustive search needs). Effective when this module is the first to import numpy.
@@ -77,24 +77,24 @@ RIDGES = (0.0, 0.01, 0.1)
 
 
 Fit = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W, b, A, c
+Projection = tuple[np.ndarray, np.ndarray, np.ndarray]  # float_fits: z, U, Φ⁺Y per fit
 
 
 def _start(rng: np.random.Generator, X: np.ndarray, k: int) -> np.ndarray:
-    """A random hidden layer (W, b) whose hyperplanes split the data: every other start puts
-    hyperplane j through one random data point, the others through d random data points (then
-    shifted a little)."""
+    """A random hidden layer whose hyperplanes split the data, neuron by neuron (w_j, b_j): every
+    other start puts hyperplane j through one random data point, the others through d random data
+    points (then shifted a little)."""
     n, d = X.shape
-    theta = rng.normal(0.0, 1.0, k * d + k)
-    W = theta[:k * d].reshape(k, d)
+    theta = rng.normal(0.0, 1.0, (k, d + 1))
     through_points = d > 1 and n >= d and rng.random() < 0.5
     for j in range(k):
         chosen = X[rng.choice(n, d if through_points else 1, replace=False)]
         if through_points:  # the normal of the affine hull of the chosen points (if they span one)
             _, values, vt = np.linalg.svd(chosen[1:] - chosen[0])
             if values.size and values[-1] > 1e-9:
-                W[j] = vt[-1] * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.0)
-        theta[k * d + j] = -W[j] @ chosen[0] + rng.normal(0.0, 0.1)
-    return theta
+                theta[j, :d] = vt[-1] * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.0)
+        theta[j, d] = -theta[j, :d] @ chosen[0] + rng.normal(0.0, 0.1)
+    return theta.ravel()
 
 
 def _scale(instance: Instance) -> float:
@@ -115,15 +115,16 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
     X = np.array([[float(v) for v in x] for x in instance.points])
     Y = np.array([[float(v) for v in y] for y in instance.labels])
     n = X.shape[0]
-    size = k * d + k
+    size = k * (d + 1)  # θ: (w_j, b_j) neuron by neuron
     lifted = np.hstack([X, np.ones((n, 1))])  # the rows (x_i, 1)
 
-    def project(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per fit (theta is fits × size): z = XWᵀ + b, an orthonormal basis U of the span of Φ's
-        columns (singular values below 1e-10 of the largest dropped), Φ⁺Y ((k + 1) × m) and the residuals
-        ΦΦ⁺Y − Y; a fit whose Φ is not finite or huge gets residuals 1e100 (LM rejects that step)."""
+    def residuals(theta: np.ndarray) -> tuple[np.ndarray, Projection]:
+        """Per fit (theta is fits × size): the residuals ΦΦ⁺Y − Y, output by output, and what `jacobian`
+        needs: z = XWᵀ + b, an orthonormal basis U of the span of Φ's columns (singular values below
+        1e-10 of the largest dropped) and Φ⁺Y ((k + 1) × m). A fit whose Φ is not finite or huge gets
+        residuals 1e100 (LM rejects that step)."""
         B = theta.shape[0]
-        z = X @ theta[:, :k * d].reshape(B, k, d).transpose(0, 2, 1) + theta[:, None, k * d:]
+        z = lifted @ theta.reshape(B, k, d + 1).transpose(0, 2, 1)
         phi = np.concatenate([np.maximum(z, 0.0), np.ones((B, n, 1))], axis=2)
         bad = ~np.isfinite(phi).all(axis=(1, 2)) | (np.abs(phi).max(axis=(1, 2)) > 1e100)
         phi[bad] = 0.0
@@ -134,35 +135,17 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
         coefficients = (Vt.transpose(0, 2, 1) * np.where(keep, 1.0 / np.where(keep, sigma, 1.0), 0.0)[:, None, :]) @ UtY
         R = U @ UtY - Y
         R[bad] = 1e100
-        return z, U, coefficients, R
+        return R.transpose(0, 2, 1).reshape(B, m * n), (z, U, coefficients)
 
-    last: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = []
-
-    def residuals(theta: np.ndarray) -> np.ndarray:
-        """Per fit: the residuals f(x_i)_o − y_io, output by output (the projection kept for `jacobian`,
-        which LM asks for at the same points next when it takes a step)."""
-        last[:] = [(theta.copy(), project(theta))]
-        return last[0][1][3].transpose(0, 2, 1).reshape(theta.shape[0], m * n)
-
-    def kept(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`project`'s z, U and Φ⁺Y at the rows of theta, taken from the last residuals' where those rows were among them."""
-        if last:
-            same = (last[0][0][:, None, :] == theta[None, :, :]).all(axis=2)  # last row × theta row
-            if same.any(axis=0).all():
-                rows = same.argmax(axis=0)
-                return tuple(part[rows] for part in last[0][1][:3])  # type: ignore[return-value]
-        return project(theta)[:3]
-
-    def jacobian(theta: np.ndarray) -> np.ndarray:
+    def jacobian(theta: np.ndarray, projection: Projection) -> np.ndarray:
         """Kaufman: column (j, t) of output o is P⊥ applied to ∂h_j/∂θ_jt · (Φ⁺Y)_jo, where
         ∂relu(z_ij)/∂w_jt = [z_ij > 0]·x_it and ∂/∂b_j = [z_ij > 0]."""
-        z, U, coefficients = kept(theta)
+        z, U, coefficients = projection
         B = theta.shape[0]
         gate = (z > 0).astype(float)[:, :, :, None] * lifted[None, :, None, :]  # B × n × k × (d + 1)
         J = np.stack([gate * coefficients[:, None, :k, o, None] for o in range(m)], axis=1).reshape(B, m, n, size)
         J -= U[:, None] @ (U.transpose(0, 2, 1)[:, None] @ J)
-        J = J.reshape(B, m, n, k, d + 1)  # columns in θ's order: W row by row, then b
-        return np.concatenate([J[..., :d].reshape(B, m, n, k * d), J[..., d]], axis=3).reshape(B, m * n, size)
+        return J.reshape(B, m * n, size)
 
     polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
     absolute = instance.loss == "absolute" and instance.max_error > 0
@@ -177,7 +160,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
         phase[i] = 0 if ridge else 1
         fits.restart([i], np.array([ridge]), 50 * size if ridge else 10 * size)
 
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging fit: its steps are rejected (`project`)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging fit: its steps are rejected (`residuals`)
         for i in range(batch):
             begin(i)
         while True:
@@ -187,10 +170,9 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                     phase[i] += 1
                     fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                     continue
-                theta = fits.x[i:i + 1].copy()  # the slot takes its next start below
-                _, _, coefficients, _ = project(theta)
-                W, b = theta[0, :k * d].reshape(k, d), theta[0, k * d:]
-                A, c = coefficients[0, :k].T, coefficients[0, k]
+                theta = fits.x[i].reshape(k, d + 1).copy()  # the slot takes its next start below
+                coefficients = residuals(fits.x[i:i + 1])[1][2][0]
+                W, b, A, c = theta[:, :d], theta[:, d], coefficients[:k].T, coefficients[k]
                 r = fits.r[i]
                 yield (W, b, A, c), float(np.abs(r).sum()) if absolute else float(r @ r)
                 begin(i)
@@ -203,14 +185,17 @@ class LevenbergMarquardt:
     D = diag(JᵀJ + ρ²I) (Marquardt's scaling), μ updated from the gain ratio (Nielsen: μ·max(1/3,
     1 − (2ρ − 1)³) on success, else μ·ν with ν doubling), until its budget of evaluations is spent or
     it converges (`ended`); `restart` gives a fit a new penalty and budget from where it is (or from
-    a new start written to x). fun and jac evaluate the rows of a matrix. Plain numpy."""
+    a new start written to x). fun and jac evaluate the rows of a matrix: fun(x) gives the residuals
+    and what jac(x, that) needs at the same rows (a tuple of arrays, one entry per row: a step's trial
+    residuals serve again for the Jacobian where the step is taken). Plain numpy."""
 
-    def __init__(self, fun: Callable[[np.ndarray], np.ndarray], jac: Callable[[np.ndarray], np.ndarray], x: np.ndarray):
+    def __init__(self, fun: Callable[[np.ndarray], tuple[np.ndarray, Any]],
+                 jac: Callable[[np.ndarray, Any], np.ndarray], x: np.ndarray):
         self.fun, self.jac, self.x = fun, jac, x
         B, size = x.shape
         self.ridge, self.mu, self.nu = np.zeros(B), np.zeros(B), np.zeros(B)
         self.budget, self.nfev, self.done = np.zeros(B, dtype=int), np.zeros(B, dtype=int), np.zeros(B, dtype=bool)
-        self.r = fun(x)
+        self.r = fun(x)[0]
         self.cost = np.zeros(B)
         self.A, self.g = np.zeros((B, size, size)), np.zeros((B, size))
         self.eye = np.eye(size)
@@ -223,12 +208,14 @@ class LevenbergMarquardt:
     def _objective(self, r: np.ndarray, x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
         return (r * r).sum(axis=1) + ridge ** 2 * (x * x).sum(axis=1)
 
-    def _evaluate(self, rows: np.ndarray, r: np.ndarray | None = None) -> None:
-        """r (given, or fun's), the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points."""
+    def _evaluate(self, rows: np.ndarray, evaluated: tuple[np.ndarray, Any] | None = None) -> None:
+        """r, the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points (`evaluated`: fun's
+        value there, when the step already has it)."""
         x, ridge2 = self.x[rows], self.ridge[rows] ** 2
-        self.r[rows] = r = self.fun(x) if r is None else r
+        r, extra = self.fun(x) if evaluated is None else evaluated
+        self.r[rows] = r
         self.cost[rows] = self._objective(r, x, self.ridge[rows])
-        J = self.jac(x)
+        J = self.jac(x, extra)
         Jt = J.transpose(0, 2, 1)
         self.A[rows] = Jt @ J + ridge2[:, None, None] * self.eye
         self.g[rows] = (Jt @ r[:, :, None])[:, :, 0] + ridge2[:, None] * x
@@ -258,7 +245,7 @@ class LevenbergMarquardt:
                     self.done[row] = True
         tiny = np.linalg.norm(h, axis=1) <= 1e-15 * (np.linalg.norm(x, axis=1) + 1e-15)
         new = x + h
-        rn = self.fun(new)
+        rn, extra = self.fun(new)
         cost_new = self._objective(rn, new, self.ridge[i])
         self.nfev[i] += 1
         gain = (h * (mu[:, None] * D * h - g)).sum(axis=1)
@@ -270,7 +257,7 @@ class LevenbergMarquardt:
             self.x[took] = new[ok]
             self.mu[took] *= np.maximum(1 / 3, 1 - (2 * rho[ok] - 1) ** 3)
             self.nu[took] = 2.0
-            self._evaluate(took, rn[ok])
+            self._evaluate(took, (rn[ok], None if extra is None else tuple(part[ok] for part in extra)))
         self.mu[rest] *= self.nu[rest]
         self.nu[rest] *= 2
         self.done[rest] |= self.nfev[rest] >= self.budget[rest]
