@@ -296,7 +296,7 @@ class Guide:
         `weight`): three busy processes on two cores give it 2/3 of one, the workers 4/3 (half of one,
         5/3 before). The search's own speed matters most early, when most instances are decided; the
         planted two-output instances with 6 ReLUs and 24 points are found by the guide alone, after
-        10–60 s of its fits (benchmarks/results/scale.md)."""
+        10–90 s of its fits (benchmarks/results/scale-etr_nn-rerun.md)."""
         now = time.monotonic()
         if now > self.since:
             duty = 1.0 if beside and now - self.start >= RAMP else 0.5
