@@ -358,6 +358,39 @@ def test_float_fits_solve_the_output_layer_by_least_squares() -> None:
     assert near_zero >= 20
 
 
+def test_kink_starts_cross_the_required_segments(monkeypatch) -> None:
+    """`_segments` are the required pairs of kink covering (every zero-error fit has a hyperplane
+    between their ends: the planted network's own hyperplanes cross each); a kink start puts every
+    hyperplane across d of them (the other starts only by chance: measured 68 % of them here), and
+    no start is one without segments (a loss bound)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from etr_nn.search import guide
+
+    inst, net = planted(Shape(2, 5, 2), 24, 1)
+    X = np.array([[float(v) for v in x] for x in inst.points])
+    segments = guide._segments(inst, X)
+    ends = np.concatenate([segments, np.ones((*segments.shape[:2], 1))], axis=2)  # s × 2 × (d + 1)
+
+    def crossed(planes: np.ndarray) -> np.ndarray:  # per hyperplane (w_j, b_j): how many segments it crosses
+        side = ends @ planes.T
+        return ((side[:, 0] * side[:, 1]) < 0).sum(axis=0)
+
+    planted_planes = np.array([[float(v) for v in w] + [float(b)] for w, b in zip(net.W, net.b)])
+    side = ends @ planted_planes.T
+    assert len(segments) >= 10 and ((side[:, 0] * side[:, 1]) < 0).any(axis=1).all()
+
+    def share_across(kink_starts: float) -> float:
+        monkeypatch.setattr(guide, "KINK_STARTS", kink_starts)
+        rng = np.random.default_rng(0)
+        return sum(bool((crossed(guide._start(rng, X, segments, 5).reshape(5, 3)) >= 2).all()) for _ in range(400)) / 400
+
+    assert share_across(1.0) == 1.0 and share_across(0.0) < 0.8
+    assert len(guide._segments(replace(inst, max_error=Fraction(1)), X)) == 0
+
+
 def test_guide_rounds_a_near_fit_to_an_exact_one() -> None:
     """A float fit within 1e-9 of a planted network (rational weights of small denominators): its
     pattern's exact step (`Guide._exact`: columns, then hyperplanes, rounded; an exact LP each)
