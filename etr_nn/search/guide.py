@@ -76,7 +76,8 @@ FLOAT_SLACK = 1e-9  # and absolute slack on HiGHS' optimum of a pattern (one out
 RIDGES = (0.0, 0.01, 0.1)
 # Starts through required segments (`_start`). Measured (near-zero fits, 20 s of one core each, planted d = 2,
 # k = 5, m = 2, n = 24, seeds 0–3, two random seeds of the guide): none 129 and 123, a half 173 and 153, all
-# 177 and 168; k = 6 (the same seeds, 40–60 s each): none 8 and 18, a half 10, all 15 — inside the noise.
+# 177 and 168; fewer on d = 2, k = 4, m = 2, n = 16 (104 → 88 in 15 s, three guide seeds). On k = 6, n = 24,
+# CPU seconds to the guide's first certified network, six runs: 149.6 → 88.0 in all (results/scale-etr_nn-rerun.md).
 KINK_STARTS = 0.5
 # Evaluations per fit: the fits that reached zero residual on those data took at most 6·size
 # (most under 2·size), while the slow, failing ones took half the time at 100·size.
