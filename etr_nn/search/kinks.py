@@ -24,6 +24,7 @@ is a small exact set-cover search over the distinct maximal "pairs separated" se
 from __future__ import annotations
 
 from fractions import Fraction
+from collections import Counter
 from itertools import combinations
 from typing import Sequence
 
@@ -31,6 +32,7 @@ from etr_nn.search.dichotomies import dichotomies
 
 Point = Sequence[Fraction]
 Pair = tuple[int, int]
+COVER_STEPS = 20_000  # branches of one exact set cover (`_cover`) before it gives up undecided
 
 
 def lines(points: Sequence[Point]) -> list[list[int]]:
@@ -143,13 +145,36 @@ class Covering:
         return None
 
 
-def _cover(need: int, options: list[list[int]]) -> bool:
-    """Can one set from each list (or none) together contain every bit of `need`?"""
-    if not need:
-        return True
-    if not options:
-        return False
-    if sum(max((x & need).bit_count() for x in opts) if opts else 0 for opts in options) < need.bit_count():
-        return False
-    first, rest = options[0], options[1:]
-    return any(_cover(need & ~x, rest) for x in first if x & need) or _cover(need, rest)
+def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS) -> bool:
+    """Can one set from each list (or none) together contain every bit of `need`? Exact set cover
+    by branching on the bit the fewest sets contain, over the distinct lists (equal lists are
+    interchangeable neurons: one branch per set, not per neuron), with memo; True as well when that
+    takes more than `steps` branches: undecided, which refutes nothing (sound, never a hang)."""
+    groups = Counter(tuple(opts) for opts in options if opts)
+    memo: dict[tuple[int, tuple[tuple[tuple[int, ...], int], ...]], bool] = {}
+    left = [steps]
+
+    def cover(need: int, groups: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
+        if not need:
+            return True
+        key = (need, groups)
+        if key in memo:
+            return memo[key]
+        left[0] -= 1
+        if left[0] < 0:
+            return True  # undecided
+        reach = sum(count * max((x & need).bit_count() for x in opts) for opts, count in groups)
+        found = False
+        if reach >= need.bit_count():
+            candidates = [[(g, x) for g, (opts, _) in enumerate(groups) for x in opts if x >> bit & 1]
+                          for bit in range(need.bit_length()) if need >> bit & 1]
+            for g, x in min(candidates, key=len):
+                opts, count = groups[g]
+                rest = groups[:g] + (((opts, count - 1),) if count > 1 else ()) + groups[g + 1:]
+                if cover(need & ~x, rest):
+                    found = True
+                    break
+        memo[key] = found
+        return found
+
+    return cover(need, tuple(sorted(groups.items())))
