@@ -114,7 +114,7 @@ def _start(rng: np.random.Generator, X: np.ndarray, segments: np.ndarray, k: int
 def _segments(instance: Instance, X: np.ndarray) -> np.ndarray:
     """The segments [x_a, x_c] (s × 2 × d) between the required pairs of kink covering, every output
     and sign (kinks.required_pairs): in every zero-error fit some neuron's hyperplane separates x_a
-    from x_c. None with a loss bound (the lemma reads labels as exact values)."""
+    from x_c. None (an empty array) with a loss bound: the lemma reads labels as exact values."""
     d = X.shape[1]
     if instance.max_error:
         return np.zeros((0, 2, d))

@@ -18,13 +18,14 @@ still consistent with its bits so far. Only minimal pairs are kept: a neuron sep
 from c separates every pair (a', c') on that line with [a, c] ⊂ [a', c'].
 
 Consistent dichotomies are bit masks over the list of all dichotomies; the covering test
-is a small exact set-cover search over the distinct maximal "pairs separated" sets.
+is a small exact set-cover search over the distinct maximal "pairs separated" sets (`_cover`),
+which gives up undecided, pruning nothing, after COVER_STEPS branches.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from collections import Counter
+from fractions import Fraction
 from itertools import combinations
 from typing import Sequence
 
