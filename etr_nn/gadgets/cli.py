@@ -208,7 +208,7 @@ def register(commands: Any) -> None:
     q = sub.add_parser("check", help="prove claims about every zero-error fit, or refute them")
     q.add_argument("instance")
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
-    q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim")
+    q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim, and as many for deciding whether any fit exists")
     q.add_argument("--quiet", action="store_true", help="no progress report on stderr")
     q.add_argument("--certificate", metavar="CERT", help="write a checkable proof of the (one) claim here "
                    "when the pattern search proves it (for `etr-nn verify INSTANCE CERT`)")
