@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction as F
+from functools import reduce
 from itertools import combinations, product
+from operator import or_
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -88,19 +90,12 @@ def test_cover_is_exact_set_cover_or_undecided() -> None:
         need = (1 << bits) - 1
         lists = [sorted({rng.randrange(1, 1 << bits) for _ in range(rng.randint(0, 4))}) for _ in range(rng.randint(0, 3))]
         options = [lists[rng.randrange(len(lists))] for _ in range(rng.randint(0, 6))] if lists else []
-        truth = any(need & ~sum_or(choice) == 0 for choice in product(*[[0, *opts] for opts in options]))
+        truth = any(need & ~reduce(or_, choice, 0) == 0 for choice in product(*[[0, *opts] for opts in options]))
         assert _cover(need, options) == truth, (need, options)
         hurried = _cover(need, options, steps=2)
         assert hurried or not truth
         gave_up += hurried and not truth
     assert gave_up > 0  # the budget does cut searches short
-
-
-def sum_or(sets: tuple[int, ...]) -> int:
-    out = 0
-    for x in sets:
-        out |= x
-    return out
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
