@@ -111,10 +111,10 @@ def test_last_gate_turns_an_unsound_proof_into_unknown(monkeypatch: pytest.Monke
     assert report.fits is not None and report.fits.status == "sat" and "contradiction" in report.fits.rests_on
 
 
-def unnormalised(instance: Instance) -> str:
+def unnormalised(instance: Instance, seconds: float = DIRECT_SECONDS) -> str:
     """"sat" / "unsat" / "unknown": Z3 on the direct encoding with every weight free."""
     (case,) = encode(instance, normalise=False)
-    return backends.get("z3").check(case.system, DIRECT_SECONDS).status
+    return backends.get("z3").check(case.system, seconds).status
 
 
 def random_labels(seed: int, max_error: Fraction) -> Instance:
@@ -415,3 +415,43 @@ def test_two_output_optimum_agrees_with_the_direct_encoding_many() -> None:
     wrong, decided = two_output_optimum_disagreements(range(1000, 1040))
     assert not wrong, wrong
     assert decided >= 50
+
+
+def forced_rows_disagreements(seeds: range, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """The pattern search with forced rows (engine.FORCED_ROWS) against the search without them and Z3 on the
+    unnormalised direct encoding, on 1–2 inputs, 1–2 ReLUs, 1–2 outputs and 5–8 points (where later points get
+    forced), labels random or (every other seed) a random network's; the tally of answers all three gave, and of
+    searches the forced rows shortened."""
+    from etr_nn.search import engine, search
+
+    tally = {"sat": 0, "unsat": 0, "shorter": 0}
+    for seed in seeds:
+        rng = random.Random(seed)
+        d, m, k = rng.randint(1, 2), rng.randint(1, 2), rng.randint(1, 2)
+        points = random_points(rng.randint(5, 8), d, rng, size=3)
+        labels = tuple(tuple(F(rng.randint(-2, 2)) for _ in range(m)) for _ in points)
+        instance = (Instance(f"forced-{seed}", Shape(d, k, m), tuple(points), labels) if seed % 2 else
+                    sample(random_network(Shape(d, k, m), rng), points, f"forced-{seed}"))
+        ours = search(instance, DIRECT_SECONDS, workers=1)
+        with monkeypatch.context() as patched:
+            patched.setattr(engine, "FORCED_ROWS", False)
+            plain = search(instance, DIRECT_SECONDS, workers=1)
+        theirs = unnormalised(instance, seconds=3.0)
+        answers = {ours.status, plain.status, theirs} - {"unknown"}
+        assert len(answers) <= 1, f"seed {seed}: with forced rows {ours.status}, without {plain.status}, direct {theirs}"
+        if "unknown" not in (ours.status, plain.status, theirs):
+            tally[ours.status] += 1
+        explored = [s.details["search"]["patterns_explored"] for s in (ours, plain)]
+        tally["shorter"] += explored[0] < explored[1]
+    return tally
+
+
+def test_forced_rows_agree_with_the_direct_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = forced_rows_disagreements(range(20), monkeypatch)
+    assert tally["sat"] >= 5 and tally["unsat"] >= 5 and tally["shorter"] >= 5, tally
+
+
+@pytest.mark.slow
+def test_forced_rows_agree_with_the_direct_encoding_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = forced_rows_disagreements(range(3000, 3300), monkeypatch)
+    assert tally["sat"] >= 50 and tally["unsat"] >= 50 and tally["shorter"] >= 50, tally
