@@ -237,3 +237,14 @@ def test_random_two_output_loss_benchmark_runs(tmp_path: Path) -> None:
     rows = [line for line in text.splitlines() if line.startswith("| random-")]
     assert len(rows) == 2 and all(line.count("|") == 4 for line in rows), text
     assert "Disagreements (sat against unsat): none." in text
+
+
+def test_search_benchmark_reports_the_searchs_answers(tmp_path: Path) -> None:
+    """benchmarks.search: XOR with two ReLUs is sat, with one unsat (known answers), each row with its counters."""
+    from benchmarks import search
+
+    out = tmp_path / "search.md"
+    assert search.main(["encodings/xor-k2.json", "encodings/xor-k1.json", "--cap", "30", "--out", str(out)]) == 0
+    rows = [line.split(" | ") for line in out.read_text().splitlines() if line.startswith("| encodings/")]
+    assert [(row[0], row[1]) for row in rows] == [("| encodings/xor-k2.json", "sat"), ("| encodings/xor-k1.json", "unsat")]
+    assert all(int(row[3]) > 0 for row in rows), rows
