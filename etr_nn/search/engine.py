@@ -222,6 +222,7 @@ class Search:
         # Forced rows make a refuted system more than its partial pattern's rows: not in a refutation certificate
         # (Farkas multipliers of those rows), nor under a caller's hooks; with a loss bound the budget rows count points.
         self.forced_rows = FORCED_ROWS and self.points.loss is None and not certificates and hooks is None
+        self.forced_at: dict[int, tuple[tuple[tuple[int, ...], ...], list[tuple[int, tuple[int, ...]]]]] = {}
         self.convexity = (ConvexityBound(self.points, order, minimising=incumbent is not None)
                           if not certificates else None)
         # one output, a loss bound: the least loss of the decided and forced points decides before any simplex (`_convex`)
@@ -329,9 +330,18 @@ class Search:
         when depth t forced it (its rows are in already; a forced bit is the only one the trie offers there)."""
         if not self.forced_rows:
             return [(t, path[t])]
-        before = dict(self.trie.forced(tuple(zip(*path[:t]))) if t else [])
-        after = self.trie.forced(tuple(zip(*path[:t + 1])))
-        return ([] if t in before else [(t, path[t])]) + [(s, bits) for s, bits in after if s not in before]
+        before = dict(self._forced(path, t))
+        return ([] if t in before else [(t, path[t])]) + [(s, bits) for s, bits in self._forced(path, t + 1)
+                                                          if s not in before]
+
+    def _forced(self, path: list[tuple[int, ...]], depth: int) -> list[tuple[int, tuple[int, ...]]]:
+        """Trie.forced of the partial pattern path[:depth], kept per depth for the path it was found on (every
+        output's LP and the next level ask for it again)."""
+        prefix = tuple(path[:depth])
+        kept = self.forced_at.get(depth)
+        if kept is None or kept[0] != prefix:
+            kept = self.forced_at[depth] = (prefix, self.trie.forced(tuple(zip(*prefix))) if depth else [])
+        return kept[1]
 
     def _status(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         status, o = self._decide(prefixes, path)
