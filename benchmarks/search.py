@@ -23,7 +23,7 @@ from etr_nn.instance import Instance, load
 from etr_nn.patterns import point_order, sign_choices
 from etr_nn.search.engine import Search
 
-RULES = ("pruned", "kinks", "convexity", "rank_one", "span")  # Outcome counters: simplex, kink covering, …
+RULES = ("pruned", "kinks", "convexity", "rank_one", "span", "cancelled")  # Outcome counters: simplex, kink covering, …
 
 
 def decide(instance: Instance, cap: float) -> dict[str, object]:
@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          for seed in range(args.random))]
     named += [(label, instance) for label, instance, _ in (engine.instances(args.reduced, reduced=True)
                                                            if args.reduced else [])]
-    lines = ["| instance | answer | CPU s | partial patterns | simplex | kinks | convexity | rank one | span |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| instance | answer | CPU s | partial patterns | simplex | kinks | convexity | rank one | span | cancel |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     print("\n".join(lines), flush=True)
     for name, instance in named:
         row = decide(instance, args.cap)

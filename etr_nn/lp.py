@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Sequence
+from typing import Callable, Hashable, Sequence
 
 import flint
 
@@ -59,6 +59,7 @@ class ExactLP:
     def __init__(self, size: int) -> None:
         self.variables = [z3.Real(f"z{v}") for v in range(size)]
         self.solver = z3.SolverFor("QF_LRA")
+        self.path: list[Hashable] = []  # what each level above the base stands for (`follow`)
         # push, pop and check are the search's inner loop: Z3's C API directly (the Python
         # wrappers' argument casts cost as much as the simplex, measured)
         self._context, self._handle = self.solver.ctx.ref(), self.solver.solver
@@ -76,6 +77,26 @@ class ExactLP:
 
     def pop(self, levels: int = 1) -> None:
         z3.Z3_solver_pop(self._context, self._handle, levels)
+
+    def clear(self) -> None:
+        """Pop every level `follow` pushed."""
+        if self.path:
+            self.pop(len(self.path))
+            self.path.clear()
+
+    def follow(self, path: Sequence[Hashable], blocks: Callable[[int], Sequence[z3.BoolRef]]) -> ExactLP:
+        """Hold one level per entry of `path`, level t holding blocks(t): the levels of `self.path` past its
+        common prefix with `path` are popped, the missing ones pushed (a depth-first search moves one step)."""
+        common = 0
+        while common < min(len(self.path), len(path)) and self.path[common] == path[common]:
+            common += 1
+        if len(self.path) > common:
+            self.pop(len(self.path) - common)
+            del self.path[common:]
+        for t in range(common, len(path)):
+            self.push(*blocks(t))
+            self.path.append(path[t])
+        return self
 
     def check(self) -> str:
         result = z3.Z3_solver_check(self._context, self._handle)

@@ -417,28 +417,29 @@ def test_two_output_optimum_agrees_with_the_direct_encoding_many() -> None:
     assert decided >= 50
 
 
-def forced_rows_disagreements(seeds: range, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """The pattern search with forced rows (engine.FORCED_ROWS) against the search without them and Z3 on the
-    unnormalised direct encoding, on 1–2 inputs, 1–2 ReLUs, 1–2 outputs and 5–8 points (where later points get
-    forced), labels random or (every other seed) a random network's; the tally of answers all three gave, and of
-    searches the forced rows shortened."""
+def rule_disagreements(switch: str, seeds: range, monkeypatch: pytest.MonkeyPatch, hidden: tuple[int, int] = (1, 2),
+                       outputs: tuple[int, int] = (1, 2)) -> dict[str, int]:
+    """The pattern search with one of its rules on (the flag engine.<switch>) against the search with it off and Z3
+    on the unnormalised direct encoding, on 1–2 inputs, `hidden` and `outputs` ranges and 5–8 points, labels random
+    or (every other seed) a random network's; the tally of answers all three gave, and of searches the rule
+    shortened."""
     from etr_nn.search import engine, search
 
     tally = {"sat": 0, "unsat": 0, "shorter": 0}
     for seed in seeds:
         rng = random.Random(seed)
-        d, m, k = rng.randint(1, 2), rng.randint(1, 2), rng.randint(1, 2)
+        d, m, k = rng.randint(1, 2), rng.randint(*outputs), rng.randint(*hidden)
         points = random_points(rng.randint(5, 8), d, rng, size=3)
         labels = tuple(tuple(F(rng.randint(-2, 2)) for _ in range(m)) for _ in points)
-        instance = (Instance(f"forced-{seed}", Shape(d, k, m), tuple(points), labels) if seed % 2 else
-                    sample(random_network(Shape(d, k, m), rng), points, f"forced-{seed}"))
+        instance = (Instance(f"{switch.lower()}-{seed}", Shape(d, k, m), tuple(points), labels) if seed % 2 else
+                    sample(random_network(Shape(d, k, m), rng), points, f"{switch.lower()}-{seed}"))
         ours = search(instance, DIRECT_SECONDS, workers=1)
         with monkeypatch.context() as patched:
-            patched.setattr(engine, "FORCED_ROWS", False)
+            patched.setattr(engine, switch, False)
             plain = search(instance, DIRECT_SECONDS, workers=1)
         theirs = unnormalised(instance, seconds=3.0)
         answers = {ours.status, plain.status, theirs} - {"unknown"}
-        assert len(answers) <= 1, f"seed {seed}: with forced rows {ours.status}, without {plain.status}, direct {theirs}"
+        assert len(answers) <= 1, f"seed {seed}: with {switch} {ours.status}, without {plain.status}, direct {theirs}"
         if "unknown" not in (ours.status, plain.status, theirs):
             tally[ours.status] += 1
         explored = [s.details["search"]["patterns_explored"] for s in (ours, plain)]
@@ -447,11 +448,23 @@ def forced_rows_disagreements(seeds: range, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_forced_rows_agree_with_the_direct_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
-    tally = forced_rows_disagreements(range(20), monkeypatch)
+    tally = rule_disagreements("FORCED_ROWS", range(20), monkeypatch)
     assert tally["sat"] >= 5 and tally["unsat"] >= 5 and tally["shorter"] >= 5, tally
 
 
 @pytest.mark.slow
 def test_forced_rows_agree_with_the_direct_encoding_many(monkeypatch: pytest.MonkeyPatch) -> None:
-    tally = forced_rows_disagreements(range(3000, 3300), monkeypatch)
+    tally = rule_disagreements("FORCED_ROWS", range(3000, 3300), monkeypatch)
+    assert tally["sat"] >= 50 and tally["unsat"] >= 50 and tally["shorter"] >= 50, tally
+
+
+def test_cancellation_agrees_with_the_direct_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Combinations of outputs cancelling a neuron (etr_nn.search.cancel), two or three outputs."""
+    tally = rule_disagreements("CANCELLATION", range(20), monkeypatch, hidden=(1, 2), outputs=(2, 3))
+    assert tally["sat"] >= 5 and tally["unsat"] >= 5 and tally["shorter"] >= 5, tally
+
+
+@pytest.mark.slow
+def test_cancellation_agrees_with_the_direct_encoding_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = rule_disagreements("CANCELLATION", range(4000, 4300), monkeypatch, hidden=(1, 2), outputs=(2, 3))
     assert tally["sat"] >= 50 and tally["unsat"] >= 50 and tally["shorter"] >= 50, tally

@@ -471,10 +471,12 @@ def test_frontier_keeps_a_planted_networks_own_pattern(d: int, k: int, m: int, d
     assert any(engine.run(signs, start).status == "sat" for start in sorted(starts, key=lambda start: start != own))
 
 
-def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
+def test_rank_one_test_refutes_what_the_per_output_lps_cannot(monkeypatch: pytest.MonkeyPatch) -> None:
     """One neuron, two outputs: off at x = 1, 2, on at 3, 4, 5. Each output alone fits
-    (u_1 = (1, −5/2), u_2 = (2, −4), c = 0), but the two are not parallel, so no network does."""
+    (u_1 = (1, −5/2), u_2 = (2, −4), c = 0), but the two are not parallel, so no network does
+    (and no combination of the outputs cancelling the neuron is constant: the search refutes it that way first)."""
     from etr_nn.patterns import pattern_rows, point_order
+    from etr_nn.search import engine
     from etr_nn.search.rankone import RankOne
 
     inst = instance([(x,) for x in range(1, 6)], [(0, 0), (0, 0), (F(1, 2), 2), (F(3, 2), 4), (F(5, 2), 6)], 1)
@@ -483,6 +485,9 @@ def test_rank_one_test_refutes_what_the_per_output_lps_cannot() -> None:
     for o in range(2):
         assert feasible_point(pattern_rows(Points.of(inst), signs, order, bits, (o,)), 2 * 2 * 1 + 2) is not None
     assert RankOne(Points.of(inst), order).refutes(signs, bits)
+    solution = search(inst, workers=1)
+    assert solution.status == "unsat" and "a neuron cancels" in solution.rests_on
+    monkeypatch.setattr(engine, "CANCELLATION", False)
     solution = search(inst, workers=1)
     assert solution.status == "unsat" and "rank-one test" in solution.rests_on
 
@@ -524,6 +529,7 @@ def rank_one_refutations_against_z3(seeds: range) -> tuple[list[str], int]:
         inst = instance(sorted(xs), [(rng.randint(-2, 2), rng.randint(-2, 2)) for _ in xs], rng.randint(2, 3))
         order, refuted = point_order(inst), []
         engine = Search(inst, order, deadline=Deadline.after(0.3))
+        engine.cancellation = None  # the rank-one test alone: cancelling combinations would refute most first
         engine.hooks = Hooks(observe=lambda status, o, prefixes: refuted.append((engine.signs, prefixes))
                              if status == "rank" else None)
         for signs in sign_choices(inst.shape.hidden, 2):
@@ -845,7 +851,8 @@ def span_decisions_against_z3(seeds: range) -> tuple[list[str], int, int]:
             inst = sample(random_network(Shape(d, 3, 2), rng, size=12), random_points(n, d, rng), f"span-{seed}")
         order, met = point_order(inst), []
         engine = Search(inst, order, deadline=Deadline.after(1))
-        engine.covering = None  # the span test alone: kink covering would decide most of these d = 1 patterns first
+        engine.covering = None  # the span test alone: kink covering would decide most of these d = 1 patterns first,
+        engine.cancellation = None  # and output combinations cancelling a neuron most of the others
         engine.hooks = Hooks(observe=lambda status, o, prefixes: met.append((engine.signs, prefixes))
                              if status == "span" or (status == "sat" and len(prefixes[0]) == inst.n) else None)
         for signs in sign_choices(3, 2):

@@ -6,7 +6,8 @@ k! neuron symmetry broken), point by point, and refutes partial patterns by exac
 feasibility (etr_nn.patterns, engine.py). With one output a full pattern is an exact LP, so
 single-output answers need no nonlinear solving and sat answers are rational; with m ≥ 2
 only a full pattern's fitting system (its rows and rank one as vanishing minors) goes to a nonlinear backend, and partial patterns
-are also refuted by an exact rank-one test of their eliminated linear part (rankone.py).
+are also refuted by combinations of two outputs in which a neuron cancels (an exact LP with one neuron fewer,
+cancel.py) and by an exact rank-one test of their eliminated linear part (rankone.py).
 Alongside the exhaustive search runs float guidance (guide.py): local fits propose patterns
 that are solved (an exact LP once the output columns are fixed; with one output they are
 signs, so sat answers stay rational) and certified exactly; unsat answers never rest on it.
@@ -143,9 +144,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     explored, pruned = sum(o.explored for o in outcomes), sum(o.pruned for o in outcomes)
     rank_one, loss_bound = sum(o.rank_one for o in outcomes), sum(o.loss_bound for o in outcomes)
     convexity, span = sum(o.convexity for o in outcomes), sum(o.span for o in outcomes)
-    kinks = sum(o.kinks for o in outcomes)
+    kinks, cancelled = sum(o.kinks for o in outcomes), sum(o.cancelled for o in outcomes)
     stats = {"patterns_explored": explored, "patterns_refuted_lp": pruned, "patterns_refuted_kinks": kinks,
-             "patterns_refuted_rank_one": rank_one,
+             "patterns_refuted_rank_one": rank_one, "patterns_refuted_cancellation": cancelled,
              "patterns_refuted_loss_bound": loss_bound, "patterns_refuted_convexity": convexity,
              "patterns_refuted_span": span, "patterns_refuted_nonlinear": sum(len(o.nonlinear) for o in outcomes)}
     for outcome in outcomes:
@@ -167,6 +168,8 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
              + (f", {kinks} by kink covering (collinear data points whose middle label is off the chord need a neuron "
                 f"of that output sign switching between the outer two; exact, kinks.py)" if kinks else "")
+             + (f", {cancelled} by a combination of two outputs in which a neuron cancels (λ = (A[t, j], −A[o, j]): an "
+                f"exact simplex with that neuron's unknowns gone and the ratio λ free)" if cancelled else "")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "
                 f"row reduction)" if rank_one else "")
              + (f", {convexity} by the convexity bound of their sign class (an output convex or concave on each cell "

@@ -43,6 +43,7 @@ from etr_nn.network import Network
 from etr_nn.patterns import (Block, Layout, Point, Points, Prefixes, Row, Sign, Trie, budget_row, children, fitting_system,
                              joined, least_squares_block, lp_network, pattern_rows, point_rows, with_hyperplanes)
 from etr_nn.poly import System
+from etr_nn.search.cancel import Cancellation
 from etr_nn.search.convexity import ConvexityBound
 from etr_nn.search.directions import Directions
 from etr_nn.search.kinks import Covering
@@ -59,6 +60,9 @@ SIDE_PERIOD = 0.1  # seconds of search between two calls of the side task (the f
 # Forced points' rows join the LPs early (zero error; measured with one process: planted d = 2, k = 5, n = 24 as
 # k = 4, two outputs 32.5 → 21.6 s and one output 29.9 → 21.0 s, half the partial patterns; random two-output seed 38 even)
 FORCED_ROWS = True
+# Combinations of two outputs cancelling a neuron (m ≥ 2, zero error, cancel.py), before the outputs' own simplex; measured
+# with one process (python -m benchmarks.search): random two-output seed 38 9.9 → 5.7 s, half the partial patterns
+CANCELLATION = True
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Outcome:
     kinks: int = 0  # partial patterns refuted by kink covering (kinks.py)
     loss_bound: int = 0  # partial patterns refuted by a lower bound on their completions' loss (_loss_exceeds)
     span: int = 0  # patterns refuted by the span of their hidden layer (span.py)
+    cancelled: int = 0  # patterns refuted by an output combination cancelling a neuron (cancel.py)
     guided: bool = False  # the network came from the side task, not from this search
     best: tuple[Fraction, Network] | None = None  # minimising: the incumbent when the task ended
     searched: bool = False  # some partial pattern survived its tests (else the task was decided at depth 1)
@@ -204,13 +209,16 @@ class Search:
         self.layout = Layout.of(self.points, shape.hidden, shape.outputs)
         self.cell_size = replace(self.layout, n=0).size  # the unknowns (u, c), no slacks: `_decided_loss`
         self.lps = [ExactLP(self.layout.size) for _ in range(self.layout.m)]
-        self.synced: list[list[tuple[int, ...]]] = [[] for _ in range(self.layout.m)]
         self.known = table if table is not None else Table()
         self.cache: dict[Any, Any] = {}  # compiled blocks of point rows
         # Certificates list LP refutations only, so the rank-one test is off when they are asked for.
         # The rank-one test reads labels as equations: not with a loss bound.
         self.rank_one = (RankOne(self.points, order) if shape.outputs > 1 and not certificates
                          and self.points.loss is None else None)
+        # Output combinations cancelling a neuron (m ≥ 2) read labels as equations; a refutation by one is neither an
+        # LP refutation of the pattern's rows (certificates) nor a rule the gadget checker's proofs record (hooks).
+        self.cancellation = (Cancellation(self.points, order, shape.hidden, shape.outputs) if CANCELLATION
+                             and shape.outputs > 1 and not certificates and self.points.loss is None and hooks is None else None)
         # The span test (m ≥ 2, zero error, k ≤ m + 1) from the depth where V'_j + L (of dimension at most
         # d + m + 2) can be a proper subspace of the decided labels' space.
         self.span_depth = (shape.inputs + shape.outputs + 3 if shape.outputs > 1 and shape.hidden <= shape.outputs + 1
@@ -278,10 +286,10 @@ class Search:
 
     def _begin(self, signs: tuple[Sign, ...]) -> None:
         self.signs, self.outcome, self.ticked = signs, Outcome("unsat"), 0
-        for o, lp in enumerate(self.lps):
-            if self.synced[o]:
-                lp.pop(len(self.synced[o]))
-            self.synced[o] = []
+        for lp in self.lps:
+            lp.clear()
+        if self.cancellation is not None:
+            self.cancellation.begin(signs)
         self.deferred: list[Prefixes] = []
         self.path_guesses.clear()
 
@@ -309,20 +317,12 @@ class Search:
 
     def _sync(self, o: int, path: list[tuple[int, ...]]) -> ExactLP:
         """Make LP o hold exactly the rows of output o along `path`."""
-        lp, synced = self.lps[o], self.synced[o]
-        common = 0
-        while common < min(len(synced), len(path)) and synced[common] == path[common]:
-            common += 1
-        if len(synced) > common:
-            lp.pop(len(synced) - common)
-            del synced[common:]
-        for t in range(common, len(path)):
+        def blocks(t: int) -> list[Any]:
             alternatives = self.hooks.extra(o, t, path[:t + 1]) if self.hooks.extra else None
-            extra = (lp.compile(alternatives),) if alternatives else ()
-            lp.push(*[self._constraint(o, self.order[s], bits) for s, bits in self._level(path, t)], *extra,
-                    *self._budget(o, t + 1))
-            synced.append(path[t])
-        return lp
+            extra = [self.lps[o].compile(alternatives)] if alternatives else []
+            return [*[self._constraint(o, self.order[s], bits) for s, bits in self._level(path, t)], *extra,
+                    *self._budget(o, t + 1)]
+        return self.lps[o].follow(path, blocks)
 
     def _level(self, path: list[tuple[int, ...]], t: int) -> list[tuple[int, tuple[int, ...]]]:
         """The positions (in the order) whose point rows level t of the LPs adds, with their bits: t itself, and with
@@ -352,7 +352,9 @@ class Search:
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
         """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
         ("kink", o) when kink covering refutes output o's system first (kinks.py); ("convex", −1) when the
-        convexity bound of the sign class does (convexity.py, before any simplex); ("rank", −1) when
+        convexity bound of the sign class does (convexity.py, before any simplex); ("cancel", −1) when a
+        combination of two outputs cancelling a neuron has no solution (cancel.py: a smaller simplex than an
+        output's, and it refutes most of what those do); ("rank", −1) when
         every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
         the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
@@ -369,6 +371,8 @@ class Search:
             return "convex", -1
         if least is not None:
             return least, -1
+        if self.cancellation is not None and self.cancellation.refutes(prefixes, path, self.known):
+            return "cancel", -1
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
         hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
@@ -535,6 +539,8 @@ class Search:
             self.outcome.convexity += 1
         elif status == "span":
             self.outcome.span += 1
+        elif status == "cancel":
+            self.outcome.cancelled += 1
         elif status == "kink":
             self.outcome.kinks += 1
         elif status == "loss":
