@@ -26,9 +26,7 @@ from fractions import Fraction
 from itertools import combinations
 from typing import Any
 
-from etr_nn.z3lib import z3
-
-from etr_nn.lp import ExactLP, to_z3
+from etr_nn.lp import ExactLP, row_text
 from etr_nn.patterns import Points, Prefixes, Row, Sign
 from etr_nn.search.dichotomies import lifted
 
@@ -43,7 +41,8 @@ class Cancellation:
         self.width = len(self.x[0])
         self.pairs = list(combinations(range(m), 2))
         size = 2 + (k - 1) * self.width + 1  # λ_o, λ_t, w_i for the k − 1 other neurons, c'
-        self.lps = {(j, pair): ExactLP(size) for j in range(k) for pair in self.pairs}
+        self.systems = [(j, pair) for j in range(k) for pair in self.pairs]
+        self.lps = {system: ExactLP(size) for system in self.systems}
         self.compiled: dict[Any, Any] = {}
         self.signs: tuple[Sign, ...] = ()
 
@@ -53,23 +52,24 @@ class Cancellation:
             lp.clear()
 
     def refutes(self, prefixes: Prefixes, path: list[tuple[int, ...]], table: Any) -> bool:
-        """Does some neuron and pair of outputs give a combination without solution on the decided points?"""
-        depth = len(path)
-        for j in range(self.k):
-            others = [i for i in range(self.k) if i != j]
-            for o, t in self.pairs:
-                key = ("cancel", depth, o, t, (self.signs[j][o], self.signs[j][t]),
-                       tuple(sorted((self.signs[i][o], self.signs[i][t], prefixes[i]) for i in others)))
-                feasible = table.get(key)
-                if feasible is None:
-                    lp = self.lps[j, (o, t)]
-                    steps = [tuple(bits[i] for i in others) for bits in path]
-                    result = lp.follow(steps, lambda s: self._block(j, o, t, s, steps[s])).check()
-                    if result == "unknown":
-                        continue
-                    feasible = result == "sat"
-                    table.put(key, feasible)
-                if not feasible:
+        """Does some neuron and pair of outputs give a combination without solution on the decided points? The
+        table first for every system (no simplex when one is known infeasible), then the simplex for the others."""
+        depth, signs = len(path), self.signs
+        keys = {(j, pair): ("cancel", depth, *pair, (signs[j][pair[0]], signs[j][pair[1]]),
+                            tuple(sorted((signs[i][pair[0]], signs[i][pair[1]], prefixes[i]) for i in range(self.k) if i != j)))
+                for j, pair in self.systems}
+        hits = {system: table.get(key) for system, key in keys.items()}
+        if False in hits.values():
+            return True
+        for system in self.systems:
+            if hits[system] is None:
+                (j, (o, t)), others = system, [i for i in range(self.k) if i != system[0]]
+                steps = [tuple(bits[i] for i in others) for bits in path]
+                result = self.lps[system].follow(steps, lambda s: self._block(j, o, t, s, steps[s])).check()
+                if result == "unknown":
+                    continue
+                table.put(keys[system], result == "sat")
+                if result == "unsat":
                     return True
         return False
 
@@ -79,14 +79,14 @@ class Cancellation:
         sj = self.signs[j]
         key = (o, t, sj[o], sj[t], self._epsilons(j, o, t), depth, bits)
         if key not in self.compiled:
-            lp = self.lps[j, (o, t)]
-            unconditional = [to_z3(row, lp.variables) for guard, row in self.rows(j, o, t, depth, bits) if guard is None]
-            either: dict[int, dict[int, Any]] = {}
-            for guard, row in self.rows(j, o, t, depth, bits):
+            rows = self.rows(j, o, t, depth, bits)
+            either: dict[int, dict[int, str]] = {}
+            for guard, row in rows:
                 if guard is not None:
-                    either.setdefault(guard[0], {})[guard[1]] = to_z3(row, lp.variables)
-            self.compiled[key] = [z3.And(*unconditional, *(z3.If(z3.Bool(f"positive{a}"), rows[1], rows[-1])
-                                                           for a, rows in either.items()))]
+                    either.setdefault(guard[0], {})[guard[1]] = row_text(row)
+            text = " ".join([row_text(row) for guard, row in rows if guard is None]
+                            + [f"(ite positive{a} {texts[1]} {texts[-1]})" for a, texts in either.items()])
+            self.compiled[key] = [self.lps[j, (o, t)].formula(f"(and true {text})", [f"positive{a}" for a in either])]
         return self.compiled[key]
 
     def _epsilons(self, j: int, o: int, t: int) -> tuple[int, ...]:
