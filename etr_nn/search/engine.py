@@ -63,6 +63,12 @@ FORCED_ROWS = True
 # Combinations of two outputs cancelling a neuron (m ≥ 2, zero error, cancel.py), before the outputs' own simplex; measured
 # with one process (python -m benchmarks.search): random two-output seed 38 9.9 → 5.7 s, half the partial patterns
 CANCELLATION = True
+# With cancellation on, the outputs' own simplex skips the partial patterns fewer than NEAR_LEAF points from full: the
+# subtree a refutation there saves is small, and cancellation tests every node of it (full patterns: both). Measured
+# with one process (python -m benchmarks.search) on random two-output seeds 93, 38, 135: 7.0 / 5.7 / 5.9 s → 5.2 /
+# 4.6 / 4.5 s (NEAR_LEAF 1: never skipped; 3, 5, 6: 6.1 / 4.8 / 4.9, 5.1 / 4.3 / 4.6, 5.0 / 4.2 / 5.2 s); the planted
+# two-output k − 1 instances of benchmarks/engine.py (16 and 24 points) are decided before it comes into play
+NEAR_LEAF = 4
 
 
 @dataclass
@@ -350,12 +356,12 @@ class Search:
         return status, o
 
     def _decide(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
-        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern;
-        ("kink", o) when kink covering refutes output o's system first (kinks.py); ("convex", −1) when the
-        convexity bound of the sign class does (convexity.py, before any simplex); ("cancel", −1) when a
+        """("sat" | "unsat" | "unknown", the output that decided it) for a partial pattern: "unsat" when
+        output o's own system is infeasible (`_outputs`; with cancellation not tried fewer than NEAR_LEAF
+        points from full); ("kink", o) when kink covering refutes output o's system first (kinks.py); ("convex", −1)
+        when the convexity bound of the sign class does (convexity.py, before any simplex); ("cancel", −1) when a
         combination of two outputs cancelling a neuron has no solution (cancel.py: a smaller simplex than an
-        output's, and it refutes most of what those do); ("rank", −1) when
-        every output's LP is feasible but the rank-one test refutes it; ("span", −1) when the span of
+        output's, and it refutes most of what those do); ("rank", −1) when the rank-one test refutes it; ("span", −1) when the span of
         the hidden layer does (span.py; full patterns: in `_leaf`); ("loss", −1) when a lower
         bound on the loss of every completion exceeds γ (`_loss_exceeds`); with one output and squared
         loss bound, the decided and forced points' least loss first (`_convex`)."""
@@ -373,6 +379,22 @@ class Search:
             return least, -1
         if self.cancellation is not None and self.cancellation.refutes(prefixes, path, self.known):
             return "cancel", -1
+        if self.cancellation is None or not 0 < len(self.order) - len(path) < NEAR_LEAF:
+            status, o = self._outputs(prefixes, path)
+            if status != "sat":
+                return status, o
+        if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
+            return "rank", -1
+        if (self.span_depth is not None and self.span_depth <= len(path) < len(self.order)
+                and span_fit(self.points, self.signs, self.order, prefixes) == "unsat"):
+            return "span", -1
+        if self.points.loss is not None and self._loss_exceeds(prefixes):
+            return "loss", -1
+        return "sat", 0
+
+    def _outputs(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> tuple[str, int]:
+        """("sat", 0) when every output's own system is feasible, else ("unsat" | "unknown", the output): the table
+        of decided systems first, then the simplex."""
         keys = [(len(path), tuple(sorted((sign[o], prefix) for sign, prefix in zip(self.signs, prefixes))))
                 for o in range(self.layout.m)]
         hits = [self.known.get((o, key)) for o, key in enumerate(keys)]
@@ -386,13 +408,6 @@ class Search:
                 self.known.put((o, key), result == "sat")
                 if result == "unsat":
                     return "unsat", o
-        if self.rank_one is not None and self.rank_one.refutes(self.signs, prefixes):
-            return "rank", -1
-        if (self.span_depth is not None and self.span_depth <= len(path) < len(self.order)
-                and span_fit(self.points, self.signs, self.order, prefixes) == "unsat"):
-            return "span", -1
-        if self.points.loss is not None and self._loss_exceeds(prefixes):
-            return "loss", -1
         return "sat", 0
 
     def _loss_exceeds(self, prefixes: Prefixes) -> bool:
