@@ -6,7 +6,8 @@ of etr_nn.patterns) in one incremental exact LP per output (etr_nn.lp.ExactLP). 
 also holds the rows of the later points whose every bit the partial pattern forces (Trie.forced: every
 completion has those bits there; FORCED_ROWS). An infeasible partial system refutes every completion (its
 rows are a subset of theirs); with zero error, kink covering (kinks.py: collinear data) refutes before any
-simplex. At a full pattern:
+simplex, and with m ≥ 2 a combination of two outputs in which a neuron cancels (cancel.py: one simplex per
+neuron and pair of outputs, before the outputs' own). At a full pattern:
 - m = 1: the system is exactly the fitting problem (etr_nn.patterns); its rational solution
   gives the network with A[0, j] = σ_j, (w_j, b_j) = σ_j·u_j.
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else the
