@@ -107,8 +107,9 @@ def test_the_walks_meet_undetermined_signs() -> None:
 def refutations_against_z3(seeds: range) -> tuple[list[str], int, int]:
     """Partial patterns the test refutes during (0.3 s of) the search of random data (1–2 inputs, 2–3 ReLUs,
     2–3 outputs, 4–7 points), three per instance, each with its system (the decided points' rows and rank one)
-    decided by Z3 alone: (disagreements, checked, how many of them each output's own simplex finds feasible)."""
-    wrong, checked, beyond = [], 0, 0
+    given to Z3 alone (5 s): (disagreements, how many Z3 decided, how many each output's own simplex finds
+    feasible)."""
+    wrong, beyond, decided = [], 0, 0
     for seed in seeds:
         rng = random.Random(seed)
         d, k, m = rng.randint(1, 2), rng.randint(2, 3), rng.randint(2, 3)
@@ -130,23 +131,23 @@ def refutations_against_z3(seeds: range) -> tuple[list[str], int, int]:
             engine.run(signs)
         points = Points.of(instance)
         for signs, prefixes in rng.sample(refuted, min(len(refuted), 3)):
-            checked += 1
             beyond += all(feasible_point(pattern_rows(points, signs, order, prefixes, (o,)), engine.layout.size)
                           is not None for o in range(m))
-            answer = backends.get("z3").check(full_pattern_system(points, signs, order, prefixes), 20)
+            answer = backends.get("z3").check(full_pattern_system(points, signs, order, prefixes), 5)
+            decided += answer.status != "unknown"
             if answer.status == "sat":
                 wrong.append(f"seed {seed}: signs {signs}, bits {prefixes} refuted, but Z3 finds {answer.point}")
-    return wrong, checked, beyond
+    return wrong, decided, beyond
 
 
 def test_cancellation_refutations_are_refuted_by_z3() -> None:
-    wrong, checked, beyond = refutations_against_z3(range(30))
+    wrong, decided, beyond = refutations_against_z3(range(15))
     assert not wrong, wrong
-    assert checked >= 40 and beyond >= 5, (checked, beyond)
+    assert decided >= 20 and beyond >= 3, (decided, beyond)
 
 
 @pytest.mark.slow
 def test_cancellation_refutations_are_refuted_by_z3_many() -> None:
-    wrong, checked, beyond = refutations_against_z3(range(1000, 1300))
+    wrong, decided, _ = refutations_against_z3(range(1000, 1300))
     assert not wrong, wrong
-    assert checked >= 400, checked
+    assert decided >= 400, decided
