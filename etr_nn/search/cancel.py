@@ -16,7 +16,7 @@ rows are among theirs). The per-output systems cannot see it: they share no unkn
 neurons and one free ratio to fit the same points. Its rows do not involve neuron j's own bits, so a verdict is
 kept in the table of decided systems under the others' (σ_i, bits_i) as a multiset, with σ_j and the outputs.
 Measured with the search alone (`python -m benchmarks.search`, d = 2, k = 3, m = 2, seven random labels, seed 38):
-a third of the partial patterns whose per-output systems are feasible at depth 4 of 7, two thirds at depth 5,
+a quarter of the partial patterns whose per-output systems are feasible at depth 4 of 7, two thirds at depth 5,
 nearly all at depth 6 are refuted by it.
 """
 
@@ -33,21 +33,27 @@ from etr_nn.search.dichotomies import lifted
 
 class Cancellation:
     """The test above for every neuron j and pair of outputs, one incremental simplex each, along the search path:
-    `refutes(signs, prefixes, path, table)` (`begin(signs)` at the start of every task)."""
+    `refutes(prefixes, path, table)` (`begin(signs)` at the start of every task)."""
 
     def __init__(self, points: Points, order: tuple[int, ...], k: int, m: int):
-        self.points, self.order, self.k = points, order, k
+        self.points, self.order = points, order
         self.x = lifted(points.coords)
         self.width = len(self.x[0])
         self.pairs = list(combinations(range(m), 2))
         size = 2 + (k - 1) * self.width + 1  # λ_o, λ_t, w_i for the k − 1 other neurons, c'
         self.systems = [(j, pair) for j in range(k) for pair in self.pairs]
+        self.others = [[i for i in range(k) if i != j] for j in range(k)]
         self.lps = {system: ExactLP(size) for system in self.systems}
         self.compiled: dict[Any, Any] = {}
         self.signs: tuple[Sign, ...] = ()
+        self.epsilons: dict[tuple[int, tuple[int, int]], tuple[int, ...]] = {}
 
     def begin(self, signs: tuple[Sign, ...]) -> None:
+        """A new task: its signs, each system's ε_i (the sign of g_i where the orthants fix it, else 0), no levels."""
         self.signs = signs
+        self.epsilons = {(j, (o, t)): tuple(signs[j][t] * signs[i][o] if signs[j][t] * signs[i][o] == -signs[j][o] * signs[i][t]
+                                            else 0 for i in self.others[j])
+                         for j, (o, t) in self.systems}
         for lp in self.lps.values():
             lp.clear()
 
@@ -56,15 +62,15 @@ class Cancellation:
         table first for every system (no simplex when one is known infeasible), then the simplex for the others."""
         depth, signs = len(path), self.signs
         keys = {(j, pair): ("cancel", depth, *pair, (signs[j][pair[0]], signs[j][pair[1]]),
-                            tuple(sorted((signs[i][pair[0]], signs[i][pair[1]], prefixes[i]) for i in range(self.k) if i != j)))
+                            tuple(sorted((signs[i][pair[0]], signs[i][pair[1]], prefixes[i]) for i in self.others[j])))
                 for j, pair in self.systems}
         hits = {system: table.get(key) for system, key in keys.items()}
         if False in hits.values():
             return True
         for system in self.systems:
             if hits[system] is None:
-                (j, (o, t)), others = system, [i for i in range(self.k) if i != system[0]]
-                steps = [tuple(bits[i] for i in others) for bits in path]
+                j, (o, t) = system
+                steps = [tuple(bits[i] for i in self.others[j]) for bits in path]
                 result = self.lps[system].follow(steps, lambda s: self._block(j, o, t, s, steps[s])).check()
                 if result == "unknown":
                     continue
@@ -77,7 +83,7 @@ class Cancellation:
         """The rows the point order[depth] adds to the system of neuron j and outputs (o, t), the other neurons
         having `bits` there (at depth 0 the rows on λ as well), compiled once into one block."""
         sj = self.signs[j]
-        key = (o, t, sj[o], sj[t], self._epsilons(j, o, t), depth, bits)
+        key = (o, t, sj[o], sj[t], self.epsilons[j, (o, t)], depth, bits)
         if key not in self.compiled:
             rows = self.rows(j, o, t, depth, bits)
             either: dict[int, dict[int, str]] = {}
@@ -88,11 +94,6 @@ class Cancellation:
                             + [f"(ite positive{a} {texts[1]} {texts[-1]})" for a, texts in either.items()])
             self.compiled[key] = [self.lps[j, (o, t)].formula(f"(and true {text})", [f"positive{a}" for a in either])]
         return self.compiled[key]
-
-    def _epsilons(self, j: int, o: int, t: int) -> tuple[int, ...]:
-        """ε_i for the neurons i ≠ j in order: the sign of g_i where the orthants fix it, else 0."""
-        sj = self.signs[j]
-        return tuple(sj[t] * s[o] if sj[t] * s[o] == -sj[o] * s[t] else 0 for i, s in enumerate(self.signs) if i != j)
 
     def rows(self, j: int, o: int, t: int, depth: int, bits: tuple[int, ...]) -> list[tuple[tuple[int, int] | None, Row]]:
         """The rows of the point order[depth] in the unknowns (λ_o, λ_t, w_a for the other neurons a = 0 … k − 2 in
@@ -109,7 +110,7 @@ class Cancellation:
             rows.append((None, Row(tuple((2 + a * width + r, x[r]) for a, bit in enumerate(bits) if bit
                                          for r in range(width) if x[r]) + ((c, one), (0, -Fraction(y[o])), (1, -Fraction(y[t]))),
                                    "=", zero)))
-        for a, (bit, epsilon) in enumerate(zip(bits, self._epsilons(j, o, t))):
+        for a, (bit, epsilon) in enumerate(zip(bits, self.epsilons[j, (o, t)])):
             for e in (epsilon,) if epsilon else (1, -1):
                 s = e if bit else -e
                 row = Row(tuple((2 + a * width + r, s * x[r]) for r in range(width) if x[r]), ">=", zero)
