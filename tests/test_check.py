@@ -62,6 +62,23 @@ def test_to_smt2_parses_back_to_an_equivalent_system(seed: int) -> None:
         assert system.holds(point) == parsed.system.holds(full)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_z3_reads_a_system_as_the_system(seed: int) -> None:
+    """z3_backend.to_z3 (the SMT-LIB text parsed by Z3): at random rational points Z3's own evaluation of
+    the formula is the exact truth value (quoted names, negative and fractional coefficients, ≠, nesting)."""
+    from etr_nn.backends.z3_backend import to_z3
+    rng = random.Random(seed)
+    names = ("x", "y z", "w.1")[: rng.randint(1, 3)]
+    ctx = flint.fmpq_mpoly_ctx.get(names, "lex")
+    system = System(ctx, random_formula(rng, ctx))
+    formula, variables = to_z3(system)
+    assert sorted(variables) == sorted(names)
+    for _ in range(30):
+        point = {name: Fraction(rng.randint(-4, 4), rng.randint(1, 2)) for name in names}
+        value = z3.simplify(z3.substitute(formula, *[(variables[n], z3.RealVal(str(v))) for n, v in point.items()]))
+        assert z3.is_true(value) == system.holds(point) and z3.is_false(value) != system.holds(point)
+
+
 def test_the_parsed_atoms_are_the_exported_ones() -> None:
     ctx = flint.fmpq_mpoly_ctx.get(("a", "b"), "lex")
     a, b = ctx.gens()

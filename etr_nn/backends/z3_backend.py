@@ -6,44 +6,22 @@ the caller re-checks every model independently (etr_nn.certify).
 
 from __future__ import annotations
 
-import flint
 from etr_nn.z3lib import z3
 
 from etr_nn.backends.base import Answer
 from etr_nn.exact import from_z3
-from etr_nn.poly import HOLDS, And, Atom, Formula, Or, System
+from etr_nn.poly import And, Atom, Formula, System
+from etr_nn.poly.smtlib import formula_text
 
 
 def to_z3(system: System) -> tuple[z3.BoolRef, dict[str, z3.ArithRef]]:
-    """The system as a Z3 formula, with the Z3 variable of each name."""
+    """The system as a Z3 formula, with the Z3 variable of each name: its SMT-LIB text
+    (etr_nn.poly.smtlib) parsed by Z3 — a fitting system of 16 neurons' 98 unknowns in 0.2 s
+    against 1.6 s term by term through the Python API (measured)."""
     variables = {name: z3.Real(name) for name in system.names}
-    symbols = [variables[name] for name in system.names]
-    return _formula(system.formula, symbols), variables
-
-
-def _rational(value: flint.fmpq) -> z3.ArithRef:
-    return z3.RealVal(f"{int(value.p)}/{int(value.q)}")
-
-
-def _poly(poly: flint.fmpq_mpoly, symbols: list[z3.ArithRef]) -> z3.ArithRef:
-    terms = []
-    for monomial, coefficient in poly.terms():
-        factors = [s for s, e in zip(symbols, monomial) for _ in range(e)]
-        if coefficient != 1 or not factors:
-            factors.insert(0, _rational(coefficient))
-        terms.append(factors[0] if len(factors) == 1 else z3.Product(*factors))
-    if not terms:
-        return z3.RealVal(0)
-    return terms[0] if len(terms) == 1 else z3.Sum(*terms)
-
-
-def _formula(formula: Formula, symbols: list[z3.ArithRef]) -> z3.BoolRef:
-    if isinstance(formula, And):
-        return z3.And(*[_formula(f, symbols) for f in formula.args])
-    if isinstance(formula, Or):
-        return z3.Or(*[_formula(f, symbols) for f in formula.args])
-    p = _poly(formula.poly, symbols)
-    return HOLDS[formula.rel](p)
+    conjuncts = system.formula.args if isinstance(system.formula, And) else (system.formula,)
+    text = f"(assert (and true {' '.join(formula_text(f, system.names) for f in conjuncts)}))"
+    return z3.parse_smt2_string(text, decls=dict(variables))[0], variables
 
 
 def _degree(formula: Formula) -> int:

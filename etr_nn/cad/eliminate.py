@@ -249,6 +249,7 @@ def branches(formula: Formula, deadline: Deadline = NO_LIMIT,
     check_deadline(deadline)
     f = simplify(formula)
     while not isinstance(f, bool):
+        check_deadline(deadline)
         conjuncts = f.args if isinstance(f, And) else (f,)
         if refuted_by_signs(conjuncts):
             return

@@ -14,7 +14,7 @@ def to_smt2(system: System, comment: str = "") -> str:
     lines += ["(set-logic QF_NRA)"]
     lines += [f"(declare-fun {_symbol(name)} () Real)" for name in names]
     conjuncts = system.formula.args if isinstance(system.formula, And) else (system.formula,)
-    lines += [f"(assert {_formula(f, names)})" for f in conjuncts]
+    lines += [f"(assert {formula_text(f, names)})" for f in conjuncts]
     lines += ["(check-sat)", "(get-model)", "(exit)"]
     return "\n".join(lines) + "\n"
 
@@ -23,7 +23,8 @@ def _symbol(name: str) -> str:
     return name if name.replace("_", "").isalnum() and not name[0].isdigit() else f"|{name}|"
 
 
-def _formula(formula: Formula, names: tuple[str, ...]) -> str:
+def formula_text(formula: Formula, names: tuple[str, ...]) -> str:
+    """The formula as an SMT-LIB term over the variables `names`."""
     if isinstance(formula, Atom):
         op = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}.get(formula.rel)
         text = _poly(formula.poly, names)
@@ -31,7 +32,7 @@ def _formula(formula: Formula, names: tuple[str, ...]) -> str:
     op = "and" if isinstance(formula, And) else "or"
     if not formula.args:
         return "true" if op == "and" else "false"
-    return f"({op} {' '.join(_formula(f, names) for f in formula.args)})"
+    return f"({op} {' '.join(formula_text(f, names) for f in formula.args)})"
 
 
 def _rational(value: flint.fmpq) -> str:
