@@ -248,3 +248,23 @@ def test_search_benchmark_reports_the_searchs_answers(tmp_path: Path) -> None:
     rows = [line.split(" | ") for line in out.read_text().splitlines() if line.startswith("| encodings/")]
     assert [(row[0], row[1]) for row in rows] == [("| encodings/xor-k2.json", "sat"), ("| encodings/xor-k1.json", "unsat")]
     assert all(int(row[3]) > 0 for row in rows), rows
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_known_fit_benchmark_finds_the_fit_from_its_own_pattern(seed: int, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks.known_fit: a planted network's own pattern, as the search enumerates it (neurons sorted by sign,
+    then bits), is a pattern with a fit (the network), so every start depth answers sat."""
+    from benchmarks import known_fit
+    from etr_nn.patterns import point_order
+    from etr_nn.solution import Solution
+
+    inst, network = planted(Shape(2, 3, 2), 8, seed)
+    signs, bits = known_fit.known_pattern(inst, network, point_order(inst))
+    assert list(zip(signs, bits)) == sorted(zip(signs, bits))
+    inst.dump(tmp_path / "i.json")
+    (tmp_path / "s.json").write_text(json.dumps(Solution("i", "sat", network, verified=True).to_json()))
+    assert known_fit.main([str(tmp_path / "i.json"), str(tmp_path / "s.json"), "--depths", "8,4,0", "--cap", "60"]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "D (" not in line
+            and "---" not in line]
+    assert [(row[0], row[1]) for row in rows] == [("| 8", "sat"), ("| 4", "sat"), ("| 0", "sat")]

@@ -13,8 +13,9 @@ neuron and pair of outputs, before the outputs' own). At a full pattern:
 - m ≥ 2: if the LP solution happens to be rank one, it gives the network directly; else the
   pattern's fitting system in the LP's own unknowns (its rows, and rank one as vanishing
   2×2 minors of each (u_jo_t)_{o,t}: patterns.fitting_system) goes to the nonlinear backend, first for
-  FIRST_LEAF_SECONDS; the patterns that try leaves open are retried with the full time at the
-  end of the task (one hard leaf does not hold up the rest of the search, nor the guide). A
+  FIRST_LEAF_SECONDS (in proportion above FIRST_LEAF_UNKNOWNS unknowns); the patterns that try leaves
+  open are retried with the full time at the end of the task (one hard leaf does not hold up the rest
+  of the search, nor the guide). A
   leaf the backend does not refute also tries the hyperplanes of the LP solution with A, c
   solved for (an LP): a rational network where there is one (after the backend, since most
   leaves are refuted, and the backend's linear elimination does that in milliseconds). Under a
@@ -54,6 +55,9 @@ from etr_nn.search.span import span_fit
 LEAF_BACKEND = "cad+z3"  # backends/portfolio.py: the own CAD briefly, then nlsat
 LEAF_SECONDS = 60.0  # at most this long for the nonlinear backend on one full pattern (else: unknown)
 FIRST_LEAF_SECONDS = 1.0  # a first try per full pattern; the ones it leaves open are retried at the end of the task
+# ... for leaves of up to this many unknowns (u, c); a bigger leaf's first try is longer in proportion: the √2
+# reduction's leaves (98 unknowns) need 1.2–1.5 s of the backend to find their fits (each was deferred at 1 s)
+FIRST_LEAF_UNKNOWNS = 32
 CONVEXITY_AFTER = 1  # with zero error, the convexity bound joins a search after this many partial patterns per unit of its cost
 DIRECTIONS = ("branch and bound on the output columns' directions (convex programs; exact weak-duality bounds "
               "above max_error)")
@@ -626,7 +630,7 @@ class Search:
             network = decided
         if network is None:
             refuted = len(self.outcome.nonlinear)
-            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS)
+            network = self._nonlinear(prefixes, FIRST_LEAF_SECONDS * max(1.0, self.cell_size / FIRST_LEAF_UNKNOWNS))
             if len(self.outcome.nonlinear) == refuted and self.points.loss is None:  # not refuted: a rational fit?
                 rational = next((net for lead in range(self.layout.m) if (net := self._with_hyperplanes(z, prefixes, lead))),
                                 None)
