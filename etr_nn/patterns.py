@@ -266,13 +266,36 @@ class Trie:
         return out
 
 
-def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], trie: Trie) -> Iterator[tuple[int, ...]]:
-    """Bit vectors (one bit per neuron) for the next point, under the enumeration rule."""
+def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], trie: Trie,
+             viable: Callable[[tuple[int, ...]], bool] | None = None) -> Iterator[tuple[int, ...]]:
+    """Bit vectors (one bit per neuron) for the next point, under the enumeration rule (tied neurons of
+    one sign: bits non-decreasing), in product order. With `viable`, a partial vector (the bits of neurons
+    0..j−1, 0 < j < k) that it rejects is not extended: for a rule whose rejection of a partial vector holds
+    for every completion (kink covering: kinks.Covering.viable)."""
     k = len(signs)
-    for bits in product(*(trie.next[prefix] for prefix in prefixes)):
-        if all(not (signs[j] == signs[j - 1] and prefixes[j] == prefixes[j - 1]) or bits[j] >= bits[j - 1]
-               for j in range(1, k)):
-            yield bits
+    options = [trie.next[prefix] for prefix in prefixes]
+    if viable is None:
+        for bits in product(*options):
+            if all(not (signs[j] == signs[j - 1] and prefixes[j] == prefixes[j - 1]) or bits[j] >= bits[j - 1]
+                   for j in range(1, k)):
+                yield bits
+        return
+
+    def extend(bits: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        j = len(bits)
+        for b in options[j]:
+            if j and signs[j] == signs[j - 1] and prefixes[j] == prefixes[j - 1] and b < bits[j - 1]:
+                continue
+            longer = bits + (b,)
+            if j + 1 == k:
+                yield longer
+            elif viable(longer):
+                yield from extend(longer)
+
+    if k:
+        yield from extend(())
+    else:
+        yield ()
 
 
 def output_value(points: Points, layout: Layout, p: int, bits: tuple[int, ...], o: int) -> Linear:

@@ -18,7 +18,7 @@ from etr_nn import backends
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
-from etr_nn.patterns import point_order
+from etr_nn.patterns import children, point_order, sign_choices
 from etr_nn.search import engine, search
 from etr_nn.search.engine import Search
 from etr_nn.search.kinks import Point, _cover, required_pairs
@@ -118,7 +118,46 @@ def test_a_networks_own_pattern_is_never_refuted(d: int, k: int, m: int, seed: i
         return  # no collinear triple off its chord
     signs, bits = own_pattern(network, searching.points.coords, order)
     for depth in range(len(bits[0]) + 1):
-        assert searching.covering.feasible(signs, tuple(b[:depth] for b in bits)) is None, (depth, network)
+        prefixes = tuple(b[:depth] for b in bits)
+        assert searching.covering.feasible(signs, prefixes) is None, (depth, network)
+        if depth < len(bits[0]):  # the partial bit vectors of the network's next bits (patterns.children's `viable`)
+            nxt = tuple(b[depth] for b in bits)
+            assert all(searching.covering.viable(signs, prefixes, nxt[:j]) for j in range(1, k)), (depth, network)
+
+
+def pruning_walk(seed: int) -> int:
+    """patterns.children with kink covering on partial bit vectors (Covering.viable) against the plain children, at
+    every node of random walks (random children) on collinear data, 1–4 ReLUs: it drops only children whose full
+    vectors kink covering refutes (monotone: a partial vector's rejection holds for every completion), keeps the
+    order, and yields nothing new; the number of children it dropped."""
+    rng = random.Random(seed)
+    case = collinear_case(seed)
+    instance = Instance(case.name, Shape(case.shape.inputs, rng.randint(1, 4), case.shape.outputs), case.points, case.labels)
+    searching = Search(instance, point_order(instance))
+    covering = searching.covering
+    if covering is None:
+        return 0
+    dropped = 0
+    choices = sign_choices(instance.shape.hidden, instance.shape.outputs)
+    for signs in rng.sample(choices, min(3, len(choices))):
+        prefixes: tuple[tuple[int, ...], ...] = tuple(() for _ in signs)
+        for _ in range(instance.n):
+            every = list(children(signs, prefixes, searching.trie))
+            pruned = list(children(signs, prefixes, searching.trie, lambda partial: covering.viable(signs, prefixes, partial)))
+            kept = [bits for bits in every if covering.feasible(signs, [p + (b,) for p, b in zip(prefixes, bits)]) is None]
+            assert [bits for bits in pruned if bits in kept] == kept and set(pruned) <= set(every), (seed, signs, prefixes)
+            dropped += len(every) - len(pruned)
+            prefixes = tuple(p + (b,) for p, b in zip(prefixes, rng.choice(every)))
+    return dropped
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_children_pruned_by_partial_vectors_are_refuted_ones(seed: int) -> None:
+    pruning_walk(seed)
+
+
+def test_children_pruning_drops_children() -> None:
+    assert sum(pruning_walk(seed) for seed in range(30)) > 0
 
 
 def collinear_case(seed: int) -> Instance:

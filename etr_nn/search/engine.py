@@ -283,7 +283,7 @@ class Search:
                     if self.deadline.passed():
                         raise OutOfTime
                     path = list(zip(*prefixes))
-                    for bits in children(self.signs, prefixes, self.trie):
+                    for bits in children(self.signs, prefixes, self.trie, self._viable(prefixes)):
                         extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
                         path.append(bits)
                         if self._explore(extended, path) == "sat":
@@ -531,13 +531,27 @@ class Search:
             raise OutOfTime
         if time.monotonic() >= self.next_side:
             self._side_turn()
-        for bits in children(self.signs, prefixes, self.trie):
+        for bits in children(self.signs, prefixes, self.trie, self._viable(prefixes)):
             extended = tuple(prefix + (b,) for prefix, b in zip(prefixes, bits))
             path.append(bits)
             if self._explore(extended, path) == "sat" and self._dfs(extended, path):
                 return True
             path.pop()
         return False
+
+    def _viable(self, prefixes: Prefixes) -> Callable[[tuple[int, ...]], bool] | None:
+        """Kink covering on the children's partial bit vectors (Covering.viable), each rejection counted as one
+        refutation; not for an observer of every decision (the gadget checker's proofs list every child)."""
+        covering = self.covering
+        if covering is None or self.hooks.observe is not None:
+            return None
+
+        def viable(partial: tuple[int, ...]) -> bool:
+            if covering.viable(self.signs, prefixes, partial):
+                return True
+            self.outcome.kinks += 1
+            return False
+        return viable
 
     def _explore(self, prefixes: Prefixes, path: list[tuple[int, ...]]) -> str:
         """Decide a child partial pattern (`_status`) and count it: its status."""

@@ -134,6 +134,13 @@ class Covering:
             self.memo[key] = hit
         return hit
 
+    def viable(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]], partial: tuple[int, ...]) -> bool:
+        """Can the first len(partial) neurons take these bits at the next point, the others still undecided there?
+        Each neuron's dichotomies shrink as its prefix grows, and covering is monotone in them (a neuron's options
+        only shrink), so False here refutes every completion of the partial vector (patterns.children)."""
+        mixed = [p + (b,) for p, b in zip(prefixes, partial)] + list(prefixes[len(partial):])
+        return self.feasible(signs, mixed) is None
+
     def feasible(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]]) -> int | None:
         """None if every (output, sign) class can still cover its pairs, else the failing output."""
         for (o, s), need in self.needs.items():
