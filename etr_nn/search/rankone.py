@@ -52,31 +52,34 @@ class RankOne:
         width = len(self.zero)
         if depth < self.n and depth <= (k - 1) * width + SPARE:
             return False  # measured: with few points a functional is rare, the test not worth its cost
-        blocks = [[self.x[t] if prefixes[j][t] else self.zero for t in range(depth)] for j in range(k)]
+        labelled = [(t, y) for t in range(depth) if (y := self.y[t]) is not None]
+        # each labelled point's row of M: the neurons' blocks in order (x̃_p where active, else 0), then 1 and y_p
+        full = [[v for j in range(k) for v in (self.x[t] if prefixes[j][t] else self.zero)] for t, _ in labelled]
+        tails = [[self.one, *y] for _, y in labelled]
         functionals: list[list[tuple[flint.fmpq, list[flint.fmpq]]]] = []  # per block: (κ, r)
         equations: list[list[flint.fmpq]] = []  # affine in c: coefficients of c_0..c_{m−1}, then the constant
         for j in range(k):
             functionals.append([])
-            if not any(prefixes[j]):
+            if not labelled or not any(prefixes[j]):
                 continue  # no functional on an unused block
-            others = [i for i in range(k) if i != j]
-            rows = [sum((blocks[i][t] for i in others), []) + blocks[j][t] + [self.one] + y
-                    for t in range(depth) if (y := self.y[t]) is not None]
-            if not rows:
-                continue
+            a, b = j * width, (j + 1) * width
+            rows = [row[:a] + row[b:] + row[a:b] + tail for row, tail in zip(full, tails)]
             R, rank = flint.fmpq_mat(rows).rref()
             entries, cols = R.entries(), len(rows[0])
             c_col = cols - m - 1
-            for r in range(rank):
-                row = entries[r * cols:(r + 1) * cols]
-                pivot = next(col for col, v in enumerate(row) if v != 0)
+            pivot = 0
+            for r in range(rank):  # reduced echelon form: each row's pivot lies right of the row above's
+                base = r * cols
+                while entries[base + pivot] == 0:
+                    pivot += 1
                 if pivot > c_col:
                     return True  # inconsistent equations
                 if pivot == c_col:  # c_o = r_o for every o
-                    equations += [[self.one if t == o else ZERO for t in range(m)] + [-row[c_col + 1 + o]]
+                    equations += [[self.one if t == o else ZERO for t in range(m)] + [-entries[base + c_col + 1 + o]]
                                   for o in range(m)]
                 elif pivot >= c_col - width:
-                    functionals[j].append((row[c_col], row[c_col + 1:]))
+                    functionals[j].append((entries[base + c_col], entries[base + c_col + 1:base + cols]))
+                pivot += 1
         for j in range(k):
             for a, (ka, ra) in enumerate(functionals[j]):
                 for kb, rb in functionals[j][a + 1:]:
