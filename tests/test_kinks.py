@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etr_nn import backends
+from etr_nn import backends, patterns
 from etr_nn.encode.direct import encode
 from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
@@ -125,12 +125,14 @@ def test_a_networks_own_pattern_is_never_refuted(d: int, k: int, m: int, seed: i
             assert all(searching.covering.viable(signs, prefixes, nxt[:j]) for j in range(1, k)), (depth, network)
 
 
-def pruning_walk(seed: int) -> int:
+def pruning_walk(seed: int, monkeypatch: pytest.MonkeyPatch) -> int:
     """patterns.children with kink covering on partial bit vectors (Covering.viable) against the plain children, at
-    every node of random walks (random children) on collinear data, 1–4 ReLUs: it drops only children whose full
+    every node of random walks (random children) on collinear data, 1–4 ReLUs, partial vectors tested from 1, 2, 4
+    or 8 completions on (the default, 64, is a cost threshold for wide layers): it drops only children whose full
     vectors kink covering refutes (monotone: a partial vector's rejection holds for every completion), keeps the
     order, and yields nothing new; the number of children it dropped."""
     rng = random.Random(seed)
+    monkeypatch.setattr(patterns, "VIABLE_COMPLETIONS", rng.choice((1, 2, 4, 8)))
     case = collinear_case(seed)
     instance = Instance(case.name, Shape(case.shape.inputs, rng.randint(1, 4), case.shape.outputs), case.points, case.labels)
     searching = Search(instance, point_order(instance))
@@ -152,12 +154,12 @@ def pruning_walk(seed: int) -> int:
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_children_pruned_by_partial_vectors_are_refuted_ones(seed: int) -> None:
-    pruning_walk(seed)
+def test_children_pruned_by_partial_vectors_are_refuted_ones(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    pruning_walk(seed, monkeypatch)
 
 
-def test_children_pruning_drops_children() -> None:
-    assert sum(pruning_walk(seed) for seed in range(30)) > 0
+def test_children_pruning_drops_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sum(pruning_walk(seed, monkeypatch) for seed in range(30)) > 0
 
 
 def collinear_case(seed: int) -> Instance:

@@ -541,7 +541,8 @@ class Search:
 
     def _viable(self, prefixes: Prefixes) -> Callable[[tuple[int, ...]], bool] | None:
         """Kink covering on the children's partial bit vectors (Covering.viable), each rejection counted as one
-        refutation; not for an observer of every decision (the gadget checker's proofs list every child)."""
+        refutation and as one partial pattern of the work that brings in the convexity bound (CONVEXITY_AFTER); not
+        for an observer of every decision (the gadget checker's proofs list every child)."""
         covering = self.covering
         if covering is None or self.hooks.observe is not None:
             return None
@@ -550,6 +551,7 @@ class Search:
             if covering.viable(self.signs, prefixes, partial):
                 return True
             self.outcome.kinks += 1
+            self.explored += 1
             return False
         return viable
 
