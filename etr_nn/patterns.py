@@ -281,8 +281,9 @@ def children(signs: tuple[Sign, ...], prefixes: tuple[tuple[int, ...], ...], tri
     k = len(signs)
     options = [trie.next[prefix] for prefix in prefixes]
     completions = [1] * (k + 1)  # completions[j]: bit vectors of neurons j..k−1 (the rule ignored)
-    for j in range(k - 1, -1, -1):
-        completions[j] = completions[j + 1] * len(options[j])
+    if viable is not None:
+        for j in range(k - 1, -1, -1):
+            completions[j] = completions[j + 1] * len(options[j])
     if viable is None or k < 2 or completions[1] < VIABLE_COMPLETIONS:  # no partial vector to test
         for bits in product(*options):
             if all(not (signs[j] == signs[j - 1] and prefixes[j] == prefixes[j - 1]) or bits[j] >= bits[j - 1]
