@@ -5,7 +5,9 @@ step: a finished fit's slot takes the next start) fits the hidden layer in float
 random starts, the output layer solved by least squares at every step (variable projection,
 `float_fits`; hidden hyperplanes start through one or d data points, or across d of the segments
 that kink covering says some hyperplane must cross; some starts first fit with a small weight
-penalty, which keeps them away from steep degenerate pairs of neurons). A fit with
+penalty, which keeps them away from steep degenerate pairs of neurons). On data with required
+segments, fits whose hyperplanes have small integer normals (etr_nn.search.lines: the ∃R
+reductions' fits) take turns with those, each source getting half of the guide's time. A fit with
 near-zero residual (with max_error = γ > 0: float loss about γ or less) proposes one activation
 pattern (S_j: the points where w_j·x + b_j > 0, ties either way since the pattern constraints are
 closed) and the direction of every output column. That one pattern is then solved exactly:
@@ -25,7 +27,7 @@ from __future__ import annotations
 import os
 import time
 from fractions import Fraction
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 # The fits' matrices are tiny: BLAS threads would only cost (half of numpy's import time, and
 # cores the exhaustive search needs). Effective when this module is the first to import numpy.
@@ -40,8 +42,10 @@ from etr_nn.exact.rational import to_float
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.search.directions import Directions
-from etr_nn.search.engine import LEAF_BACKEND
+from etr_nn.search.engine import FIRST_LEAF_UNKNOWNS, LEAF_BACKEND
 from etr_nn.search.kinks import required_pairs
+from etr_nn.search.least_squares import Fit, LevenbergMarquardt, VariableProjection, arrays
+from etr_nn.search.lines import line_fits
 from etr_nn.lp import feasible_point
 from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplanes
 from etr_nn.optimize.convex import float_pattern_optimum, pattern_optimum
@@ -66,6 +70,7 @@ PATTERN_SECONDS = 5.0  # at most this long for one pattern's exact convex optimu
 STALE_FITS = 500
 # At most this long for one fit's pattern in the nonlinear backend: near-zero fits come many times a
 # second, and one that failed its rounding spent 5 s there undecided (random d = 2, n = 5, seed 7).
+# Per FIRST_LEAF_UNKNOWNS unknowns (u, c), as a leaf's first try: the √2 reduction's pattern (98) needs 1.2–1.5 s.
 SYSTEM_SECONDS = 1.0
 # A zero-error fit's output columns or hyperplanes are rounded to rationals with denominators up to each of these.
 ROUNDING = (10, 1000, 10 ** 6)
@@ -81,10 +86,6 @@ RIDGES = (0.0, 0.01, 0.1)
 KINK_STARTS = 0.5
 # Evaluations per fit: the fits that reached zero residual on those data took at most 6·size
 # (most under 2·size), while the slow, failing ones took half the time at 100·size.
-
-
-Fit = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W, b, A, c
-Projection = tuple[np.ndarray, np.ndarray, np.ndarray]  # float_fits: z, U, Φ⁺Y per fit
 
 
 def _start(rng: np.random.Generator, X: np.ndarray, segments: np.ndarray, k: int) -> np.ndarray:
@@ -131,52 +132,18 @@ def _scale(instance: Instance) -> float:
 def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH) -> Iterator[tuple[Fit, float]]:
     """Local fits from random starts, `batch` at a time (one vectorised Levenberg–Marquardt run):
     (W, b, A, c) and its float loss (Σ r², or Σ |r| for absolute loss with max_error > 0) per fit.
-
-    Variable projection (Golub–Pereyra): the output layer is linear given the hidden layer θ = (W, b),
-    so the fits minimise |P⊥(θ)·Y|², P⊥ the projection onto the complement of the columns of
-    Φ(θ) = [relu(XWᵀ + b), 1] and (A, c) = Φ⁺Y, over θ alone, with Kaufman's Jacobian P⊥·(∂Φ/∂θ)·Φ⁺Y.
-    Measured against Levenberg–Marquardt on all of (W, b, A, c) (benchmarks/guide.py, results/guide.md):
-    about as many fits a second, 3–8 times as many near-zero ones (about as many with one output on the scale tier)."""
+    Variable projection (`VariableProjection`). Measured against Levenberg–Marquardt on all of (W, b, A, c)
+    (benchmarks/guide.py, results/guide.md): about as many fits a second, 3–8 times as many near-zero ones
+    (about as many with one output on the scale tier)."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
-    X = np.array([[float(v) for v in x] for x in instance.points])
-    Y = np.array([[float(v) for v in y] for y in instance.labels])
+    X, Y = arrays(instance)
     n = X.shape[0]
     size = k * (d + 1)  # θ: (w_j, b_j) neuron by neuron
-    lifted = np.hstack([X, np.ones((n, 1))])  # the rows (x_i, 1)
     segments = _segments(instance, X)
-
-    def residuals(theta: np.ndarray) -> tuple[np.ndarray, Projection]:
-        """Per fit (theta is fits × size): the residuals ΦΦ⁺Y − Y, output by output, and what `jacobian`
-        needs: z = XWᵀ + b, an orthonormal basis U of the span of Φ's columns (singular values below
-        1e-10 of the largest dropped) and Φ⁺Y ((k + 1) × m). A fit whose Φ is not finite or huge gets
-        residuals 1e100 (LM rejects that step)."""
-        B = theta.shape[0]
-        z = lifted @ theta.reshape(B, k, d + 1).transpose(0, 2, 1)
-        phi = np.concatenate([np.maximum(z, 0.0), np.ones((B, n, 1))], axis=2)
-        bad = ~np.isfinite(phi).all(axis=(1, 2)) | (np.abs(phi).max(axis=(1, 2)) > 1e100)
-        phi[bad] = 0.0
-        U, sigma, Vt = np.linalg.svd(phi, full_matrices=False)
-        keep = sigma > 1e-10 * sigma[:, :1]
-        U = U * keep[:, None, :]
-        UtY = U.transpose(0, 2, 1) @ Y
-        coefficients = (Vt.transpose(0, 2, 1) * np.where(keep, 1.0 / np.where(keep, sigma, 1.0), 0.0)[:, None, :]) @ UtY
-        R = U @ UtY - Y
-        R[bad] = 1e100
-        return R.transpose(0, 2, 1).reshape(B, m * n), (z, U, coefficients)
-
-    def jacobian(theta: np.ndarray, projection: Projection) -> np.ndarray:
-        """Kaufman: column (j, t) of output o is P⊥ applied to ∂h_j/∂θ_jt · (Φ⁺Y)_jo, where
-        ∂relu(z_ij)/∂w_jt = [z_ij > 0]·x_it and ∂/∂b_j = [z_ij > 0]."""
-        z, U, coefficients = projection
-        B = theta.shape[0]
-        gate = (z > 0).astype(float)[:, :, :, None] * lifted[None, :, None, :]  # B × n × k × (d + 1)
-        J = np.stack([gate * coefficients[:, None, :k, o, None] for o in range(m)], axis=1).reshape(B, m, n, size)
-        J -= U[:, None] @ (U.transpose(0, 2, 1)[:, None] @ J)
-        return J.reshape(B, m * n, size)
-
+    projection = VariableProjection(X, Y, k)
     polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
     absolute = instance.loss == "absolute" and instance.max_error > 0
-    fits = LevenbergMarquardt(residuals, jacobian, np.zeros((batch, size)))  # every slot begins below
+    fits = LevenbergMarquardt(projection.residuals, projection.jacobian, np.zeros((batch, size)))  # every slot begins below
     phase = np.zeros(batch, dtype=int)  # 0: with a weight penalty, 1: the fit, 2: polishing
 
     def begin(i: int) -> None:
@@ -197,97 +164,11 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                     phase[i] += 1
                     fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                     continue
-                theta = fits.x[i].reshape(k, d + 1).copy()  # the slot takes its next start below
-                coefficients = residuals(fits.x[i:i + 1])[1][2][0]
-                W, b, A, c = theta[:, :d], theta[:, d], coefficients[:k].T, coefficients[k]
+                fit = projection.fit(fits.x[i])  # the slot takes its next start below
                 r = fits.r[i]
-                yield (W, b, A, c), float(np.abs(r).sum()) if absolute else float(r @ r)
+                yield fit, float(np.abs(r).sum()) if absolute else float(r @ r)
                 begin(i)
             fits.step()
-
-
-class LevenbergMarquardt:
-    """Levenberg–Marquardt on many fits at once, one vectorised step for all: fit i minimises
-    |fun(x_i)|² + ρ_i²·|x_i|² (ρ_i: its weight penalty) by steps h = −(JᵀJ + ρ²I + μ·D)⁻¹(Jᵀr + ρ²x),
-    D = diag(JᵀJ + ρ²I) (Marquardt's scaling), μ updated from the gain ratio (Nielsen: μ·max(1/3,
-    1 − (2ρ − 1)³) on success, else μ·ν with ν doubling), until its budget of evaluations is spent or
-    it converges (`ended`); `restart` gives a fit a new penalty and budget from where it is (or from
-    a new start written to x). fun and jac evaluate the rows of a matrix: fun(x) gives the residuals
-    and what jac(x, that) needs at the same rows (a tuple of arrays, one entry per row: a step's trial
-    residuals serve again for the Jacobian where the step is taken). Plain numpy."""
-
-    def __init__(self, fun: Callable[[np.ndarray], tuple[np.ndarray, Any]],
-                 jac: Callable[[np.ndarray, Any], np.ndarray], x: np.ndarray):
-        self.fun, self.jac, self.x = fun, jac, x
-        B, size = x.shape
-        self.ridge, self.mu, self.nu = np.zeros(B), np.zeros(B), np.zeros(B)
-        self.budget, self.nfev, self.done = np.zeros(B, dtype=int), np.zeros(B, dtype=int), np.zeros(B, dtype=bool)
-        self.r = fun(x)[0]
-        self.cost = np.zeros(B)
-        self.A, self.g = np.zeros((B, size, size)), np.zeros((B, size))
-        self.eye = np.eye(size)
-
-    def restart(self, rows: list[int], ridge: np.ndarray, budget: int) -> None:
-        self.ridge[rows], self.budget[rows], self.nfev[rows] = ridge, budget, 1
-        self.mu[rows], self.nu[rows], self.done[rows] = 1e-3, 2.0, False
-        self._evaluate(np.asarray(rows))
-
-    def _objective(self, r: np.ndarray, x: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-        return (r * r).sum(axis=1) + ridge ** 2 * (x * x).sum(axis=1)
-
-    def _evaluate(self, rows: np.ndarray, evaluated: tuple[np.ndarray, Any] | None = None) -> None:
-        """r, the objective, JᵀJ + ρ²I and Jᵀr + ρ²x at the rows' current points (`evaluated`: fun's
-        value there, when the step already has it)."""
-        x, ridge2 = self.x[rows], self.ridge[rows] ** 2
-        r, extra = self.fun(x) if evaluated is None else evaluated
-        self.r[rows] = r
-        self.cost[rows] = self._objective(r, x, self.ridge[rows])
-        J = self.jac(x, extra)
-        Jt = J.transpose(0, 2, 1)
-        self.A[rows] = Jt @ J + ridge2[:, None, None] * self.eye
-        self.g[rows] = (Jt @ r[:, :, None])[:, :, 0] + ridge2[:, None] * x
-        cost = self.cost[rows]
-        self.done[rows] |= (self.nfev[rows] >= self.budget[rows]) | (cost <= 1e-60) | (
-            np.abs(self.g[rows]).max(axis=1) <= 1e-15 * np.maximum(1.0, cost))
-
-    def ended(self) -> list[int]:
-        return np.nonzero(self.done)[0].tolist()
-
-    def step(self) -> None:
-        """One trial step for every fit still going."""
-        i = np.nonzero(~self.done)[0]
-        if not i.size:
-            return
-        A, g, x, mu = self.A[i], self.g[i], self.x[i], self.mu[i]
-        D = np.maximum(np.diagonal(A, axis1=1, axis2=2), 1e-12)
-        system = A + mu[:, None, None] * (D[:, :, None] * self.eye)
-        try:
-            h = np.linalg.solve(system, -g[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:  # a singular system ends its fit; the others go on
-            h = np.zeros_like(g)
-            for a, row in enumerate(i):
-                try:
-                    h[a] = np.linalg.solve(system[a], -g[a])
-                except np.linalg.LinAlgError:
-                    self.done[row] = True
-        tiny = np.linalg.norm(h, axis=1) <= 1e-15 * (np.linalg.norm(x, axis=1) + 1e-15)
-        new = x + h
-        rn, extra = self.fun(new)
-        cost_new = self._objective(rn, new, self.ridge[i])
-        self.nfev[i] += 1
-        gain = (h * (mu[:, None] * D * h - g)).sum(axis=1)
-        rho = np.where(gain > 0, (self.cost[i] - cost_new) / np.where(gain > 0, gain, 1.0), -1.0)
-        ok = (rho > 0) & ~tiny
-        took, rest = i[ok], i[~ok]
-        self.done[i[tiny]] = True
-        if took.size:
-            self.x[took] = new[ok]
-            self.mu[took] *= np.maximum(1 / 3, 1 - (2 * rho[ok] - 1) ** 3)
-            self.nu[took] = 2.0
-            self._evaluate(took, (rn[ok], None if extra is None else tuple(part[ok] for part in extra)))
-        self.mu[rest] *= self.nu[rest]
-        self.nu[rest] *= 2
-        self.done[rest] |= self.nfev[rest] >= self.budget[rest]
 
 
 class Guide:
@@ -296,14 +177,17 @@ class Guide:
 
     def __init__(self, instance: Instance, nonlinear: str = LEAF_BACKEND, seed: int = 0, start: float | None = None):
         self.instance, self.nonlinear = instance, nonlinear
-        self.X = np.array([[float(v) for v in x] for x in instance.points])
-        self.fits = float_fits(instance, np.random.default_rng(seed))
+        self.X = arrays(instance)[0]
         scale = _scale(instance)
         # Worth an exact check: a near-zero residual; with γ > 0 a float loss about γ or less, and with one
         # output every new pattern (its exact optimum costs milliseconds, and can be far below the fit's own
         # loss: the fits minimise the squared loss, and stop at local minima).
         self.worth = (to_float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
             if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
+        rng = np.random.default_rng(seed)
+        self.fits: Iterator[tuple[Fit, float] | None] = float_fits(instance, rng)
+        if len(_segments(instance, self.X)):  # data lines with required kinks, as in the ∃R reductions
+            self.fits = _alternate(self.fits, line_fits(instance, rng, self.worth))
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
         self.granted, self.since = 0.0, self.start + START
@@ -337,8 +221,8 @@ class Guide:
         began = time.monotonic()
         try:
             while not until.passed():
-                fit, value = next(self.fits)
-                network = self._exact(*fit, until) if value <= self.worth else None
+                item = next(self.fits)
+                network = self._exact(*item[0], until) if item is not None and item[1] <= self.worth else None
                 if network is not None:
                     return network
             return None
@@ -372,7 +256,9 @@ class Guide:
             network = Directions(Points.of(instance, with_loss=True)).at(tuple(range(instance.n)), prefixes, key[1])
         if network is None and m > 1:
             system, decode = fitting_system(Points.of(instance, with_loss=True), signs, tuple(range(instance.n)), prefixes)
-            answer = backends.get(nonlinear).check(system, until.cap(SYSTEM_SECONDS, least=0.1))
+            unknowns = m * k * (instance.shape.inputs + 1) + m  # (u, c), as the search's leaves scale their first try
+            seconds = SYSTEM_SECONDS * max(1.0, unknowns / FIRST_LEAF_UNKNOWNS)
+            answer = backends.get(nonlinear).check(system, until.cap(seconds, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None
         if network is not None and certify(instance, network).valid:
             return network
@@ -402,6 +288,21 @@ class Guide:
         return None
 
 
+def _alternate(*sources: Iterator[tuple[Fit, float] | None]) -> Iterator[tuple[Fit, float] | None]:
+    """The items of several sources, each next one from the source that has taken the least time so far."""
+    spent = dict.fromkeys(range(len(sources)), 0.0)
+    while spent:
+        i = min(spent, key=spent.__getitem__)
+        began = time.monotonic()
+        try:
+            item = next(sources[i])
+        except StopIteration:
+            del spent[i]
+            continue
+        spent[i] += time.monotonic() - began
+        yield item
+
+
 def guided(instance: Instance, deadline: Deadline, nonlinear: str = LEAF_BACKEND, seed: int = 0) -> Network | None:
     """A certified network found through float fits before `deadline`, or None."""
     return Guide(instance, nonlinear, seed).run(deadline)
@@ -418,7 +319,7 @@ def least_fit(instance: Instance, until: Deadline, seed: int = 0) -> tuple[Fract
     """One output: the least exact loss among the activation patterns of float fits made before
     `until`, or until STALE_FITS fits in a row have not improved it, with its network (each
     pattern's exact convex optimum, etr_nn.optimize.convex; an upper bound on the optimum, attained)."""
-    X = np.array([[float(v) for v in x] for x in instance.points])
+    X = arrays(instance)[0]
     fits = float_fits(instance, np.random.default_rng(seed))
     best: tuple[Fraction, Network] | None = None
     tried: set[tuple] = set()
