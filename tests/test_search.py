@@ -312,7 +312,7 @@ def test_batched_levenberg_marquardt_fits_each_row_on_its_own() -> None:
     start, and every row ends."""
     import numpy as np
 
-    from etr_nn.search.guide import LevenbergMarquardt
+    from etr_nn.search.least_squares import LevenbergMarquardt
 
     rng = np.random.default_rng(1)
     X = np.stack([np.linspace(-1, 1, 5), np.ones(5)], axis=1)

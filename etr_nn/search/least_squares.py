@@ -55,10 +55,13 @@ class VariableProjection:
         ∂relu(z_ij)/∂w_jt = [z_ij > 0]·x_it and ∂/∂b_j = [z_ij > 0]."""
         z, U, coefficients = projection
         B, (n, d), k, m = theta.shape[0], self.X.shape, self.k, self.Y.shape[1]
-        lifted = self.lifted * np.r_[np.zeros(d), 1.0] if self.fixed_normals else self.lifted
-        gate = (z > 0).astype(float)[:, :, :, None] * lifted[None, :, None, :]  # B × n × k × (d + 1)
-        J = np.stack([gate * coefficients[:, None, :k, o, None] for o in range(m)], axis=1).reshape(B, m, n, k * (d + 1))
+        lifted = self.lifted[:, d:] if self.fixed_normals else self.lifted  # the offsets' columns alone, or all
+        free = lifted.shape[1]
+        gate = (z > 0).astype(float)[:, :, :, None] * lifted[None, :, None, :]  # B × n × k × free
+        J = np.stack([gate * coefficients[:, None, :k, o, None] for o in range(m)], axis=1).reshape(B, m, n, k * free)
         J -= U[:, None] @ (U.transpose(0, 2, 1)[:, None] @ J)
+        if self.fixed_normals:  # zero columns for the normals
+            J = np.concatenate([np.zeros((B, m, n, k, d)), J.reshape(B, m, n, k, 1)], axis=4)
         return J.reshape(B, m * n, k * (d + 1))
 
     def fit(self, theta: np.ndarray) -> Fit:
