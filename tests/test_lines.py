@@ -106,10 +106,23 @@ def test_line_fits_find_networks_with_simple_normals(seed: int) -> None:
     A = [[Fraction(int(v)) for v in rng.choice([-2, -1, 1, 2], k)] for _ in range(2)]
     instance = _instance_of(normals, b, A, 6)
     worth = FIT_TOLERANCE * _scale(instance) ** 2 * instance.n * 2
-    fits = [item for item in islice(line_fits(instance, np.random.default_rng(seed), worth), 2000) if item is not None]
-    assert any(loss <= worth for _, loss in fits[:12])
+    losses = (item[1] for item in line_fits(instance, np.random.default_rng(seed), worth) if item is not None)
+    assert any(loss <= worth for loss in islice(losses, 12))
     network = Guide(instance, seed=seed).run(Deadline.after(60))
     assert network is not None and certify(instance, network).valid
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_line_fits_on_small_data(seed: int) -> None:
+    """Few points and atoms (as few as k, fewer than SWAPS more): every fit is a network of the instance's
+    shape with its loss; the search goes on restart after restart."""
+    rng = np.random.default_rng(seed)
+    n, k, m = int(rng.integers(2, 7)), int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    points = [(int(i) // 5 - 2, int(i) % 5 - 2) for i in rng.choice(25, n, replace=False)]
+    instance = Instance("small", Shape(2, k, m), points, [tuple(int(v) for v in rng.integers(-2, 3, m)) for _ in range(n)])
+    fits = [item for item in islice(line_fits(instance, rng, 1e-12), 100) if item is not None]
+    for (W, b, A, c), loss in fits:
+        assert W.shape == (k, 2) and b.shape == (k,) and A.shape == (m, k) and c.shape == (m,) and loss >= 0
 
 
 def test_line_fits_without_enough_atoms_end() -> None:

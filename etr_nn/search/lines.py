@@ -104,8 +104,9 @@ def line_fits(instance: Instance, rng: np.random.Generator, worth: float) -> Ite
         theta = np.hstack([normals[chosen], offsets[chosen, None]])  # k × (d + 1)
         (theta,), (cost,) = _settle(projection, theta[None])
         while cost > worth:
-            ranked = [np.argsort(-relaxation.scores(chosen[:j] + chosen[j + 1:], projection.base))[:SWAPS] for j in range(k)]
-            proposals = [(j, int(ranked[j][r])) for r in range(SWAPS) for j in rng.permutation(k)]  # best-ranked first
+            ranked = [[int(a) for a in np.argsort(-relaxation.scores(chosen[:j] + chosen[j + 1:], projection.base))
+                       if a not in chosen][:SWAPS] for j in range(k)]
+            proposals = [(j, ranked[j][r]) for r in range(SWAPS) for j in rng.permutation(k) if r < len(ranked[j])]  # best first
             best, best_cost, best_theta = None, cost, theta
             for start in range(0, len(proposals), BATCH):
                 batch = proposals[start:start + BATCH]
