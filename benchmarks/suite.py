@@ -2,6 +2,7 @@
 
     python benchmarks/suite.py [--out benchmarks/instances]
     python -m benchmarks.suite --tier scale --out DIR [--planted-only]   # then: python -m benchmarks.run --instances DIR
+    python -m benchmarks.suite --tier reductions --out DIR
 
 Families (every instance is zero-error, squared loss, real weights):
 - planted: data sampled from a random rational network of width k (`etr_nn.generate.planted`):
@@ -23,6 +24,12 @@ Families (every instance is zero-error, squared loss, real weights):
   monotone and l affine; l(0,0) + l(1,1) = l(1,0) + l(0,1) contradicts g(l(0,0)), g(l(1,1))
   both below g(l(1,0)), g(l(0,1)): unsat with k = 1. |x1 − x2| = relu(x1 − x2) + relu(x2 − x1)
   fits with k = 2. The 2-output version (xor, 1 − xor) shares those two neurons.
+
+The reductions tier (`--tier reductions`, generated where it is run): `etr-nn reduce` of the ETR-INV
+formulas in FORMULAS (2 inputs, 2 outputs, 16–32 ReLUs, 76–152 points). A satisfiable formula's
+instance is sat by construction (the certified lift of a solution, `etr_nn.gadgets.reduction.lift`);
+an unsatisfiable formula's instance has no fit by the reduction's completeness, a paper argument the
+tool does not check on the composed instance, so its answer is recorded as not known by construction.
 
 The scale tier (`--tier scale`, not committed: generated where it is run) is the engine benchmark's
 (benchmarks/engine.py, `--only scale`): planted d = 2, k = 5, n = 24 with one and two outputs, d = 2,
@@ -54,6 +61,15 @@ PLANTED_GRID: tuple[tuple[int, int, int, int], ...] = (
     (3, 2, 2, 8),
 )
 SEED = 1
+# The reductions tier: name → ETR-INV formula (variables in [1/2, 2]).
+FORMULAS: dict[str, str] = {
+    "reduced-sqrt2": "x + x = z\nx * z = 1\n",  # x = √2/2, z = √2 (encodings/sqrt2.etr)
+    "reduced-golden": "u * u = 1\nx + u = y\nx * y = 1\n",  # x = (√5 − 1)/2 (encodings/golden.etr)
+    "reduced-golden-shifted": "x * x = 1\nx + y = z\ny * z = 1\n",  # y = (√5 − 1)/2, z = φ
+    "reduced-half": "x = 1\nx + x = y\ny * z = 1\n",  # y = 2, z = 1/2: rational
+    "reduced-four": "x * y = 1\nx + x = z\nz * w = 1\nw + w = y\n",  # x in [1/2, 1], y = 1/x, z = 2x, w = 1/(2x)
+    "reduced-unsat": "x = 1\nx + x = y\ny * y = 1\n",  # y = 2 but y² = 1: no solution
+}
 # Tiny instances of the smoke run (`run.py --quick`).
 QUICK = ("planted-d1-k2-m1-n8", "xor-m1-k1")
 
@@ -147,6 +163,25 @@ def scale_entries(planted_only: bool = False) -> list[Entry]:
     return entries
 
 
+def reduction_entries() -> list[Entry]:
+    """The reductions tier (module docstring)."""
+    from etr_nn.gadgets import etrinv, reduction
+
+    entries = []
+    for name, text in FORMULAS.items():
+        formula = etrinv.parses(text, name)
+        status, values = etrinv.decide(formula)
+        if status == "sat":
+            assert values is not None
+            reduction.lift(formula, values)  # certified exactly, or it raises
+            entries.append(Entry(reduction.reduce(formula, name), "reduction", "sat",
+                                 "the certified lift of a solution of the formula"))
+        else:
+            entries.append(Entry(reduction.reduce(formula, name), "reduction", None,
+                                 f"formula {status}: no fit by the reduction's completeness (not checked here)"))
+    return entries
+
+
 def write(out: Path, entries: list[Entry] | None = None) -> dict[str, Any]:
     """Write every instance (the suite's, or `entries`) as out/NAME.json and out/manifest.json; return
     the manifest."""
@@ -167,12 +202,14 @@ def write(out: Path, entries: list[Entry] | None = None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "instances", help="directory to write")
-    parser.add_argument("--tier", choices=("suite", "scale"), default="suite", help="which instances (default: the suite)")
+    parser.add_argument("--tier", choices=("suite", "scale", "reductions"), default="suite",
+                        help="which instances (default: the suite)")
     parser.add_argument("--planted-only", action="store_true", help="scale tier: the planted (sat) instances only")
     args = parser.parse_args()
-    if args.tier == "scale" and args.out == HERE / "instances":
-        parser.error("--tier scale: give --out (benchmarks/instances holds the committed suite)")
-    manifest = write(args.out, scale_entries(args.planted_only) if args.tier == "scale" else None)
+    if args.tier != "suite" and args.out == HERE / "instances":
+        parser.error(f"--tier {args.tier}: give --out (benchmarks/instances holds the committed suite)")
+    tiers = {"suite": lambda: None, "scale": lambda: scale_entries(args.planted_only), "reductions": reduction_entries}
+    manifest = write(args.out, tiers[args.tier]())
     print(f"wrote {len(manifest['instances'])} instances and manifest.json to {args.out}")
 
 
