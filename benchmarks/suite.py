@@ -28,8 +28,9 @@ Families (every instance is zero-error, squared loss, real weights):
 The reductions tier (`--tier reductions`, generated where it is run): `etr-nn reduce` of the ETR-INV
 formulas in FORMULAS (2 inputs, 2 outputs, 16–32 ReLUs, 76–152 points). A satisfiable formula's
 instance is sat by construction (the certified lift of a solution, `etr_nn.gadgets.reduction.lift`);
-an unsatisfiable formula's instance has no fit by the reduction's completeness, a paper argument the
-tool does not check on the composed instance, so its answer is recorded as not known by construction.
+an unsatisfiable formula's instance would have no fit if the reduction were complete, but the composed
+reductions are not (etr_nn finds certified fits of reduced-unsat that decode to x = 1, y = 2), so its
+answer is recorded as not known by construction.
 
 The scale tier (`--tier scale`, not committed: generated where it is run) is the engine benchmark's
 (benchmarks/engine.py, `--only scale`): planted d = 2, k = 5, n = 24 with one and two outputs, d = 2,
@@ -178,7 +179,7 @@ def reduction_entries() -> list[Entry]:
                                  "the certified lift of a solution of the formula"))
         else:
             entries.append(Entry(reduction.reduce(formula, name), "reduction", None,
-                                 f"formula {status}: no fit by the reduction's completeness (not checked here)"))
+                                 f"formula {status}; the composed reduction is not complete: not known"))
     return entries
 
 

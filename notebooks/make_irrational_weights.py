@@ -101,25 +101,26 @@ cells = [
         "print(inf.rests_on[-1])\n"
         "assert inf.status == 'not attained' and inf.network is None"),
     new_markdown_cell(
-        "## Zero error, only irrational weights\n\n"
+        "## Zero error: the ∃R reduction of {x + x = z, x·z = 1}\n\n"
         "`sqrt2.json` is the ∃R reduction of {x + x = z, x·z = 1} (2 inputs, 16 ReLUs, 2 outputs). "
-        "`rationality` lifts the formula's solution to a certified fit, and shows that no fit is rational: "
-        "the decoded values are rational functions of the weights, and the formula has no rational "
-        "solution. The answer names what it assumes: every fit decodes to a solution (the reduction's "
-        "completeness, proved gadget by gadget)."),
+        "The formula's solution x = √2/2, z = √2 lifts to a certified fit with irrational weights. But the "
+        "composed reduction is not complete: `etr-nn solve` finds, from scratch, rational fits that decode "
+        "to x = 1/2, z = 1, not a solution; one is stored as `sqrt2-rational.solution.json`. So `rationality` "
+        "reads nothing negative off the formula."),
     new_code_cell(
+        "from etr_nn import solution\n"
+        "from etr_nn.certify import certify\n"
         "from etr_nn.gadgets import etrinv, reduction\n"
         "path = '../encodings/sqrt2.json'\n"
         "formula = etrinv.attached(path)\n"
-        "answer = rationality(instance.load(path), timeout=60, formula=formula)\n"
-        "print(answer.status, '| assuming:', answer.assumes)\n"
         "status, values = etrinv.decide(formula)\n"
         "fit = reduction.lift(formula, values)\n"
         "irrational = [v for v in fit.weights() if not isinstance(v, Fraction)]\n"
-        "print(len(irrational), 'of', len(fit.weights()), 'weights irrational, e.g.', irrational[0])\n"
-        "for name, v in reduction.decode(formula, fit).items():\n"
-        "    print(name, '=', v)  # minimal polynomial, isolating interval, digits\n"
-        "assert answer.status == 'no rational fit' and irrational"),
+        "print(len(irrational), 'of', len(fit.weights()), 'lifted weights irrational, e.g.', irrational[0])\n"
+        "rational = solution.load('../encodings/sqrt2-rational.solution.json').network\n"
+        "print('rational fit certified:', certify(instance.load(path), rational).valid, '| decodes to',\n"
+        "      reduction.decode(formula, rational))\n"
+        "assert irrational and rational.is_rational() and not formula.holds(reduction.decode(formula, rational))"),
     new_markdown_cell(
         "## What gradient descent reaches\n\n"
         "Plain gradient descent on the squared loss (numpy, analytic gradients) from 100 random "

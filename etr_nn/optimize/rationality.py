@@ -18,14 +18,13 @@ The reasoning, case by case:
 - for the optimum: an irrational optimal loss already excludes a rational optimal network
   (a rational network has a rational loss).
 - an instance written by `etr-nn reduce` (it carries its ETR-INV formula; checked to be
-  exactly the formula's reduction): `decode` reads each variable as a difference of
-  outputs at rational points over a rational length — a rational function of the weights
-  with rational coefficients — so a rational fit decodes to rational values, and the
-  formula's rational solutions are listed exactly (`etrinv.rational_solutions`). None
-  ⇒ no rational fit, *assuming* the reduction's completeness (every zero-error fit
-  decodes to a solution): it is proved gadget by gadget (`etr-nn gadget check`), not on
-  the composed instance, and the answer says so (`assumes`). A solution is lifted to a
-  certified fit, so fits exist (and, with --optimum, the optimum is 0: the same answer).
+  exactly the formula's reduction): a rational solution of the formula lifts to a certified
+  rational fit. Nothing negative is read off the formula: that every zero-error fit decodes
+  to a solution (the reduction's completeness) is proved gadget by gadget
+  (`etr-nn gadget check`), but it fails on the composed instances — the search finds certified
+  rational fits of encodings/sqrt2.json that decode to x = 1/2, z = 1
+  (encodings/sqrt2-rational.solution.json), and fits of the reduction of the unsatisfiable
+  {x = 1, x + x = y, y·y = 1} — so otherwise the instance is decided as any other.
 """
 
 from __future__ import annotations
@@ -72,10 +71,8 @@ def rationality(instance: Instance, timeout: float | None = None, optimum: bool 
     start = time.monotonic()
     deadline = Deadline.after(timeout)
     try:
-        if formula is not None:
-            answer = _reduced(instance, formula, optimum)
-        else:
-            answer = _decide(instance, deadline, optimum, progress)
+        answer = (_reduced(instance, formula) if formula is not None else None) \
+            or _decide(instance, deadline, optimum, progress)
     except Timeout:
         answer = Rationality(instance.name, "unknown", reasons=["time limit"])
     if answer.network is not None and not (answer.network.is_rational() and answer.network.shape == instance.shape
@@ -133,40 +130,16 @@ def _zero_error(instance: Instance, deadline: Deadline, progress: bool) -> Ratio
     return _level_set(instance, Fraction(0), deadline)
 
 
-def _reduced(instance: Instance, formula: Formula, optimum: bool) -> Rationality:
-    """Fits of the reduction of an ETR-INV formula, through the formula's rational solutions.
-    A solution lifts to a zero-error fit, so then the optimal networks are the fits."""
-    name = instance.name
-    if reduction.reduce(formula, name) != instance:
-        return Rationality(name, "unknown", reasons=["the instance is not the reduction of the formula it carries"])
+def _reduced(instance: Instance, formula: Formula) -> Rationality | None:
+    """The lift of a rational solution of the formula the instance is the reduction of (a rational
+    zero-error fit, so also a rational optimal network), or None."""
+    if reduction.reduce(formula, instance.name) != instance:
+        return Rationality(instance.name, "unknown", reasons=["the instance is not the reduction of the formula it carries"])
     found = etrinv.rational_solutions(formula)
-    if found is None:
-        return Rationality(name, "unknown", reasons=["the formula's solutions are not finitely many: its rational "
-                                                     "solutions are not decided"])
-    values: Mapping[str, Number] | None
-    if found:
-        values = found[0]
-        return Rationality(name, "rational", reduction.lift(formula, values),
-                           [f"the lift of the formula's rational solution {_values(values)}"])
-    status, values = etrinv.decide(formula)
-    completeness = ("every zero-error fit decodes to a solution of the formula (the reduction's completeness, "
-                    "proved gadget by gadget by `etr-nn gadget check`, not on this instance)")
-    if status == "unsat" and optimum:
-        return Rationality(name, "unknown", reasons=["the formula has no solution: the optimal loss is positive, "
-                                                     "and not computed for reduced instances"])
-    if status == "unsat":
-        return Rationality(name, "no fit", reasons=["the formula has no solution (nlsat)"], assumes=completeness)
-    if values is None:
-        return Rationality(name, "unknown", reasons=[f"the formula is {status}"])
-    lifted = reduction.lift(formula, values)  # certified exactly: fits exist
-    return Rationality(name, "no rational fit", assumes=completeness, reasons=[
-        f"a fit exists: the lift of the solution {_values(values)}, certified exactly",
-        "decoded values are rational functions of the weights with rational coefficients (differences of "
-        "outputs at rational points over rational lengths): a rational fit decodes to a rational solution",
-        "the formula has no rational solution in [1/2, 2] (exact: its equations have finitely many solutions; "
-        "each variable's eliminant from a lex Gröbner basis has no rational root that completes to one)",
-        f"the lifted fit's weights are irrational ({sum(not isinstance(v, Fraction) for v in lifted.weights())} "
-        "of them)"])
+    if not found:
+        return None
+    return Rationality(instance.name, "rational", reduction.lift(formula, found[0]),
+                       [f"the lift of the formula's rational solution {_values(found[0])}"])
 
 
 def _values(values: Mapping[str, Number]) -> str:
