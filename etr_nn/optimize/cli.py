@@ -67,7 +67,7 @@ def cmd_rationality(args: argparse.Namespace) -> int:
                 "no fit": f"no {what} at all", "unknown": "unknown"}[answer.status]
     if args.json:
         doc: dict[str, Any] = {"instance": instance.name, "answer": headline, "reasons": answer.reasons,
-                               "assumes": answer.assumes, "seconds": round(answer.seconds, 4)}
+                               "seconds": round(answer.seconds, 4)}
         if answer.network is not None:
             doc["network"] = answer.network.to_json()
         print(json.dumps(doc, indent=1))
@@ -76,8 +76,6 @@ def cmd_rationality(args: argparse.Namespace) -> int:
         if answer.network is not None:
             lines += ["weights:"] + answer.network.lines()
         lines += [f"because: {reason}" for reason in answer.reasons]
-        if answer.assumes:
-            lines.append(f"assuming: {answer.assumes}")
         print("\n".join(lines))
     return 1 if answer.status == "unknown" else 0
 

@@ -52,15 +52,13 @@ from etr_nn.solve import solve
 @dataclass
 class Rationality:
     """status: "rational" (with a certified rational `network`), "no rational fit",
-    "no fit" (not even a real one), or "unknown"; `assumes`: what the answer rests on
-    beyond what was checked (None: nothing)."""
+    "no fit" (not even a real one), or "unknown"; `reasons`: what the answer rests on."""
 
     instance: str
     status: str
     network: Network | None = None
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    assumes: str | None = None
 
 
 def rationality(instance: Instance, timeout: float | None = None, optimum: bool = False,

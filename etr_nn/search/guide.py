@@ -47,7 +47,7 @@ from etr_nn.search.kinks import required_pairs
 from etr_nn.search.least_squares import Fit, LevenbergMarquardt, VariableProjection, arrays
 from etr_nn.search.lines import line_fits
 from etr_nn.lp import feasible_point
-from etr_nn.patterns import Points, fitting_system, with_columns, with_hyperplanes
+from etr_nn.patterns import Layout, Points, fitting_system, with_columns, with_hyperplanes
 from etr_nn.optimize.convex import float_pattern_optimum, pattern_optimum
 
 START = 0.25  # seconds of search before the guide's first turn (share)
@@ -129,17 +129,18 @@ def _scale(instance: Instance) -> float:
     return max([1.0] + [abs(float(v)) for x in instance.points for v in x] + [abs(float(v)) for y in instance.labels for v in y])
 
 
-def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH) -> Iterator[tuple[Fit, float]]:
+def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
+               segments: np.ndarray | None = None) -> Iterator[tuple[Fit, float]]:
     """Local fits from random starts, `batch` at a time (one vectorised Levenberg–Marquardt run):
     (W, b, A, c) and its float loss (Σ r², or Σ |r| for absolute loss with max_error > 0) per fit.
     Variable projection (`VariableProjection`). Measured against Levenberg–Marquardt on all of (W, b, A, c)
     (benchmarks/guide.py, results/guide.md): about as many fits a second, 3–8 times as many near-zero ones
-    (about as many with one output on the scale tier)."""
+    (about as many with one output on the scale tier). `segments`: `_segments(instance, X)`, if the caller has them."""
     d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
     X, Y = arrays(instance)
     n = X.shape[0]
     size = k * (d + 1)  # θ: (w_j, b_j) neuron by neuron
-    segments = _segments(instance, X)
+    segments = _segments(instance, X) if segments is None else segments
     projection = VariableProjection(X, Y, k)
     polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
     absolute = instance.loss == "absolute" and instance.max_error > 0
@@ -164,7 +165,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH)
                     phase[i] += 1
                     fits.restart([i], np.zeros(1), 10 * size if phase[i] == 1 else POLISH * size)
                     continue
-                fit = projection.fit(fits.x[i])  # the slot takes its next start below
+                fit, _ = projection.fit(fits.x[i])  # the slot takes its next start below
                 r = fits.r[i]
                 yield fit, float(np.abs(r).sum()) if absolute else float(r @ r)
                 begin(i)
@@ -185,8 +186,9 @@ class Guide:
         self.worth = (to_float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
             if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         rng = np.random.default_rng(seed)
-        self.fits: Iterator[tuple[Fit, float] | None] = float_fits(instance, rng)
-        if len(_segments(instance, self.X)):  # data lines with required kinks, as in the ∃R reductions
+        segments = _segments(instance, self.X)
+        self.fits: Iterator[tuple[Fit, float] | None] = float_fits(instance, rng, segments=segments)
+        if len(segments):  # data lines with required kinks, as in the ∃R reductions
             self.fits = _alternate(self.fits, line_fits(instance, rng, self.worth))
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
@@ -256,7 +258,7 @@ class Guide:
             network = Directions(Points.of(instance, with_loss=True)).at(tuple(range(instance.n)), prefixes, key[1])
         if network is None and m > 1:
             system, decode = fitting_system(Points.of(instance, with_loss=True), signs, tuple(range(instance.n)), prefixes)
-            unknowns = m * k * (instance.shape.inputs + 1) + m  # (u, c), as the search's leaves scale their first try
+            unknowns = Layout(instance.shape.inputs, k, m).size  # (u, c): as the search's leaves scale their first try
             seconds = SYSTEM_SECONDS * max(1.0, unknowns / FIRST_LEAF_UNKNOWNS)
             answer = backends.get(nonlinear).check(system, until.cap(seconds, least=0.1))
             network = decode(answer.point) if answer.status == "sat" else None

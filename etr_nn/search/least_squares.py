@@ -64,13 +64,14 @@ class VariableProjection:
             J = np.concatenate([np.zeros((B, m, n, k, d)), J.reshape(B, m, n, k, 1)], axis=4)
         return J.reshape(B, m * n, k * (d + 1))
 
-    def fit(self, theta: np.ndarray) -> Fit:
-        """The network (W, b, A, c) of one hidden layer θ (a vector), output layer Φ⁺Y (the affine term, if
-        any, left out)."""
+    def fit(self, theta: np.ndarray) -> tuple[Fit, np.ndarray]:
+        """The network (W, b, A, c) of one hidden layer θ (a vector), output layer Φ⁺Y, and the affine
+        term's slopes (m × d; none without `affine`), which the network leaves out."""
         k, d = self.k, self.X.shape[1]
         coefficients = self.residuals(theta[None])[1][2][0]
         planes = theta.reshape(k, d + 1)
-        return planes[:, :d].copy(), planes[:, d].copy(), coefficients[:k].T, coefficients[-1]
+        slopes = coefficients[k:-1].T
+        return (planes[:, :d].copy(), planes[:, d].copy(), coefficients[:k].T, coefficients[-1]), slopes
 
 
 class LevenbergMarquardt:

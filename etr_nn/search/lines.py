@@ -88,7 +88,7 @@ def line_fits(instance: Instance, rng: np.random.Generator, worth: float) -> Ite
     docstring), which ends at a loss ≤ `worth` or when no swap helps; None at pauses (every BATCH
     fitted proposals), so that a caller can keep its time limits."""
     X, Y = arrays(instance)
-    d, k = X.shape[1], instance.shape.hidden
+    k = instance.shape.hidden
     normals, offsets = atoms(X)
     relaxation = Relaxation(X, Y, normals, offsets)
     if len(offsets) < k:
@@ -126,9 +126,8 @@ def line_fits(instance: Instance, rng: np.random.Generator, worth: float) -> Ite
                 cost, theta = best_cost, best_theta
                 continue
             chosen[best[0]], cost, theta = int(best[1]), best_cost, best_theta
-        fit = projection.fit(theta.ravel())
-        # the affine model: its term's slopes (m × d) cancelled by turning neurons over
-        network = turned(fit, projection.residuals(theta.ravel()[None])[1][2][0][k:k + d].T) if affine else fit
+        fit, slopes = projection.fit(theta.ravel())
+        network = turned(fit, slopes) if affine else fit  # the affine model: its slopes cancelled by turning neurons over
         if network is not None:
             yield network, float(cost)
 
