@@ -26,11 +26,10 @@ Families (every instance is zero-error, squared loss, real weights):
   fits with k = 2. The 2-output version (xor, 1 − xor) shares those two neurons.
 
 The reductions tier (`--tier reductions`, generated where it is run): `etr-nn reduce` of the ETR-INV
-formulas in FORMULAS (2 inputs, 2 outputs, 16–32 ReLUs, 76–152 points). A satisfiable formula's
-instance is sat by construction (the certified lift of a solution, `etr_nn.gadgets.reduction.lift`);
-an unsatisfiable formula's instance would have no fit if the reduction were complete, but the composed
-reductions are not (etr_nn finds certified fits of reduced-unsat that decode to x = 1, y = 2), so its
-answer is recorded as not known by construction.
+formulas in FORMULAS (2 inputs, 2 outputs). A satisfiable formula's instance is sat by construction
+(the certified lift of a solution, `etr_nn.gadgets.reduction.lift`); an unsatisfiable formula's
+instance has no fit only if the composed reduction is complete, which is proved gadget by gadget but
+not for the composition (an earlier layout failed it), so its answer is recorded as not known.
 
 The scale tier (`--tier scale`, not committed: generated where it is run) is the engine benchmark's
 (benchmarks/engine.py, `--only scale`): planted d = 2, k = 5, n = 24 with one and two outputs, d = 2,
@@ -70,6 +69,7 @@ FORMULAS: dict[str, str] = {
     "reduced-half": "x = 1\nx + x = y\ny * z = 1\n",  # y = 2, z = 1/2: rational
     "reduced-four": "x * y = 1\nx + x = z\nz * w = 1\nw + w = y\n",  # x in [1/2, 1], y = 1/x, z = 2x, w = 1/(2x)
     "reduced-unsat": "x = 1\nx + x = y\ny * y = 1\n",  # y = 2 but y² = 1: no solution
+    "reduced-unsat-inverse": "x = 1\nx * y = 1\nx + x = y\n",  # y = 1 but y = 2x = 2: no solution
 }
 # Tiny instances of the smoke run (`run.py --quick`).
 QUICK = ("planted-d1-k2-m1-n8", "xor-m1-k1")
@@ -179,7 +179,7 @@ def reduction_entries() -> list[Entry]:
                                  "the certified lift of a solution of the formula"))
         else:
             entries.append(Entry(reduction.reduce(formula, name), "reduction", None,
-                                 f"formula {status}; the composed reduction is not complete: not known"))
+                                 f"formula {status}; the composed reduction is not proved complete: not known"))
     return entries
 
 

@@ -42,7 +42,8 @@ cells = [
         "        line(ax, w, -b, (0, 0), 2 * hi - lo, 'k--', lw=0.7)\n"
         "    ax.set_xlim(lo, hi); ax.set_ylim(lo, hi); ax.set_aspect('equal'); ax.set_title(title)\n"
         "\n"
-        "fig, axes = plt.subplots(2, 2, figsize=(8, 8), dpi=80)\n"
+        "fig, axes = plt.subplots(2, 3, figsize=(12, 8), dpi=80)\n"
+        "axes.flat[-1].axis('off')\n"
         "for ax, (name, make) in zip(axes.flat, GADGETS.items()):\n"
         "    g = make(); inst = g.instance(); net = g.layout.network(g.values)\n"
         "    assert certify(inst, net).valid\n"
@@ -64,8 +65,9 @@ cells = [
                       "activation pattern (a few seconds; see the test suite). In the plane, *kink covering* "
                       "prunes first: a strictly convex (concave) collinear triple of data needs a neuron with a "
                       "positive (negative) output weight switching between its ends. The copy gadget "
-                      "(4 ReLUs) is proved in seconds, the addition gadget (6 ReLUs) in a few minutes (a slow "
-                      "test); wrong claims are refuted by certified fits."),
+                      "(4 ReLUs) is proved in seconds, the addition and transfer gadgets (6 ReLUs each; the transfer "
+                      "moves a value from output 1 to output 2, which x·y = 1 needs) in a few minutes (slow "
+                      "tests); wrong claims are refuted by certified fits."),
     new_code_cell(
         "g = GADGETS['copy']()\n"
         "sx, sy = '3*(f1(1/3, -10) - f1(0, -10))', '3*(f1(-10, 1/3) - f1(-10, 0))'\n"

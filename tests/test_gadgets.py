@@ -18,6 +18,7 @@ from etr_nn.exact import RealAlgebraic, from_json, from_sympy
 from etr_nn.gadgets import etrinv, reduction
 from etr_nn.gadgets.checker import check, check_claim
 from etr_nn.gadgets.claims import lookup_in, parse_claim
+from etr_nn.gadgets.geometry import Chain, Layout, Ramp
 from etr_nn.gadgets.library import GADGETS, link, variable
 from etr_nn.network import Network
 from etr_nn.search import kinks
@@ -184,8 +185,9 @@ def test_lift_and_decode_any_inverse_pair(x: Fraction) -> None:
 
 def test_unsat_formula_has_no_lift_and_its_gadgets_are_checked() -> None:
     formula = etrinv.parses(UNSAT)
-    instance = reduction.reduce(formula)  # too large for the direct encoding to refute (16 ReLUs)
-    assert instance.shape.hidden == 16
+    instance = reduction.reduce(formula)  # too large for the direct encoding to refute (10 ReLUs)
+    assert instance.shape.hidden == 2 * 3 + 4  # two links, V and W of x + x = y; y·y = 1 pins y like y = 1
+    assert instance.points == reduction.reduce(etrinv.parses("x = 1\nx + x = y\ny = 1\n")).points
     assert etrinv.decide(formula)[0] == "unsat"
     with pytest.raises(InputError):
         reduction.lift(formula, {"x": Fraction(1), "y": Fraction(2)})
@@ -223,6 +225,22 @@ def test_every_gadget_has_a_certified_intended_fit_satisfying_its_claims() -> No
         assert all(c.holds(lookup) for c in g.parsed_claims())
 
 
+def test_a_chain_of_four_touching_ramps_carries_no_single_value() -> None:
+    """The former variable chain (x, 1/x, x, 1/x in outputs 1, 2, 1+2, 1; 5 ReLUs, data at the ramp
+    centres and outside the ends) has fits whose ramps overlap: this one (the restriction to v = 0 of
+    a certified rational fit of the former √2 reduction) reads s_0 = 3/2 on ramp 0 and s_3 = 2 on
+    ramp 3, so (s_0 − 1)(s_3 − 1) = 1/2, not 1; the intended fit gives 1."""
+    ramps = [Ramp("x", (2, 0)), Ramp("x", (0, 2), True), Ramp("x", (2, 2)), Ramp("x", (2, 0), True)]
+    lay = Layout([Chain("U_x", (Fraction(1), Fraction(0)), Fraction(0), ramps, line_points=1)])
+    inst = lay.instance("four-ramp chain")
+    half = Fraction(1, 2)
+    overlapping = Network.build([[w, 0] for w in (3 * half, 3 * half, 5 * half, 4, 2)], [1, -half, -9 * half, -9, -7],
+                                [[1, -half, half, 0, -1], [0, 1, 1, -1, 0]], [0, 0])
+    claim = parse_claim("(3*(f1(0, 0) - f1(-1/3, 0)) - 1)*(3*(f1(10/3, 0) - f1(3, 0)) - 1) = 1")
+    assert certify(inst, overlapping).valid and claim.value(lookup_in(overlapping, {})) == Fraction(-1, 2)
+    assert claim.holds(lookup_in(lay.network({"x": Fraction(3, 2)}), {}))
+
+
 def test_checker_proves_the_copy_gadget() -> None:
     """s_U = s_V (4 ReLUs, 23 points in the plane): kink covering and the exact simplex with
     ¬claim refute every partial pattern (a few seconds with one process)."""
@@ -236,7 +254,8 @@ SX, SY, SZ = "3*(f1(1/3, -10) - f1(0, -10))", "3*(f1(-10, 1/3) - f1(-10, 0))", "
 
 
 @pytest.mark.parametrize("name, claim", [("copy", f"{SX} = 2"), ("copy", f"{SX} = {SY} + 1/2"),
-                                         ("addition", f"{SX} = {SY}"), ("addition", f"{SX} + {SY} - {SZ} = 3/2")])
+                                         ("addition", f"{SX} = {SY}"), ("addition", f"{SX} + {SY} - {SZ} = 3/2"),
+                                         ("transfer", f"{SX} = 2")])
 def test_plane_gadgets_wrong_claims_are_refuted(name: str, claim: str) -> None:
     """Slopes are not fixed, x and y are independent, and x + y = z is not x + y = z + 1/2:
     certified fits violating each (found in about a second)."""

@@ -217,22 +217,6 @@ def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "--workers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("entry", CATALOGUE["rationality"], ids=lambda e: e["file"])
-def test_reductions_have_fits_that_decode_to_no_solution(encodings: Path, entry: dict) -> None:
-    """The composed reduction is not complete: a stored rational fit of the reduction of a formula with only
-    irrational solutions is certified exactly, and decodes to values that are not a solution, so
-    `rationality` must not answer "no rational fit" from the formula (it once did, assuming completeness)."""
-    from etr_nn.solution import load as load_solution
-
-    path = encodings / entry["file"]
-    formula = etrinv.attached(path)
-    assert formula is not None and etrinv.rational_solutions(formula) == []
-    fit = load_solution(encodings / entry["file"].replace(".json", "-rational.solution.json")).network
-    assert fit.is_rational() and loss(instances.load(path), fit) == 0
-    decoded = reduction.decode(formula, fit)
-    assert {name: str(v) for name, v in decoded.items()} == entry["decodes_to"] and not formula.holds(decoded)
-
-
 @pytest.mark.slow
 def test_rationality_of_a_reduction_is_decided_by_the_search(encodings: Path) -> None:
     """sqrt2.json (its formula has no rational solution): the answer comes from the search, a certified

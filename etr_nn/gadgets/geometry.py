@@ -26,7 +26,9 @@ claim is false (the gadget checker finds a certified counterexample).
 Chains in different directions cross. At a crossing point O where several ramps are
 centred, a *measuring line* O + t·e (t ∈ {−1/3, 0, 1/3}) reads the slope of each output
 along e, Σ_ramps (h_io/2)·s·(n·e), which the labels fix to a constant κ_o: a copy
-(s_a − s_b = 0) or an addition (s_x + s_y − s_z = 1 ⟺ X + Y = Z). |t·(n·e)| ≤ 1/3 keeps
+(s_a − s_b = 0), an addition (s_x + s_y − s_z = 1 ⟺ X + Y = Z) or a transfer between the
+outputs (ramps rising in output 1, in output 2, and one descending in both: s_a − s_c = 0 in
+output 1, s_b − s_c = 0 in output 2). |t·(n·e)| ≤ 1/3 keeps
 the points inside each ramp (half-width 1/s ≥ 1/3 for s ≤ 3).
 """
 

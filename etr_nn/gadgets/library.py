@@ -112,5 +112,16 @@ def addition() -> Gadget:
                   {"x": Fraction(1, 2), "y": Fraction(1, 2), "z": Fraction(1)})
 
 
+def transfer() -> Gadget:
+    a = Chain("U_x", U, Fraction(0), [Ramp("x", (2, 0))], anchor=Fraction(-10), far=Fraction(10))
+    b = Chain("V_x", V, Fraction(0), [Ramp("x", (0, 2))], anchor=Fraction(10), far=Fraction(-10))
+    c = Chain("W_x", W, Fraction(0), [Ramp("x", (-2, -2))], anchor=Fraction(20), far=Fraction(-20))
+    lay = Layout([a, b, c], [Measure(vec(0, 0), vec(1, 1), (Fraction(0), Fraction(0)),
+                                     (("U_x", 0), ("V_x", 0), ("W_x", 0)))])
+    # output 1's slope on U's data lines, output 2's on V's, far from the crossing
+    return Gadget("transfer", lay, [f"{_slope(1, '0, -10', '1/3, -10')} = {_slope(2, '-10, 0', '-10, 1/3')}"],
+                  {"x": Fraction(3, 2)})
+
+
 GADGETS: dict[str, Callable[[], Gadget]] = {"variable": variable, "link": link, "copy": copy,
-                                            "addition": addition}
+                                            "addition": addition, "transfer": transfer}

@@ -1,33 +1,45 @@
 """ETR-INV → zero-error training of a two-layer ReLU network with 2 inputs and 2 outputs.
 
 Layout (see etr_nn.gadgets.geometry for ramps, chains and measuring lines), coordinates
-x = (u, v):
-- variable gadget: each variable x has a vertical chain U_x (n = (1, 0), centres
-  u = 100·i + 0..3) of four touching ramps carrying x, 1/x, x, 1/x in outputs 1, 2,
-  1+2, 1: the value of x is the slope s_x = x + 1 of output 1 across ramp 0. Range lines
-  at distance 2/3 give x ≥ 1/2 and 1/x ≥ 1/2, i.e. x ∈ [1/2, 2]; for `x = 1` they are at
-  1/2, which pins x ≥ 1 and 1/x ≥ 1.
-- x·y = 1: a horizontal chain V (n = (0, 1), one output-1 ramp, centre
-  v = 200·(#variables + 1)·(k + 1) + 1/7 for the k-th constraint) copied from U_y's ramp 0
-  (measuring line along (1, −1) where they cross: s_y − s_V = 0) and crossing U_x's
-  ramp 3 (which carries 1/x in output 1): s_{1/x} − s_V = 0, so y = 1/x.
-- x + y = z: a horizontal chain V copied from U_y, a diagonal chain W (n = (1/2, 1/2),
-  one descending output-1 ramp) copied from U_z (measuring along (1, 1): s_z − s_W = 0),
-  and at the point where U_x's ramp 0, V and W are all centred, a measuring line along
-  (1, 1) with slope s_x + s_V − s_W = 1, i.e. x + y = z.
+x = (u, v); every chain is one of the checked gadgets of etr_nn.gadgets.library:
+- variable: each variable x has a vertical chain U_x (n = (1, 0), centres u = 100·i,
+  100·i + 1): two touching ramps carrying x in output 1 and 1/x in output 2 (the link
+  gadget). The value of x is the slope s_x = x + 1 of output 1 across ramp 0. Range lines
+  at distance 2/3 give x ≥ 1/2 and 1/x ≥ 1/2, i.e. x ∈ [1/2, 2]; for `x = 1` (and for
+  x·x = 1, equivalent on [1/2, 2]) they are at 1/2, which pins x ≥ 1 and 1/x ≥ 1.
+- x·y = 1: a horizontal chain V (n = (0, 1), one output-2 ramp, centre
+  v = 200·(#variables + 1)·(k + 1) + 1/7 for the k-th constraint) carrying y: where V
+  crosses U_y's ramp 0, a diagonal chain T (n = (1/2, 1/2), one ramp descending in both
+  outputs) is centred too, and a measuring line along (1, 1) reads s_y − s_T = 0 in output 1,
+  s_V − s_T = 0 in output 2 (the transfer gadget: y moves from output 1 to output 2). V then
+  crosses U_x's ramp 1, which carries 1/x in output 2: a measuring line along (1, −1) reads
+  s_{1/x} − s_V = 0, so y = 1/x.
+- x + y = z: a horizontal chain V copied from U_y (one output-1 ramp; measuring line along
+  (1, −1): s_y − s_V = 0), a diagonal chain W (n = (1/2, 1/2), one descending output-1
+  ramp) copied from U_z (measuring along (1, 1): s_z − s_W = 0), and at the point where
+  U_x's ramp 0, V and W are all centred, a measuring line along (1, 1) with slope
+  s_x + s_V − s_W = 1, i.e. x + y = z (the addition gadget).
 Data lines sit where no other chain's breaklines can be (`Layout.validate` checks it), each
 with its two points far apart, beyond every crossing (geometry: a diagonal neuron cannot
 serve two chains).
 One ReLU per breakline: a chain of r ramps uses r + 1; no other ReLUs.
 
+Why no chain has more than two ramps: data lie only at ramp centres and outside a chain's
+ends, so a chain of r touching ramps has about r − 1 free parameters (per output an affine
+part, per breakline a position and two jumps: 3r + 7 unknowns; r + 4 data lines, two labels
+each), not the one value it should carry. The former variable chain (four ramps: x, 1/x, x,
+1/x in outputs 1, 2, 1+2, 1) has fits whose ramps overlap (tests/test_gadgets.py), and the
+reduction built on it had certified rational fits of the √2 instance and fits of
+unsatisfiable formulas' reductions.
+
 What is guaranteed: soundness, by construction and checked exactly — for any solution of
 the formula, `lift` builds the network of the intended fit and etr_nn.certify verifies
-zero error. Completeness (every zero-error fit encodes a solution) rests on each band of
-breaklines being used exactly as drawn (the ReLU budget equals the number of breaklines
-drawn); `decode` reads the values from any fit (exact differences of outputs) and
-`holds` re-checks them against the formula, so every decoded answer is checked, but the
-statement "every fit decodes to a solution" is proved only gadget by gadget, on small
-instances, by the gadget checker (etr_nn.gadgets.library).
+zero error. Completeness (every zero-error fit encodes a solution) rests on each chain and
+crossing being used as drawn (the ReLU budget equals the number of breaklines drawn);
+each gadget's relation is proved on its own instance by the gadget checker
+(etr_nn.gadgets.library), the composition is not proved. `decode` reads the values from any
+fit (exact differences of outputs) and `holds` re-checks them against the formula, so
+every decoded answer is checked.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number
 from etr_nn.gadgets.etrinv import Formula
-from etr_nn.gadgets.geometry import PIN, RANGE, Chain, Layout, Measure, Ramp, slope, vec
+from etr_nn.gadgets.geometry import PIN, RANGE, Chain, Layout, Measure, Ramp, dot, slope, vec
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 
@@ -52,38 +64,41 @@ def layout(formula: Formula) -> Layout:
     """The chains and measuring lines of the reduction (positions as in the module docstring)."""
     names = formula.variables
     index = {x: i for i, x in enumerate(names)}
-    pinned = {c.names[0] for c in formula.constraints if c.kind == "one"}
-    chains: list[Chain] = []
-    for x in names:
-        m = PIN if x in pinned else RANGE
-        chains.append(Chain(f"U_{x}", U, Fraction(SPACING * index[x]),
-                            [Ramp(x, (2, 0)), Ramp(x, (0, 2), True), Ramp(x, (2, 2)), Ramp(x, (2, 0), True)],
-                            (m, m)))
+    pinned = {c.names[0] for c in formula.constraints if c.kind == "one" or c.kind == "inv" and len(set(c.names)) == 1}
+    chains = [Chain(f"U_{x}", U, u0, [Ramp(x, (2, 0)), Ramp(x, (0, 2), True)], (m, m))
+              for x, u0, m in ((x, Fraction(SPACING * index[x]), PIN if x in pinned else RANGE) for x in names)]
     measures: list[Measure] = []
 
     def u0(x: str) -> Fraction:
         return Fraction(SPACING * index[x])
 
-    def copy_to_v(y: str, k: int) -> Chain:
-        v = Fraction(2 * SPACING * (len(names) + 1) * (k + 1)) + Fraction(1, 7)
-        chain = Chain(f"V{k}_{y}", V, v, [Ramp(y, (2, 0))])
-        measures.append(Measure(vec(u0(y), v), COPY_UV, (Fraction(0), Fraction(0)),
-                                ((f"U_{y}", 0), (chain.name, 0)), f"copy {y}: U→V{k}"))
+    def carried_to_v(y: str, k: int, heights: tuple[int, int]) -> Chain:
+        """V_k carrying y from U_y's ramp 0 (output 1): by a copy, or a transfer to output 2."""
+        origin = vec(u0(y), Fraction(2 * SPACING * (len(names) + 1) * (k + 1)) + Fraction(1, 7))
+        chain = Chain(f"V{k}_{y}", V, origin[1], [Ramp(y, heights)])
+        chains.append(chain)
+        if heights == (2, 0):
+            measures.append(Measure(origin, COPY_UV, (Fraction(0), Fraction(0)),
+                                    ((f"U_{y}", 0), (chain.name, 0)), f"copy {y}: U→V{k}"))
+        else:
+            middle = Chain(f"T{k}_{y}", W, dot(W, origin), [Ramp(y, (-2, -2))])
+            chains.append(middle)
+            measures.append(Measure(origin, SUM, (Fraction(0), Fraction(0)),
+                                    ((f"U_{y}", 0), (chain.name, 0), (middle.name, 0)), f"transfer {y}: U→V{k}"))
         return chain
 
     for k, c in enumerate(formula.constraints):
-        if c.kind == "inv":
+        if c.kind == "inv" and c.names[0] != c.names[1]:
             x, y = c.names
-            chain = copy_to_v(y, k)
-            chains.append(chain)
-            measures.append(Measure(vec(u0(x) + 3, chain.start), COPY_UV, (Fraction(0), Fraction(0)),
-                                    ((f"U_{x}", 3), (chain.name, 0)), f"{x}·{y} = 1"))
+            vchain = carried_to_v(y, k, (0, 2))
+            measures.append(Measure(vec(u0(x) + 1, vchain.start), COPY_UV, (Fraction(0), Fraction(0)),
+                                    ((f"U_{x}", 1), (vchain.name, 0)), f"{x}·{y} = 1"))
         elif c.kind == "add":
             x, y, z = c.names
-            vchain = copy_to_v(y, k)
+            vchain = carried_to_v(y, k, (2, 0))
             origin = vec(u0(x), vchain.start)
-            wchain = Chain(f"W{k}_{z}", W, (origin[0] + origin[1]) / 2, [Ramp(z, (-2, 0))])
-            chains += [vchain, wchain]
+            wchain = Chain(f"W{k}_{z}", W, dot(W, origin), [Ramp(z, (-2, 0))])
+            chains.append(wchain)
             # W crosses U_z's centre line u = u0(z) at v = 2·start − u0(z).
             measures.append(Measure(vec(u0(z), 2 * wchain.start - u0(z)), SUM, (Fraction(0), Fraction(0)),
                                     ((f"U_{z}", 0), (wchain.name, 0)), f"copy {z}: U→W{k}"))

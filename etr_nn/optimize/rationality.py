@@ -21,10 +21,9 @@ The reasoning, case by case:
   exactly the formula's reduction): a rational solution of the formula lifts to a certified
   rational fit. Nothing negative is read off the formula: that every zero-error fit decodes
   to a solution (the reduction's completeness) is proved gadget by gadget
-  (`etr-nn gadget check`), but it fails on the composed instances — the search finds certified
-  rational fits of encodings/sqrt2.json that decode to x = 1/2, z = 1
-  (encodings/sqrt2-rational.solution.json), and fits of the reduction of the unsatisfiable
-  {x = 1, x + x = y, y·y = 1} — so otherwise the instance is decided as any other.
+  (`etr-nn gadget check`), not for the composed instance — and an earlier layout failed
+  there (certified rational fits of its √2 instance decoding to x = 1/2, z = 1; see
+  etr_nn.gadgets.reduction) — so otherwise the instance is decided as any other.
 """
 
 from __future__ import annotations
