@@ -21,6 +21,10 @@ probes on the data lines' level v = 0 unless said otherwise):
 - addition: vertical, horizontal and descending diagonal output-1 ramps centred at the
   origin (the diagonal one's data lines at τ = ±20), measuring line (t, t) with slope 1;
   6 ReLUs. Claim: s_x + s_y − s_z = 1 with each slope read on its chain's own data lines.
+- transfer: a vertical output-1 ramp, a horizontal output-2 ramp and a diagonal ramp descending
+  in both outputs (data lines at τ = ±20), centred at the origin, measuring line (t, t) with
+  slope 0 in both outputs; 6 ReLUs. Claim: s_x read in output 1 on the vertical chain's data
+  lines equals s_x read in output 2 on the horizontal one's (x·y = 1 needs y in output 2).
 
 Status with the pattern-by-pattern checker (etr_nn.gadgets.patterns with kink covering;
 one process, measured alone on a 2-core machine). Re-checked after the checker stopped reading
@@ -42,6 +46,11 @@ below (addition: 242 s wall beside another job); each "proved" also passes the l
   reached; all but one of the 7 orthant choices die at once, 3 + / 3 − is the work); with a
   checkable proof (--certificate) 660 s, and `etr-nn verify` re-checks it in 179 s: a slow
   test. Wrong claims (s_x = s_y; x + y = z + 1/2) are refuted in about a second.
+- transfer: NOT proved yet — unknown after 1800 s (4,691,525 partial patterns refuted by kink
+  covering, 110,628 by the simplex with ¬claim, 15,039 full patterns reached, each refuted by
+  nlsat with ¬claim; the claim mentions both outputs, so no output is dropped and full patterns
+  are reached, unlike the addition's). No refuting fit was found; a wrong claim (s_x = 2) is
+  refuted in seconds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ETR-INV → zero-error training of a two-layer ReLU network with 2 inputs and 2 outputs.
 
 Layout (see etr_nn.gadgets.geometry for ramps, chains and measuring lines), coordinates
-x = (u, v); every chain is one of the checked gadgets of etr_nn.gadgets.library:
+x = (u, v); every chain and crossing is one of the gadgets of etr_nn.gadgets.library:
 - variable: each variable x has a vertical chain U_x (n = (1, 0), centres u = 100·i,
   100·i + 1): two touching ramps carrying x in output 1 and 1/x in output 2 (the link
   gadget). The value of x is the slope s_x = x + 1 of output 1 across ramp 0. Range lines
@@ -37,7 +37,8 @@ the formula, `lift` builds the network of the intended fit and etr_nn.certify ve
 zero error. Completeness (every zero-error fit encodes a solution) rests on each chain and
 crossing being used as drawn (the ReLU budget equals the number of breaklines drawn);
 each gadget's relation is proved on its own instance by the gadget checker
-(etr_nn.gadgets.library), the composition is not proved. `decode` reads the values from any
+(etr_nn.gadgets.library) except the transfer's (open after 30 minutes); the composition is
+not proved. `decode` reads the values from any
 fit (exact differences of outputs) and `holds` re-checks them against the formula, so
 every decoded answer is checked.
 """
