@@ -602,6 +602,20 @@ def test_guide_beside_workers_takes_its_whole_process_after_the_ramp() -> None:
     assert early.share(1.0, beside=True) is None and 0.25 <= early.spent < 0.55
 
 
+def test_a_guide_slice_does_not_cut_an_exact_check_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    """share() fits within its slice but checks each near-zero fit's pattern until the search's own limit:
+    cut short at the slice's end, the pattern counted as tried (the √2 reduction's fit, found in 0.5 s, went
+    unchecked through a 600 s solve)."""
+    from etr_nn.search.guide import START, Guide
+
+    guide = Guide(instance(*XOR, hidden=2), start=time.monotonic() - START - 0.6)
+    checked: list[Deadline] = []
+    monkeypatch.setattr(guide, "_exact", lambda W, b, A, c, until: checked.append(until))
+    limit = Deadline.after(100)
+    assert guide.share(1.0, limit) is None
+    assert checked and all(until is limit for until in checked)
+
+
 def test_concurrent_guide_returns_certified_sats_in_process(monkeypatch) -> None:
     """With one worker no process is spawned; two-output sats (guided or not) are certified."""
     import etr_nn.search as engine_search

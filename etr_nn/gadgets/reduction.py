@@ -66,12 +66,13 @@ def layout(formula: Formula) -> Layout:
     names = formula.variables
     index = {x: i for i, x in enumerate(names)}
     pinned = {c.names[0] for c in formula.constraints if c.kind == "one" or c.kind == "inv" and len(set(c.names)) == 1}
-    chains = [Chain(f"U_{x}", U, u0, [Ramp(x, (2, 0)), Ramp(x, (0, 2), True)], (m, m))
-              for x, u0, m in ((x, Fraction(SPACING * index[x]), PIN if x in pinned else RANGE) for x in names)]
     measures: list[Measure] = []
 
     def u0(x: str) -> Fraction:
         return Fraction(SPACING * index[x])
+
+    chains = [Chain(f"U_{x}", U, u0(x), [Ramp(x, (2, 0)), Ramp(x, (0, 2), True)], (PIN, PIN) if x in pinned else (RANGE, RANGE))
+              for x in names]
 
     def carried_to_v(y: str, k: int, heights: tuple[int, int]) -> Chain:
         """V_k carrying y from U_y's ramp 0 (output 1): by a copy, or a transfer to output 2."""
