@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from etr_nn.certify import certify
@@ -181,6 +181,30 @@ def test_lift_and_decode_any_inverse_pair(x: Fraction) -> None:
     values = {"x": x, "y": 1 / x}
     network = reduction.lift(formula, values)
     assert network.is_rational() and reduction.decode(formula, network) == values
+
+
+VALUES = (Fraction(1, 2), Fraction(2, 3), Fraction(1), Fraction(3, 2), Fraction(2))
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(VALUES), min_size=1, max_size=4), st.data())
+def test_random_satisfied_formulas_lift_and_decode(values: list[Fraction], data: st.DataObject) -> None:
+    """Values first, then constraints that hold for them (x = 1, x + y = z, x·y = 1, x·x = 1 among them):
+    the layout validates, uses 3 ReLUs a variable and 4 a constraint (x = 1 and x·x = 1 pin, none), and the
+    lift of the values is certified exactly and decodes back to them."""
+    names = [f"x{i}" for i in range(len(values))]
+    value = dict(zip(names, values))
+    holding = [f"{x} = 1" for x in names if value[x] == 1]
+    holding += [f"{x} * {y} = 1" for x in names for y in names if value[x] * value[y] == 1]
+    holding += [f"{x} + {y} = {z}" for x in names for y in names for z in names if value[x] + value[y] == value[z]]
+    assume(holding)
+    formula = etrinv.parses("\n".join(data.draw(st.lists(st.sampled_from(holding), min_size=1, max_size=4, unique=True))))
+    values_used = {x: value[x] for x in formula.variables}
+    instance = reduction.reduce(formula)
+    counted = sum(4 for c in formula.constraints if c.kind == "add" or c.kind == "inv" and c.names[0] != c.names[1])
+    assert instance.shape.hidden == 3 * len(formula.variables) + counted
+    network = reduction.lift(formula, values_used)
+    assert certify(instance, network).valid and reduction.decode(formula, network) == values_used
 
 
 def test_unsat_formula_has_no_lift_and_its_gadgets_are_checked() -> None:
