@@ -122,7 +122,7 @@ def _merge(measures: list[Measure]) -> list[Measure]:
 def _place_anchors(lay: Layout) -> None:
     """Put each chain's data lines at the first offset τ where no other chain can reach them,
     their second points at the first such τ beyond every crossing, on the other side (far)."""
-    extent = 10 + max((abs(a) for m in lay.measures for a in m.origin), default=0)
+    extent = 10 + max((abs(a) for m in lay.measures for a in m.origin), default=Fraction(0))
     for chain in lay.chains:
         chain.anchor = next((Fraction(t) for t in sorted(range(-994, 1000, 7), key=abs)
                              if not lay.conflicts(_at(chain, t))), chain.anchor)
