@@ -67,7 +67,7 @@ cells = [
                       "positive (negative) output weight switching between its ends. The copy gadget "
                       "(4 ReLUs) is proved in seconds, the addition gadget (6 ReLUs) in a few minutes (a slow test); "
                       "the transfer gadget (6 ReLUs; it moves a value from output 1 to output 2, which x·y = 1 "
-                      "needs) is still open after 30 minutes. Wrong claims are refuted by certified fits."),
+                      "needs) is still open after 40 minutes. Wrong claims are refuted by certified fits."),
     new_code_cell(
         "g = GADGETS['copy']()\n"
         "sx, sy = '3*(f1(1/3, -10) - f1(0, -10))', '3*(f1(-10, 1/3) - f1(-10, 0))'\n"

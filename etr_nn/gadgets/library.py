@@ -46,8 +46,8 @@ below (addition: 242 s wall beside another job); each "proved" also passes the l
   reached; all but one of the 7 orthant choices die at once, 3 + / 3 − is the work); with a
   checkable proof (--certificate) 660 s, and `etr-nn verify` re-checks it in 179 s: a slow
   test. Wrong claims (s_x = s_y; x + y = z + 1/2) are refuted in about a second.
-- transfer: NOT proved yet — unknown after 1800 s (4,691,525 partial patterns refuted by kink
-  covering, 110,628 by the simplex with ¬claim, 15,039 full patterns reached, each refuted by
+- transfer: NOT proved yet — unknown after 2400 s (5,883,152 partial patterns refuted by kink
+  covering, 162,894 by the simplex with ¬claim, 24,540 full patterns reached, each refuted by
   nlsat with ¬claim; the claim mentions both outputs, so no output is dropped and full patterns
   are reached, unlike the addition's). No refuting fit was found; a wrong claim (s_x = 2) is
   refuted in seconds.

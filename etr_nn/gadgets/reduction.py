@@ -37,7 +37,7 @@ the formula, `lift` builds the network of the intended fit and etr_nn.certify ve
 zero error. Completeness (every zero-error fit encodes a solution) rests on each chain and
 crossing being used as drawn (the ReLU budget equals the number of breaklines drawn);
 each gadget's relation is proved on its own instance by the gadget checker
-(etr_nn.gadgets.library) except the transfer's (open after 30 minutes); the composition is
+(etr_nn.gadgets.library) except the transfer's (open after 40 minutes); the composition is
 not proved. `decode` reads the values from any fit (exact differences of outputs) and
 `holds` re-checks them against the formula, so every decoded answer is checked.
 """
