@@ -50,7 +50,7 @@ from typing import Mapping
 from etr_nn.certify import certify
 from etr_nn.errors import InputError
 from etr_nn.exact import Number
-from etr_nn.gadgets.etrinv import Formula
+from etr_nn.gadgets.etrinv import Constraint, Formula
 from etr_nn.gadgets.geometry import PIN, RANGE, Chain, Layout, Measure, Ramp, dot, slope, vec
 from etr_nn.instance import Instance
 from etr_nn.network import Network
@@ -64,7 +64,7 @@ def layout(formula: Formula) -> Layout:
     """The chains and measuring lines of the reduction (positions as in the module docstring)."""
     names = formula.variables
     index = {x: i for i, x in enumerate(names)}
-    pinned = {c.names[0] for c in formula.constraints if c.kind == "one" or c.kind == "inv" and len(set(c.names)) == 1}
+    pinned = {c.names[0] for c in formula.constraints if _pins(c)}
     measures: list[Measure] = []
 
     def u0(x: str) -> Fraction:
@@ -89,7 +89,9 @@ def layout(formula: Formula) -> Layout:
         return chain
 
     for k, c in enumerate(formula.constraints):
-        if c.kind == "inv" and c.names[0] != c.names[1]:
+        if _pins(c):
+            continue
+        if c.kind == "inv":
             x, y = c.names
             vchain = carried_to_v(y, k, (0, 2))
             measures.append(Measure(vec(u0(x) + 1, vchain.start), COPY_UV, (Fraction(0), Fraction(0)),
@@ -108,6 +110,11 @@ def layout(formula: Formula) -> Layout:
     result = Layout(chains, _merge(measures))
     _place_anchors(result)
     return result
+
+
+def _pins(c: Constraint) -> bool:
+    """x = 1, or x·x = 1 (the same on [1/2, 2]): U_x's range lines at 1/2, no crossing."""
+    return c.kind == "one" or c.kind == "inv" and c.names[0] == c.names[1]
 
 
 def _merge(measures: list[Measure]) -> list[Measure]:
