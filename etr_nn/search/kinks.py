@@ -17,6 +17,12 @@ all be separated by neurons with σ_jo = s, each through a dichotomy of the poin
 still consistent with its bits so far. Only minimal pairs are kept: a neuron separating a
 from c separates every pair (a', c') on that line with [a, c] ⊂ [a', c'].
 
+With m ≥ 2 outputs the classes are also covered jointly: a neuron has one hyperplane, so one
+dichotomy must serve every class its orthant puts it in (a neuron of orthant (+, −) that switches
+between a and c does so for both outputs). Per class, it could use a different dichotomy for each;
+the joint cover — one dichotomy per neuron covering the pairs of every (output, sign) class at once,
+each pair tagged with its class — holds for every fit by the same lemma, and implies each class's.
+
 Consistent dichotomies are bit masks over the list of all dichotomies; the covering test
 is a small exact set-cover search over the distinct maximal "pairs separated" sets (`_cover`),
 which gives up undecided, pruning nothing, after COVER_STEPS branches.
@@ -34,6 +40,7 @@ from etr_nn.search.dichotomies import dichotomies
 Point = Sequence[Fraction]
 Pair = tuple[int, int]
 COVER_STEPS = 20_000  # branches of one exact set cover (`_cover`) before it gives up undecided
+JOINT_STEPS = 1_000  # ... of the joint cover (m ≥ 2), which runs at every partial pattern the classes' covers pass
 
 
 def lines(points: Sequence[Point]) -> list[list[int]]:
@@ -107,9 +114,21 @@ class Covering:
                     self.needs[o, s] = (1 << len(pairs)) - 1
                     self.separates[o, s] = [sum(1 << r for r, (a, c) in enumerate(pairs) if (a in cell) != (c in cell))
                                             for cell in cells]
+        # the joint cover's bits: class (o, s)'s pairs shifted by its offset
+        self.offsets: dict[tuple[int, int], int] = {}
+        offset = 0
+        for key, need in self.needs.items():
+            self.offsets[key], offset = offset, offset + need.bit_length()
+        self.joint_need = sum(need << self.offsets[key] for key, need in self.needs.items())
+        self.parts = tuple(need << self.offsets[key] for key, need in self.needs.items())  # the classes' joint bits
+        self.joint = len({o for o, _ in self.needs}) > 1  # one class per output and neuron: joint = per class
         self.masks: dict[tuple[int, ...], int] = {(): self.full}
         self.memo: dict[tuple[int, int, int], list[int]] = {}
+        self.joint_memo: dict[tuple[tuple[int, ...], int], list[int]] = {}
         self.decided: dict[tuple[int, int, tuple[int, ...]], bool] = {}
+        self.joint_decided: dict[tuple[tuple[tuple[int, ...], int], ...], bool] = {}
+        self.witness: list[tuple[tuple[int, ...], int]] | None = None  # `_joint_cover`
+        self.giving: dict[tuple[tuple[int, ...], int], int] = {}
 
     def __bool__(self) -> bool:
         return bool(self.needs)
@@ -129,9 +148,18 @@ class Covering:
         hit = self.memo.get(key)
         if hit is None:
             sep = self.separates[o, s]
-            sets = {sep[d] for d in range(mask.bit_length()) if mask >> d & 1}
-            hit = sorted((x for x in sets if not any(y != x and x & y == x for y in sets)), key=lambda x: -x.bit_count())
-            self.memo[key] = hit
+            hit = self.memo[key] = _maximal({sep[d] for d in range(mask.bit_length()) if mask >> d & 1})
+        return hit
+
+    def _joint_options(self, sign: tuple[int, ...], mask: int) -> list[int]:
+        """The maximal sets of tagged required pairs (every class of the orthant `sign`) one neuron with these
+        dichotomies can separate, one dichotomy for all."""
+        key = (sign, mask)
+        hit = self.joint_memo.get(key)
+        if hit is None:
+            parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
+            sets = {sum(sep[d] << offset for sep, offset in parts) for d in range(mask.bit_length()) if mask >> d & 1}
+            hit = self.joint_memo[key] = _maximal(sets)
         return hit
 
     def viable(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]], partial: tuple[int, ...]) -> bool:
@@ -142,7 +170,8 @@ class Covering:
         return self.feasible(signs, mixed) is None
 
     def feasible(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]]) -> int | None:
-        """None if every (output, sign) class can still cover its pairs, else the failing output."""
+        """None if every (output, sign) class can still cover its pairs, each class alone and (m ≥ 2) all jointly;
+        else the failing output (−1: only the joint cover fails)."""
         for (o, s), need in self.needs.items():
             masks = tuple(sorted(self.mask(p) for sign, p in zip(signs, prefixes) if sign[o] == s))
             hit = self.decided.get((o, s, masks))
@@ -150,17 +179,64 @@ class Covering:
                 hit = self.decided[o, s, masks] = _cover(need, [self._options(o, s, m) for m in masks])
             if not hit:
                 return o
+        if self.joint and not self._joint_cover([(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]):
+            return -1
         return None
 
+    def _joint_cover(self, neurons: list[tuple[tuple[int, ...], int]]) -> bool:
+        """The joint cover for neurons given as (orthant, dichotomies). The last cover found is kept as a witness —
+        per neuron, the dichotomies that give it its share of the pairs — and reused while every neuron still has
+        one of them (along a search path the masks only shrink: most nodes pass by it, without a set cover)."""
+        if self.witness is not None and len(self.witness) == len(neurons) and all(
+                sign == had and (not share or mask & share) for (sign, mask), (had, share) in zip(neurons, self.witness)):
+            return True
+        key = tuple(sorted(neurons))
+        hit = self.joint_decided.get(key)
+        if hit is None:
+            hit, shares = _find_cover(self.joint_need, [self._joint_options(sign, mask) for sign, mask in neurons],
+                                      JOINT_STEPS, self.parts)
+            self.joint_decided[key] = hit
+            if shares is not None:
+                self.witness = [(sign, self._giving(sign, x) if x else 0) for (sign, _), x in zip(neurons, shares)]
+        return hit
 
-def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS) -> bool:
+    def _giving(self, sign: tuple[int, ...], pairs: int) -> int:
+        """The dichotomies that separate all these (tagged) pairs for a neuron of this orthant."""
+        hit = self.giving.get((sign, pairs))
+        if hit is None:
+            parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
+            hit = self.giving[sign, pairs] = sum(1 << d for d in range(self.full.bit_length())
+                                                 if sum(sep[d] << offset for sep, offset in parts) & pairs == pairs)
+        return hit
+
+
+def _maximal(sets: set[int]) -> list[int]:
+    """The inclusion-maximal sets (bit masks), largest first."""
+    return sorted((x for x in sets if not any(y != x and x & y == x for y in sets)), key=lambda x: -x.bit_count())
+
+
+def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts: tuple[int, ...] = ()) -> bool:
+    """Can one set from each list (or none) together contain every bit of `need`? (`_find_cover`)"""
+    return _find_cover(need, options, steps, parts)[0]
+
+
+def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
+                parts: tuple[int, ...] = ()) -> tuple[bool, list[int] | None]:
     """Can one set from each list (or none) together contain every bit of `need`? Exact set cover
-    by branching on the bit the fewest sets contain, over the distinct lists (equal lists are
-    interchangeable neurons: one branch per set, not per neuron), with memo; True as well when that
-    takes more than `steps` branches: undecided, which refutes nothing (sound, never a hang)."""
+    by branching on the bit the fewest sets contain, largest part of `need` first, over the distinct
+    lists (equal lists are interchangeable neurons: one branch per set, not per neuron), with memo;
+    True as well when that takes more than `steps` branches: undecided, which refutes nothing (sound,
+    never a hang). A branch is cut when the lists cannot reach enough bits of `need`, or of its part
+    in one of the masks `parts` (each list contributes at most its largest set's bits there).
+    With True, a cover when one was found: per list, the part of `need` its set is to give (0: none)."""
     groups = Counter(tuple(opts) for opts in options if opts)
     memo: dict[tuple[int, tuple[tuple[tuple[int, ...], int], ...]], bool] = {}
     left = [steps]
+    chosen: list[tuple[tuple[int, ...], int]] = []
+
+    def short(need: int, groups: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
+        return any(sum(count * max((x & part).bit_count() for x in opts) for opts, count in groups) < part.bit_count()
+                   for part in (need, *(need & p for p in parts)) if part)
 
     def cover(need: int, groups: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
         if not need:
@@ -171,18 +247,30 @@ def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS) -> boo
         left[0] -= 1
         if left[0] < 0:
             return True  # undecided
-        reach = sum(count * max((x & need).bit_count() for x in opts) for opts, count in groups)
         found = False
-        if reach >= need.bit_count():
-            candidates = [[(g, x) for g, (opts, _) in enumerate(groups) for x in opts if x >> bit & 1]
+        if not short(need, groups):
+            candidates = [{(g, x & need) for g, (opts, _) in enumerate(groups) for x in opts if x >> bit & 1}
                           for bit in range(need.bit_length()) if need >> bit & 1]
-            for g, x in min(candidates, key=len):
+            fewest: set[tuple[int, int]] = min(candidates, key=len)
+            for g, x in sorted(fewest, key=lambda c: -c[1].bit_count()):
                 opts, count = groups[g]
                 rest = groups[:g] + (((opts, count - 1),) if count > 1 else ()) + groups[g + 1:]
                 if cover(need & ~x, rest):
+                    chosen.append((opts, x))
                     found = True
                     break
         memo[key] = found
         return found
 
-    return cover(need, tuple(sorted(groups.items())))
+    if not cover(need, tuple(sorted(groups.items()))):
+        return False, None
+    if left[0] < 0:
+        return True, None
+    given: dict[tuple[int, ...], list[int]] = {}
+    for opts, x in chosen:
+        given.setdefault(opts, []).append(x)
+    shares = []
+    for listed in options:
+        pool = given.get(tuple(listed))
+        shares.append(pool.pop() if pool else 0)
+    return True, shares
