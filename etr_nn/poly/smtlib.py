@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import compress
+
 import flint
 
 from etr_nn.poly.formula import And, Atom, Formula, System
@@ -41,10 +44,15 @@ def _rational(value: flint.fmpq) -> str:
     return f"(- {text})" if p < 0 else text
 
 
+@lru_cache(maxsize=16)
+def _symbols(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_symbol(name) for name in names)
+
+
 def _poly(poly: flint.fmpq_mpoly, names: tuple[str, ...]) -> str:
-    terms = []
+    symbols, terms = _symbols(names), []
     for monomial, coefficient in poly.terms():
-        factors = [_symbol(name) for name, e in zip(names, monomial) for _ in range(e)]
+        factors = [symbols[v] for v in compress(range(len(monomial)), monomial) for _ in range(monomial[v])]
         if coefficient != 1 or not factors:
             factors.insert(0, _rational(coefficient))
         terms.append(factors[0] if len(factors) == 1 else f"(* {' '.join(factors)})")
