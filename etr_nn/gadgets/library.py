@@ -49,7 +49,9 @@ below (addition: 242 s wall beside another job); each "proved" also passes the l
 - transfer: NOT proved yet — unknown after 2400 s (5,883,152 partial patterns refuted by kink
   covering, 162,894 by the simplex with ¬claim, 24,540 full patterns reached, each refuted by
   nlsat with ¬claim; the claim mentions both outputs, so no output is dropped and full patterns
-  are reached, unlike the addition's). No refuting fit was found; a wrong claim (s_x = 2) is
+  are reached, unlike the addition's). With kink covering joint over the outputs: unknown after
+  2400 s again (103,949 / 123,256 / 30,329; 18 of its 84 orthant choices outlast 20 s each, the
+  other 66 end in a tenth of a second). No refuting fit was found; a wrong claim (s_x = 2) is
   refuted in seconds.
 """
 

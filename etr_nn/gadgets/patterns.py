@@ -47,7 +47,7 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
-from etr_nn.search.engine import LEAF_SECONDS, Hooks, Search
+from etr_nn.search.engine import LEAF_BACKEND, LEAF_SECONDS, Hooks, Search
 from etr_nn.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
 
@@ -168,7 +168,7 @@ class ClaimSearch:
     claim's output at the depth where every claim point is decided, and a full pattern yields a
     counterexample (a certified fit violating the claim) or is refuted with ¬claim."""
 
-    def __init__(self, setting: Setting, order: tuple[int, ...], deadline: Deadline, nonlinear: str = "z3",
+    def __init__(self, setting: Setting, order: tuple[int, ...], deadline: Deadline, nonlinear: str = LEAF_BACKEND,
                  observe: Callable[[str, int, Prefixes], None] | None = None,
                  tick: Callable[[int, int], None] | None = None):
         self.setting, self.order, self.deadline, self.nonlinear = setting, order, deadline, nonlinear
@@ -276,7 +276,7 @@ def reduction(instance: Instance, claim: Claim) -> Reduction:
     return Reduction(kept_outputs(instance, claim), tuple(p0), G)
 
 
-def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = "z3",
+def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = LEAF_BACKEND,
           ordering: Ordering | None = None, proof: bool = False,
           tick: Callable[[int, int], None] | None = None) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
