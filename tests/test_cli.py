@@ -113,3 +113,10 @@ def test_start_up_leaves_numpy_for_later() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("command", [["solve"], ["gadget", "check", "--claim", "f1(1) = 1"]])
+def test_workers_below_one_are_an_input_error(command: list[str], encodings: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, str(encodings / "relu.json"), "--workers", "0"]) == 2
+    assert "--workers: must be at least 1" in capsys.readouterr().err

@@ -92,6 +92,20 @@ def test_pattern_checker_refutes_wrong_claims_with_certified_fits(name: str, cla
     assert certify(inst, net).valid and not c.holds(lookup_in(net, {}))
 
 
+@pytest.mark.parametrize("name, claim", [("link", None), ("copy", None), ("link", "3*(f1(0, 0) - f1(-1/3, 0)) = 3")])
+def test_the_pattern_check_in_two_processes_is_the_check_in_one(name: str, claim: str | None) -> None:
+    """The orthant choices shared out among two forked workers: the same verdict, and for a proof the same counts
+    (every orthant choice searched in full either way); a counterexample is certified."""
+    g = GADGETS[name]()
+    c = parse_claim(claim) if claim else g.parsed_claims()[0]
+    one, two = (check_claim(g.instance(), c, timeout=120, workers=w) for w in (1, 2))
+    assert one.verdict == two.verdict == ("refuted" if claim else "proved"), (one.reason, two.reason)
+    if claim:
+        assert two.counterexample is not None and certify(g.instance(), two.counterexample).valid
+    else:
+        assert one.reason == two.reason
+
+
 def test_constant_claims() -> None:
     inst = variable().instance()
     assert check_claim(inst, parse_claim("1 + 1 = 2")).verdict == "proved"

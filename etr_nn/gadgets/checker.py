@@ -114,19 +114,20 @@ def negated_system(instance: Instance, case: Case, claim: Claim) -> System:
 
 
 def check_claim(instance: Instance, claim: Claim, backend: str = LEAF_BACKEND, timeout: float | None = None,
-                proof: bool = False, tick: Callable[[int, int], None] | None = None) -> ClaimResult:
+                proof: bool = False, tick: Callable[[int, int], None] | None = None, workers: int = 1) -> ClaimResult:
     """Prove the claim for every zero-error fit, or refute it with a certified network.
 
     A claim over outputs only, on a zero-error instance with real weights, is checked
-    activation pattern by activation pattern (etr_nn.gadgets.patterns); any other claim as
-    one formula (the unnormalised direct encoding) by the backend."""
+    activation pattern by activation pattern (etr_nn.gadgets.patterns; its orthant choices in
+    `workers` processes); any other claim as one formula (the unnormalised direct encoding) by
+    the backend."""
     s = instance.shape
     check_against(claim, s.inputs, s.hidden, s.outputs)
     start = time.monotonic()
     if not claim.symbols() and claim.holds(lambda symbol: Fraction(0)):
         return ClaimResult(claim, "proved", "a true relation between constants", seconds=time.monotonic() - start)
     if not claim.mentions_weights and instance.max_error == 0 and instance.weights is None:
-        return _by_patterns(instance, claim, backend, timeout, start, proof, tick)
+        return _by_patterns(instance, claim, backend, timeout, start, proof, tick, workers)
     engine = backends.get(backend)
     (case,) = encode(instance, normalise=False)
     answer = engine.check(negated_system(instance, case, claim), timeout)
@@ -153,9 +154,9 @@ def _refuted(instance: Instance, claim: Claim, network: Network, reason: str, st
     return ClaimResult(claim, "refuted", reason, network, claim.value(lookup), time.monotonic() - start)
 
 
-def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float | None,
-                 start: float, proof: bool = False, tick: Callable[[int, int], None] | None = None) -> ClaimResult:
-    tally = patterns.check(instance, claim, timeout, backend, proof=proof, tick=tick)
+def _by_patterns(instance: Instance, claim: Claim, backend: str, timeout: float | None, start: float,
+                 proof: bool = False, tick: Callable[[int, int], None] | None = None, workers: int = 1) -> ClaimResult:
+    tally = patterns.check(instance, claim, timeout, backend, proof=proof, tick=tick, workers=workers)
     r = tally.reduction
     assert r is not None  # patterns.check always records its reduction
     where = (f"{len(r.outputs)} of {instance.shape.outputs} output(s) (the others constant and unmentioned), "
@@ -225,13 +226,13 @@ def held_fits(instance: Instance, found: Sequence[Network | None], seconds: floa
 
 
 def check(instance: Instance, claims: list[Claim], backend: str = LEAF_BACKEND, timeout: float | None = None,
-          fits: bool = True, proof: bool = False, progress: bool = False) -> Report:
+          fits: bool = True, proof: bool = False, progress: bool = False, workers: int = 1) -> Report:
     """Check every claim (each with the full timeout); with fits=True also decide whether any fit
     exists; with proof=True each claim the pattern search proves carries its proof
     (etr_nn.gadgets.proof). Every "proved" passes the last gate (`gated`) against the certified
     fits held: fits from the float guide (found without the search), the witness that fits
     exist, and the counterexamples to the other claims. With `progress`, a bar per claim on a
-    terminal (etr_nn.progress)."""
+    terminal (etr_nn.progress); `workers`: processes for each claim's pattern search (without a proof)."""
     held = held_fits(instance, [])
     witness = fits_exist(instance, backend, timeout, held) if fits else None
     results = []
@@ -243,7 +244,7 @@ def check(instance: Instance, claims: list[Claim], backend: str = LEAF_BACKEND, 
                 counts[0] += explored
                 counts[1] += refuted
                 bar.show(counts[0], refuted=counts[1])
-            results.append(check_claim(instance, claim, backend, timeout, proof, tick))
+            results.append(check_claim(instance, claim, backend, timeout, proof, tick, workers))
     held += [n for n in [witness.network if witness else None] + [r.counterexample for r in results]
              if n is not None and n not in held]
     return Report([gated(r, held) for r in results], witness)

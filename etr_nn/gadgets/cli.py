@@ -42,6 +42,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from etr_nn.gadgets import checker
     from etr_nn.gadgets.claims import parse_claim
 
+    from etr_nn.search.parallel import default_workers
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers: must be at least 1")
     instance = instances.load(args.instance)
     claims = [parse_claim(c) for c in args.claim]
     s = instance.shape
@@ -50,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.certificate is not None:
         _certificate_usage(instance, claims, args.certificate, args.instance)
     report = checker.check(instance, claims, timeout=args.timeout, proof=args.certificate is not None,
-                           progress=not args.quiet)
+                           progress=not args.quiet, workers=args.workers or default_workers())
     for r in report.results:
         print(f"{r.verdict.upper()}: {r.claim.text}  ({r.seconds:.2f} s; {r.reason})")
         if r.counterexample is not None:
@@ -210,6 +214,8 @@ def register(commands: Any) -> None:
     q.add_argument("--claim", action="append", required=True, help='e.g. "f1(1/3, 0) - f1(0, 0) >= 1/2"')
     q.add_argument("--timeout", type=supervise.seconds, default=None, help="seconds per claim, and as many for deciding whether any fit exists")
     q.add_argument("--quiet", action="store_true", help="no progress report on stderr")
+    q.add_argument("--workers", type=int, default=None,
+                   help="processes for a claim's pattern search (default: all cores; one with --certificate)")
     q.add_argument("--certificate", metavar="CERT", help="write a checkable proof of the (one) claim here "
                    "when the pattern search proves it (for `etr-nn verify INSTANCE CERT`)")
     q.set_defaults(run=cmd_check, limit=check_limit, stopped=check_stopped)

@@ -32,6 +32,7 @@ the claim, unchanged.
 
 from __future__ import annotations
 
+import multiprocessing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -47,6 +48,7 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
+from etr_nn.supervise import die_with_parent
 from etr_nn.search.engine import LEAF_BACKEND, LEAF_SECONDS, Hooks, Search
 from etr_nn.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
@@ -71,6 +73,16 @@ class Tally:
     linear: bool = False  # ¬claim went into the simplex (a linear claim over one output)
     reduction: Reduction | None = None
     proof: dict[str, Any] | None = None  # with check(..., proof=True) and every pattern refuted: etr_nn.gadgets.proof
+
+    def add(self, other: Tally) -> None:
+        """Count in what another part of the search found (`_in_workers`)."""
+        self.counterexample = self.counterexample or other.counterexample
+        self.kink_refuted += other.kink_refuted
+        self.lp_refuted += other.lp_refuted
+        self.rank_refuted += other.rank_refuted
+        self.leaves += other.leaves
+        self.nonlinear_refuted += other.nonlinear_refuted
+        self.open += other.open
 
 
 def evaluate(claim: Claim, value: Callable[[Symbol], Any], const: Callable[[Fraction], Any]) -> Any:
@@ -276,12 +288,41 @@ def reduction(instance: Instance, claim: Claim) -> Reduction:
     return Reduction(kept_outputs(instance, claim), tuple(p0), G)
 
 
+_forked: ClaimSearch | None = None  # the search forked workers inherit (`_in_workers`)
+
+
+def _task(signs: tuple[Sign, ...]) -> Tally:
+    """One orthant choice in a worker: what it found, alone."""
+    assert _forked is not None
+    _forked.tally = Tally()
+    _forked.run(signs)
+    return _forked.tally
+
+
+def _in_workers(search: ClaimSearch, tasks: list[tuple[Sign, ...]], workers: int) -> None:
+    """Every task in `workers` forked processes (each inherits the search), their tallies added to the search's; the
+    first counterexample ends them all, and so does the deadline (each task ends at it)."""
+    global _forked
+    _forked = search
+    context = multiprocessing.get_context("fork")
+    try:
+        with context.Pool(workers, initializer=die_with_parent) as pool:
+            for part in pool.imap_unordered(_task, tasks):
+                search.tally.add(part)
+                if part.counterexample is not None:
+                    break
+    finally:
+        _forked = None
+
+
 def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlinear: str = LEAF_BACKEND,
           ordering: Ordering | None = None, proof: bool = False,
-          tick: Callable[[int, int], None] | None = None) -> Tally:
+          tick: Callable[[int, int], None] | None = None, workers: int = 1) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
     `proof`, record a checkable proof (etr_nn.gadgets.proof) and put it in the tally when every
-    pattern is refuted. `tick(explored, refuted)` hears of the search's progress."""
+    pattern is refuted. `tick(explored, refuted)` hears of the search's progress (in this process).
+    With `workers` > 1 (no proof; where processes fork) the orthant choices, independent, are
+    shared out among that many processes."""
     setting = Setting.of(instance, claim)
     order = setting.order(ordering)
     deadline = Deadline.after(timeout)
@@ -292,11 +333,14 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
     search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None, tick)
     tasks: list[tuple[Sign, ...]] = sign_choices(setting.layout.k, setting.layout.m)
     search.tally.tasks = len(tasks)
-    for task in tasks:
-        if recorder is not None:
-            recorder.begin(task)
-        if not search.run(task):
-            break
+    if workers > 1 and recorder is None and "fork" in multiprocessing.get_all_start_methods():
+        _in_workers(search, tasks, workers)
+    else:
+        for task in tasks:
+            if recorder is not None:
+                recorder.begin(task)
+            if not search.run(task):
+                break
     t = search.tally
     if t.counterexample is not None:
         t.counterexample = setting.reduction.network(instance, t.counterexample)
