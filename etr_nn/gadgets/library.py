@@ -50,8 +50,9 @@ below (addition: 242 s wall beside another job); each "proved" also passes the l
   covering, 162,894 by the simplex with ¬claim, 24,540 full patterns reached, each refuted by
   nlsat with ¬claim; the claim mentions both outputs, so no output is dropped and full patterns
   are reached, unlike the addition's). With kink covering joint over the outputs: unknown after
-  2400 s again (103,949 / 123,256 / 30,329; 18 of its 84 orthant choices outlast 20 s each, the
-  other 66 end in a tenth of a second). No refuting fit was found; a wrong claim (s_x = 2) is
+  2400 s again (103,949 / 123,256 / 30,329; 15 of its 84 orthant choices outlast 20 s each, the
+  other 69 end within 0.2 s); with the leaves to linear elimination first (cad+z3) and two
+  processes (`--workers 2`), unknown after 2400 s (427,976 / 414,296 / 99,810). No refuting fit was found; a wrong claim (s_x = 2) is
   refuted in seconds.
 """
 
