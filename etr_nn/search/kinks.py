@@ -124,6 +124,7 @@ class Covering:
         self.joint = len({o for o, _ in self.needs}) > 1  # one class per output and neuron: joint = per class
         self.masks: dict[tuple[int, ...], int] = {(): self.full}
         self.memo: dict[tuple[int, int, int], list[int]] = {}
+        self.joint_separated: dict[tuple[int, ...], list[int]] = {}
         self.joint_memo: dict[tuple[tuple[int, ...], int], list[int]] = {}
         self.decided: dict[tuple[int, int, tuple[int, ...]], bool] = {}
         self.joint_decided: dict[tuple[tuple[tuple[int, ...], int], ...], bool] = {}
@@ -151,15 +152,23 @@ class Covering:
             hit = self.memo[key] = _maximal({sep[d] for d in range(mask.bit_length()) if mask >> d & 1})
         return hit
 
+    def _joint_separates(self, sign: tuple[int, ...]) -> list[int]:
+        """Per dichotomy, the tagged required pairs (every class of the orthant `sign`) a neuron with it separates."""
+        hit = self.joint_separated.get(sign)
+        if hit is None:
+            parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
+            hit = self.joint_separated[sign] = [sum(sep[d] << offset for sep, offset in parts)
+                                                for d in range(self.full.bit_length())]
+        return hit
+
     def _joint_options(self, sign: tuple[int, ...], mask: int) -> list[int]:
-        """The maximal sets of tagged required pairs (every class of the orthant `sign`) one neuron with these
-        dichotomies can separate, one dichotomy for all."""
+        """The maximal sets of tagged required pairs one neuron of this orthant with these dichotomies can separate,
+        one dichotomy for all."""
         key = (sign, mask)
         hit = self.joint_memo.get(key)
         if hit is None:
-            parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
-            sets = {sum(sep[d] << offset for sep, offset in parts) for d in range(mask.bit_length()) if mask >> d & 1}
-            hit = self.joint_memo[key] = _maximal(sets)
+            separated = self._joint_separates(sign)
+            hit = self.joint_memo[key] = _maximal({separated[d] for d in range(mask.bit_length()) if mask >> d & 1})
         return hit
 
     def viable(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]], partial: tuple[int, ...]) -> bool:
@@ -204,9 +213,8 @@ class Covering:
         """The dichotomies that separate all these (tagged) pairs for a neuron of this orthant."""
         hit = self.giving.get((sign, pairs))
         if hit is None:
-            parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
-            hit = self.giving[sign, pairs] = sum(1 << d for d in range(self.full.bit_length())
-                                                 if sum(sep[d] << offset for sep, offset in parts) & pairs == pairs)
+            hit = self.giving[sign, pairs] = sum(1 << d for d, separated in enumerate(self._joint_separates(sign))
+                                                 if separated & pairs == pairs)
         return hit
 
 
