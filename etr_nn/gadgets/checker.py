@@ -40,11 +40,11 @@ from etr_nn.certify import certify
 from etr_nn.encode.direct import Case, encode, relu
 from etr_nn.exact import Number, to_fmpq
 from etr_nn.gadgets import patterns
-from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.gadgets.claims import Claim, Symbol, check_against, lookup_in
 from etr_nn.instance import Instance
 from etr_nn.network import Network
 from etr_nn.poly import NEGATION, And, Atom, Formula, System, rebase
+from etr_nn.search.engine import LEAF_BACKEND
 from etr_nn.solution import Solution, Status
 
 Verdict = Literal["proved", "refuted", "unknown"]

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 def cmd_check(args: argparse.Namespace) -> int:
     from etr_nn.gadgets import checker
     from etr_nn.gadgets.claims import parse_claim
-
     from etr_nn.search.parallel import default_workers
 
     if args.workers is not None and args.workers < 1:

@@ -48,8 +48,8 @@ from etr_nn.instance import Instance, Shape
 from etr_nn.network import Network
 from etr_nn.poly import NEGATION, Atom, System
 from etr_nn.search.dichotomies import basis
-from etr_nn.supervise import die_with_parent
 from etr_nn.search.engine import LEAF_BACKEND, LEAF_SECONDS, Hooks, Search
+from etr_nn.supervise import die_with_parent
 from etr_nn.patterns import (Layout, Linear, Points, Prefixes, Row, Sign, full_pattern_system, lp_network,
                                     output_value, point_order, point_rows, sign_choices, unknowns)
 
@@ -320,7 +320,7 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
           tick: Callable[[int, int], None] | None = None, workers: int = 1) -> Tally:
     """Run the pattern search for "fits ∧ ¬claim" over every choice of output orthants; with
     `proof`, record a checkable proof (etr_nn.gadgets.proof) and put it in the tally when every
-    pattern is refuted. `tick(explored, refuted)` hears of the search's progress (in this process).
+    pattern is refuted. `tick(explored, refuted)` hears of the search's progress (one process only).
     With `workers` > 1 (no proof; where processes fork) the orthant choices, independent, are
     shared out among that many processes."""
     setting = Setting.of(instance, claim)
@@ -330,10 +330,12 @@ def check(instance: Instance, claim: Claim, timeout: float | None = None, nonlin
     if proof:
         from etr_nn.gadgets.proof import Recorder
         recorder = Recorder(setting, order)
-    search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None, tick)
+    forked = workers > 1 and recorder is None and "fork" in multiprocessing.get_all_start_methods()
+    search = ClaimSearch(setting, order, deadline, nonlinear, recorder.note if recorder else None,
+                         None if forked else tick)  # a worker's ticks would reach a copy of the caller's progress
     tasks: list[tuple[Sign, ...]] = sign_choices(setting.layout.k, setting.layout.m)
     search.tally.tasks = len(tasks)
-    if workers > 1 and recorder is None and "fork" in multiprocessing.get_all_start_methods():
+    if forked:
         _in_workers(search, tasks, workers)
     else:
         for task in tasks:
