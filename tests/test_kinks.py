@@ -10,7 +10,7 @@ from fractions import Fraction as F
 from functools import reduce
 from itertools import combinations, product
 from operator import or_
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +24,7 @@ from etr_nn.patterns import children, point_order, sign_choices
 from etr_nn.search import engine, search
 from etr_nn.search.engine import Search
 from etr_nn.search import kinks
-from etr_nn.search.kinks import Covering, Point, _cover, _find_cover, required_pairs
+from etr_nn.search.kinks import Covering, Point, _cover, _find_cover, required_pairs, required_simplices
 
 DIRECT_SECONDS = 5.0
 
@@ -72,6 +72,56 @@ def test_required_pairs_are_the_definitions() -> None:
         assert {s: set(p) for s, p in found.items()} == defined_pairs(ordered, values), (ordered, values)
         with_pairs += bool(found[1] or found[-1])
     assert with_pairs >= 150
+
+
+def barycentric(points: list[Point], simplex: tuple[int, ...], b: int) -> list[F] | None:
+    """b's barycentric coordinates in the simplex (exact Gaussian elimination), None if its vertices are affinely
+    dependent."""
+    d = len(points[b])
+    rows = [[points[a][t] for a in simplex] + [points[b][t]] for t in range(d)] + [[F(1)] * (d + 2)]
+    for c in range(d + 1):
+        pivot = next((r for r in range(c, d + 1) if rows[r][c]), None)
+        if pivot is None:
+            return None
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        for r in range(d + 1):
+            if r != c and rows[r][c]:
+                factor = rows[r][c] / rows[c][c]
+                rows[r] = [x - factor * y for x, y in zip(rows[r], rows[c])]
+    return [rows[c][d + 1] / rows[c][c] for c in range(d + 1)]
+
+
+def defined_simplices(points: list[Point], values: list[F]) -> dict[int, set[tuple[int, ...]]]:
+    """The definition, by brute force: d + 1 affinely independent points with another point in their hull below (+1)
+    or above (−1) the interpolation of their values."""
+    required: dict[int, set[tuple[int, ...]]] = {1: set(), -1: set()}
+    for simplex in combinations(range(len(points)), len(points[0]) + 1):
+        for b in set(range(len(points))) - set(simplex):
+            lam = barycentric(points, simplex, b)
+            if lam is not None and min(lam) >= 0:
+                gap = sum((weight * values[a] for weight, a in zip(lam, simplex)), F(0)) - values[b]
+                if gap:
+                    required[1 if gap > 0 else -1].add(simplex)
+    return required
+
+
+def test_required_simplices_are_the_definitions() -> None:
+    """On 200 random point sets (2–3 inputs, grid points: points on simplices' faces common, and general position):
+    exactly the defined simplices."""
+    rng = random.Random(4)
+    with_simplices = 0
+    for trial in range(200):
+        d = rng.choice((2, 2, 3))
+        n = rng.randint(d + 1, 9)
+        points: set[Point] = set()
+        while len(points) < n:
+            points.add(tuple(F(rng.randint(-2, 2)) if trial % 2 else F(rng.randint(-50, 50), rng.randint(1, 9))
+                             for _ in range(d)))
+        ordered, values = sorted(points), [F(rng.randint(-3, 3)) for _ in range(n)]
+        found = required_simplices(ordered, values)
+        assert {s: set(S) for s, S in found.items()} == defined_simplices(ordered, values), (ordered, values)
+        with_simplices += bool(found[1] or found[-1])
+    assert with_simplices >= 100
 
 
 def own_pattern(network: Network, coords: tuple[Point, ...], order: tuple[int, ...]) -> tuple[tuple, tuple]:
@@ -123,13 +173,14 @@ def test_one_hyperplane_serves_both_outputs() -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(1, 2), st.integers(1, 4), st.integers(1, 2), st.integers(0, 10**6))
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 2), st.integers(0, 10**6))
 def test_a_networks_own_pattern_is_never_refuted(d: int, k: int, m: int, seed: int) -> None:
-    """Labels made by a random network on grid points (lines of 3–4 points), a probe point among them: no
-    prefix of the network's own pattern and orthants, in the search's order, is refuted by kink covering."""
+    """Labels made by a random network on grid points (lines of 3–4 points, simplices holding points), a probe
+    point among them: no prefix of the network's own pattern and orthants, in the search's order, is refuted by
+    kink covering."""
     rng = random.Random(seed)
-    grid = [tuple(F(v) for v in x) for x in ([(u,) for u in range(-3, 4)] if d == 1 else
-                                             [(u, v) for u in range(-1, 3) for v in range(-1, 3)])]
+    grid = [tuple(F(v) for v in x) for x in product(*[range(-3, 4) if d == 1 else range(-1, 3) if d == 2 else range(3)]
+                                                     * d)]
     coords = rng.sample(grid, min(len(grid), rng.randint(5, 9)))
     network = Network.build([[rng.randint(-2, 2) for _ in range(d)] for _ in range(k)],
                             [F(rng.randint(-4, 4), 2) for _ in range(k)],
@@ -196,14 +247,33 @@ def collinear_case(seed: int) -> Instance:
     return Instance(f"collinear-{seed}", Shape(d, k, m), tuple(points), labels)
 
 
-def kink_disagreements(seeds: range, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def planar_case(seed: int) -> Instance:
+    """Two inputs, 5–6 points of rational coordinates (no three collinear, as a rule: only simplices ask for kinks),
+    1–2 outputs: even seeds the labels of a random network with 1–2 ReLUs asked of as many (sat), odd seeds random
+    labels asked of one ReLU (seeds 1 mod 4: Z3 decides most of those) or two."""
+    rng = random.Random(seed)
+    m, n = rng.randint(1, 2), rng.randint(5, 6)
+    points = [(F(rng.randint(-20, 20), rng.randint(1, 4)), F(rng.randint(-20, 20), rng.randint(1, 4))) for _ in range(n)]
+    if seed % 2:
+        labels = [tuple(F(rng.randint(-3, 3)) for _ in range(m)) for _ in points]
+        return Instance(f"planar-{seed}", Shape(2, 1 if seed % 4 == 1 else 2, m), tuple(points), tuple(labels))
+    k = rng.randint(1, 2)
+    network = Network.build([[rng.randint(-2, 2) for _ in range(2)] for _ in range(k)],
+                            [F(rng.randint(-4, 4), 2) for _ in range(k)],
+                            [[rng.choice((-2, -1, 1, 2)) for _ in range(k)] for _ in range(m)], [0] * m)
+    return Instance(f"planar-{seed}", Shape(2, k, m), tuple(points), tuple(tuple(network(x)) for x in points))
+
+
+def kink_disagreements(seeds: range, monkeypatch: pytest.MonkeyPatch,
+                       make: Callable[[int], Instance] = collinear_case) -> dict[str, int]:
     """The pattern search with kink covering (on the children's partial bit vectors as well) against the search
-    without it and Z3 on the unnormalised direct encoding; the tally (answers decided by all three, refutations that kink covering took part in)."""
+    without it and Z3 on the unnormalised direct encoding, on the instances `make` makes; the tally (answers decided by all three,
+    refutations that kink covering took part in)."""
     tally = {"sat": 0, "unsat": 0, "kinks": 0}
     # every partial bit vector of a child tested (the default threshold is a cost policy for wide layers)
     monkeypatch.setattr(patterns, "VIABLE_COMPLETIONS", 1)
     for seed in seeds:
-        instance = collinear_case(seed)
+        instance = make(seed)
         ours = search(instance, DIRECT_SECONDS, workers=1)
         with monkeypatch.context() as patched:
             patched.setattr(engine, "Covering", lambda *args: None)
@@ -286,3 +356,16 @@ def test_search_with_kink_covering_agrees(monkeypatch: pytest.MonkeyPatch) -> No
 def test_search_with_kink_covering_agrees_many(monkeypatch: pytest.MonkeyPatch) -> None:
     tally = kink_disagreements(range(1000, 1300), monkeypatch)
     assert tally["sat"] >= 80 and tally["unsat"] >= 80 and tally["kinks"] >= 120, tally
+
+
+def test_search_with_required_simplices_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = kink_disagreements(range(24), monkeypatch, planar_case)
+    print(tally)
+    assert tally["sat"] >= 6 and tally["unsat"] >= 4 and tally["kinks"] >= 15, tally
+
+
+@pytest.mark.slow
+def test_search_with_required_simplices_agrees_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    tally = kink_disagreements(range(1000, 1300), monkeypatch, planar_case)
+    print(tally)
+    assert tally["sat"] >= 80 and tally["unsat"] >= 80 and tally["kinks"] >= 80, tally

@@ -1,30 +1,36 @@
-"""Kink covering: a combinatorial necessary condition on activation patterns from collinear data.
+"""Kink covering: a combinatorial necessary condition on activation patterns from non-convex data.
 
-Lemma. Let a, b, c be collinear data points with b strictly between a and c, and
-y_b < the linear interpolation of y_a, y_c (strictly convex; output o). Then in every
-zero-error fit (f(x) = y at every data point) some neuron j with A[o, j] > 0 has
-different activations at a and c.
-Proof: along the segment [a, c] the pre-activation h_j = v_j·x̃ is affine, so a neuron
-whose activation (h_j > 0) is the same at a and c is active on the whole segment (relu(h_j)
-affine there) or inactive on it (relu(h_j) = 0 on it, since h_j ≤ 0 at both ends). Without a
-positive-weight neuron switching between a and c, f_o restricted to [a, c] is affine plus
-a sum of −relu(·)'s, which is concave, so y_b ≥ the interpolation: a contradiction.
-Strictly concave triples need a neuron with A[o, j] < 0 switching between a and c.
+Lemma. Let S be a set of data points and b a data point in the convex hull of S, b = Σ_a λ_a·a
+(λ ≥ 0, Σ λ_a = 1), with y_b < Σ_a λ_a·y_a (output o: b lies below the interpolation). Then in every
+zero-error fit (f(x) = y at every data point) some neuron j with A[o, j] > 0 has activations that
+are not all the same on S ("cuts" S).
+Proof: a neuron whose activation (h_j = v_j·x̃ > 0) is the same at every point of S is active on
+all of conv(S) (relu(h_j) = h_j, affine there: h_j > 0 at the vertices) or inactive on it (relu(h_j)
+= 0, since h_j ≤ 0 at the vertices). Without a positive-weight neuron cutting S, f_o on conv(S) is
+affine plus a sum of −relu(·)'s, which is concave, so y_b = f_o(b) ≥ Σ λ_a·f_o(a) = Σ λ_a·y_a: a
+contradiction. Data above the interpolation need a neuron with A[o, j] < 0 cutting S.
+
+The required sets used: pairs {a, c} of collinear data with a point strictly between them off
+the chord (`required_pairs`; only minimal ones: a neuron separating a from c separates every pair
+(a', c') on that line with [a, c] ⊂ [a', c']), and simplices of d + 1 affinely independent data
+points with a data point in their hull off the interpolating hyperplane (`required_simplices`;
+d ≥ 2). A set is dropped when another one is cut by a subset of the dichotomies that cut it
+(covering the other covers it), and each class keeps its SETS sets that the fewest dichotomies cut
+(any subset of the required sets is still required: sound, and the set covers stay small).
 
 The search's closed orthants σ_jo (σ_jo·A[o, j] ≥ 0) contain every such neuron, so a
-partial pattern is refuted when, for some output o and sign s, the required pairs cannot
-all be separated by neurons with σ_jo = s, each through a dichotomy of the points that is
-still consistent with its bits so far. Only minimal pairs are kept: a neuron separating a
-from c separates every pair (a', c') on that line with [a, c] ⊂ [a', c'].
+partial pattern is refuted when, for some output o and sign s, the required sets cannot
+all be cut by neurons with σ_jo = s, each through a dichotomy of the points that is
+still consistent with its bits so far.
 
 With m ≥ 2 outputs the classes are also covered jointly: a neuron has one hyperplane, so one
-dichotomy must serve every class its orthant puts it in (a neuron of orthant (+, −) that switches
-between a and c does so for both outputs). Per class, it could use a different dichotomy for each;
-the joint cover — one dichotomy per neuron covering the pairs of every (output, sign) class at once,
-each pair tagged with its class — holds for every fit by the same lemma, and implies each class's.
+dichotomy must serve every class its orthant puts it in (a neuron of orthant (+, −) that cuts S
+does so for both outputs). Per class, it could use a different dichotomy for each;
+the joint cover — one dichotomy per neuron covering the sets of every (output, sign) class at once,
+each set tagged with its class — holds for every fit by the same lemma, and implies each class's.
 
 Consistent dichotomies are bit masks over the list of all dichotomies; the covering test
-is a small exact set-cover search over the distinct maximal "pairs separated" sets (`_cover`),
+is a small exact set-cover search over the distinct maximal "sets cut" sets (`_cover`),
 which gives up undecided, pruning nothing, after COVER_STEPS branches.
 """
 
@@ -32,14 +38,23 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from itertools import combinations
-from typing import Sequence
+from itertools import combinations, islice
+from typing import Callable, Sequence
 
+import flint
+import numpy as np
+
+from etr_nn.exact import to_fmpq
 from etr_nn.search.dichotomies import dichotomies
 
 Point = Sequence[Fraction]
 Pair = tuple[int, int]
+SIMPLICES = 200_000  # subsets of d + 1 data points screened for `required_simplices` (the first ones, in order)
+CHUNK = 2_000_000  # floats in one of numpy's arrays there (the simplices go through in chunks)
+CANDIDATES = 2_048  # simplices of each sign (the smallest) a covering considers before keeping SETS sets of a class
+SETS = 128  # required sets kept per (output, sign) class: those the fewest dichotomies cut (module docstring)
 COVER_STEPS = 20_000  # branches of one exact set cover (`_cover`) before it gives up undecided
+PROBED = 4  # bits of each part of a set cover's need it counts the sets of, to branch on the rarest (`_probed`)
 JOINT_STEPS = 1_000  # ... of the joint cover (m ≥ 2), which runs at every partial pattern the classes' covers pass
 
 
@@ -97,6 +112,84 @@ def required_pairs(points: Sequence[Point], values: Sequence[Fraction]) -> dict[
     return {sign: sorted(pairs) for sign, pairs in result.items()}
 
 
+def required_simplices(points: Sequence[Point], values: Sequence[Fraction]) -> dict[int, list[tuple[int, ...]]]:
+    """Simplices of d + 1 affinely independent data points (d ≥ 2) with a data point b in their hull whose value lies
+    below (s = 1) or above (s = −1) the affine interpolation of theirs: {s: sets}, each confirmed exactly
+    (`simplex_candidates`, `below`)."""
+    (candidates,) = simplex_candidates(points, [values])
+    return {s: [S for S, b in found.items() if below(points, values, S, b) == s] for s, found in candidates.items()}
+
+
+def simplex_candidates(points: Sequence[Point], outputs: Sequence[Sequence[Fraction]],
+                       limit: int | None = None) -> list[dict[int, dict[tuple[int, ...], int]]]:
+    """Per output (its values at the data points), {s: {simplex: b}}: the simplices (of the first SIMPLICES subsets of
+    d + 1 data points) that floats (numpy) say hold a data point b below (s = 1) or above (s = −1) their interpolation,
+    with the b of the largest gap; with `limit`, only that many of each sign, the smallest in volume. Not yet confirmed
+    (`below` does it exactly): a simplex the floats miss is only a requirement lost, never a wrong one."""
+    n, d = len(outputs[0]) if outputs else 0, len(points[0]) if points else 0
+    found: list[dict[int, dict[tuple[int, ...], tuple[float, int]]]] = [{1: {}, -1: {}} for _ in outputs]
+    if d < 2 or n < d + 2:
+        return [{s: {} for s in by_sign} for by_sign in found]
+    lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
+    ys = [np.array([float(v) for v in values]) for values in outputs]
+    subsets = islice(combinations(range(n), d + 1), SIMPLICES)
+    while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays below: CHUNK floats each
+        simplices = np.array(chunk, dtype=np.intp)
+        vertices = np.transpose(lifted[simplices], (0, 2, 1))  # columns: the lifted vertices
+        volume = np.abs(np.linalg.det(vertices))
+        regular = volume > 1e-9 * np.max(np.abs(lifted)) ** (d + 1)
+        simplices, vertices, volume = simplices[regular], vertices[regular], volume[regular]
+        lam = np.linalg.inv(vertices) @ lifted.T  # barycentric coordinates of every data point, per simplex
+        inside = (lam >= -1e-9).all(axis=1)
+        inside[np.arange(len(simplices))[:, None], simplices] = False
+        for y, by_sign in zip(ys, found):
+            gap = np.einsum("tin,ti->tn", lam, y[simplices]) - y  # interpolation − value
+            scale = 1e-9 * max(1.0, float(np.max(np.abs(y))))
+            for s, kept in by_sign.items():
+                candidate = np.where(inside & (s * gap > -scale), s * gap, -np.inf)
+                best = np.argmax(candidate, axis=1)
+                for t in np.flatnonzero(np.isfinite(candidate[np.arange(len(simplices)), best])):
+                    kept[tuple(int(a) for a in simplices[t])] = (float(volume[t]), int(best[t]))
+    if limit is not None:
+        found = [{s: dict(sorted(kept.items(), key=lambda item: item[1])[:limit]) for s, kept in by_sign.items()}
+                 for by_sign in found]
+    return [{s: {S: b for S, (_, b) in kept.items()} for s, kept in by_sign.items()} for by_sign in found]
+
+
+def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[int, ...], b: int) -> int:
+    """Exactly: 1 if point b is in the simplex's hull below the interpolation of its vertices' values, −1 if above,
+    else 0 (barycentric coordinates, flint)."""
+    matrix = flint.fmpq_mat([[to_fmpq(points[a][t]) for a in simplex] for t in range(len(points[b]))] + [[1] * len(simplex)])
+    lam = matrix.solve(flint.fmpq_mat([[to_fmpq(v)] for v in points[b]] + [[1]]))
+    if any(lam[i, 0] < 0 for i in range(len(simplex))):
+        return 0
+    gap = sum((lam[i, 0] * to_fmpq(values[a]) for i, a in enumerate(simplex)), flint.fmpq(0)) - to_fmpq(values[b])
+    return 1 if gap > 0 else -1 if gap < 0 else 0
+
+
+def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
+              required: Callable[[tuple[int, ...]], bool]) -> list[tuple[int, ...]]:
+    """The required sets a covering keeps (module docstring): with cut(S) the dichotomies whose membership is not
+    constant on S (`inside[p]`: the dichotomies holding point p), the candidates in order of |cut(S)|, each kept when
+    no kept one's cut lies in its cut and `required` confirms it, until SETS are kept; in that order."""
+    cuts = sorted(((_cut(S, inside), S) for S in candidates), key=lambda c: (c[0].bit_count(), c[1]))
+    kept: list[tuple[int, tuple[int, ...]]] = []
+    for cut, S in cuts:
+        if not any(other & ~cut == 0 for other, _ in kept) and required(S):
+            kept.append((cut, S))
+            if len(kept) == SETS:
+                break
+    return [S for _, S in kept]
+
+
+def _cut(S: tuple[int, ...], inside: Sequence[int]) -> int:
+    """The dichotomies whose membership is not constant on S (bit mask)."""
+    cut = 0
+    for p in S[1:]:
+        cut |= inside[S[0]] ^ inside[p]
+    return cut
+
+
 class Covering:
     """The kink-covering test for the points `points` (labels for the first len(labels))."""
 
@@ -106,14 +199,24 @@ class Covering:
         self.inside = [sum(1 << d for d, cell in enumerate(cells) if p in cell) for p in range(len(points))]
         self.order = tuple(order)
         outputs = len(labels[0]) if labels else 0
-        self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of required pairs
-        self.separates: dict[tuple[int, int], list[int]] = {}  # (o, s) → per dichotomy, pairs separated
-        for o in range(outputs):
-            for s, pairs in required_pairs(points[:len(labels)], [y[o] for y in labels]).items():
-                if pairs:
-                    self.needs[o, s] = (1 << len(pairs)) - 1
-                    self.separates[o, s] = [sum(1 << r for r, (a, c) in enumerate(pairs) if (a in cell) != (c in cell))
-                                            for cell in cells]
+        self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required sets
+        self.separates: dict[tuple[int, int], list[int]] = {}  # (o, s) → per dichotomy, the sets it cuts
+        columns = [[y[o] for y in labels] for o in range(outputs)]
+        for o, (values, simplices) in enumerate(zip(columns, simplex_candidates(points, columns, CANDIDATES))):
+            pairs = required_pairs(points[:len(labels)], values)
+            for s, found in simplices.items():
+                sets = kept_sets([*pairs[s], *found], self.inside,
+                                 lambda S: S not in found or below(points, values, S, found[S]) == s)  # noqa: B023
+                if sets:
+                    self.needs[o, s] = (1 << len(sets)) - 1
+                    separates = [0] * len(cells)
+                    for r, S in enumerate(sets):
+                        cut = _cut(S, self.inside)
+                        while cut:
+                            low = cut & -cut
+                            separates[low.bit_length() - 1] |= 1 << r
+                            cut ^= low
+                    self.separates[o, s] = separates
         # the joint cover's bits: class (o, s)'s pairs shifted by its offset
         self.offsets: dict[tuple[int, int], int] = {}
         offset = 0
@@ -121,7 +224,6 @@ class Covering:
             self.offsets[key], offset = offset, offset + need.bit_length()
         self.joint_need = sum(need << self.offsets[key] for key, need in self.needs.items())
         self.parts = tuple(need << self.offsets[key] for key, need in self.needs.items())  # the classes' joint bits
-        self.joint = len({o for o, _ in self.needs}) > 1  # one class per output and neuron: joint = per class
         self.masks: dict[tuple[int, ...], int] = {(): self.full}
         self.memo: dict[tuple[int, int, int], list[int]] = {}
         self.joint_separated: dict[tuple[int, ...], list[int]] = {}
@@ -181,6 +283,9 @@ class Covering:
     def feasible(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]]) -> int | None:
         """None if every (output, sign) class can still cover its pairs, each class alone and (m ≥ 2) all jointly;
         else the failing output (−1: only the joint cover fails)."""
+        neurons = [(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]
+        if self._witnessed(neurons):
+            return None  # the joint cover found last still holds: so does each class's
         for (o, s), need in self.needs.items():
             masks = tuple(sorted(self.mask(p) for sign, p in zip(signs, prefixes) if sign[o] == s))
             hit = self.decided.get((o, s, masks))
@@ -188,17 +293,20 @@ class Covering:
                 hit = self.decided[o, s, masks] = _cover(need, [self._options(o, s, m) for m in masks])
             if not hit:
                 return o
-        if self.joint and not self._joint_cover([(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]):
+        if not self._joint_cover(neurons):
             return -1
         return None
 
+    def _witnessed(self, neurons: list[tuple[tuple[int, ...], int]]) -> bool:
+        """Does the last joint cover found (per neuron, the dichotomies that give it its share of the sets) still
+        cover, every neuron having one of its dichotomies? Along a search path the masks only shrink: most nodes
+        pass by it, without a set cover."""
+        return self.witness is not None and len(self.witness) == len(neurons) and all(
+            sign == had and (not share or mask & share) for (sign, mask), (had, share) in zip(neurons, self.witness))
+
     def _joint_cover(self, neurons: list[tuple[tuple[int, ...], int]]) -> bool:
-        """The joint cover for neurons given as (orthant, dichotomies). The last cover found is kept as a witness —
-        per neuron, the dichotomies that give it its share of the pairs — and reused while every neuron still has
-        one of them (along a search path the masks only shrink: most nodes pass by it, without a set cover)."""
-        if self.witness is not None and len(self.witness) == len(neurons) and all(
-                sign == had and (not share or mask & share) for (sign, mask), (had, share) in zip(neurons, self.witness)):
-            return True
+        """The joint cover for neurons given as (orthant, dichotomies); a cover found becomes the witness
+        (`_witnessed`). With one output it is the classes' covers together, run for its witness."""
         key = tuple(sorted(neurons))
         hit = self.joint_decided.get(key)
         if hit is None:
@@ -218,6 +326,20 @@ class Covering:
         return hit
 
 
+def _probed(need: int, parts: tuple[int, ...]) -> set[int]:
+    """The bits of `need` whose sets a set-cover node counts to branch on the rarest: the PROBED lowest of each part
+    (sets are numbered from the fewest dichotomies cutting them: `kept_sets`)."""
+    probed = set()
+    for part in [need & p for p in parts if need & p] or [need]:
+        for _ in range(PROBED):
+            if not part:
+                break
+            low = part & -part
+            probed.add(low.bit_length() - 1)
+            part ^= low
+    return probed
+
+
 def _maximal(sets: set[int]) -> list[int]:
     """The inclusion-maximal sets (bit masks), largest first."""
     return sorted((x for x in sets if not any(y != x and x & y == x for y in sets)), key=lambda x: -x.bit_count())
@@ -231,7 +353,7 @@ def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts:
 def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
                 parts: tuple[int, ...] = ()) -> tuple[bool, list[int] | None]:
     """Can one set from each list (or none) together contain every bit of `need`? Exact set cover
-    by branching on the bit the fewest sets contain, largest part of `need` first, over the distinct
+    by branching on the bit the fewest sets contain (of the PROBED lowest of each part), largest part of `need` first, over the distinct
     lists (equal lists are interchangeable neurons: one branch per set, not per neuron), with memo;
     True as well when that takes more than `steps` branches: undecided, which refutes nothing (sound,
     never a hang). A branch is cut when the lists cannot reach enough bits of `need`, or of its part
@@ -258,7 +380,7 @@ def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
         found = False
         if not short(need, groups):
             candidates = [{(g, x & need) for g, (opts, _) in enumerate(groups) for x in opts if x >> bit & 1}
-                          for bit in range(need.bit_length()) if need >> bit & 1]
+                          for bit in _probed(need, parts)]
             fewest: set[tuple[int, int]] = min(candidates, key=len)
             for g, x in sorted(fewest, key=lambda c: -c[1].bit_count()):
                 opts, count = groups[g]
