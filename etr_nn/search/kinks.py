@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 from itertools import combinations, islice
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import flint
 import numpy as np
@@ -54,7 +54,8 @@ CHUNK = 2_000_000  # floats in one of numpy's arrays there (the simplices go thr
 CANDIDATES = 2_048  # simplices of each sign (the smallest) a covering considers before keeping SETS sets of a class
 SETS = 128  # required sets kept per (output, sign) class: those the fewest dichotomies cut (module docstring)
 COVER_STEPS = 20_000  # branches of one exact set cover (`_cover`) before it gives up undecided
-PROBED = 4  # bits of each part of a set cover's need it counts the sets of, to branch on the rarest (`_probed`)
+PROBED = 2  # bits of each part of a set cover's need it counts the sets of, to branch on the rarest (`_probed`)
+REFUTED = 100_000  # subproblems without a cover kept for later joint covers (then forgotten, all at once)
 JOINT_STEPS = 1_000  # ... of the joint cover (m ≥ 2), which runs at every partial pattern the classes' covers pass
 
 
@@ -127,33 +128,38 @@ def simplex_candidates(points: Sequence[Point], outputs: Sequence[Sequence[Fract
     with the b of the largest gap; with `limit`, only that many of each sign, the smallest in volume. Not yet confirmed
     (`below` does it exactly): a simplex the floats miss is only a requirement lost, never a wrong one."""
     n, d = len(outputs[0]) if outputs else 0, len(points[0]) if points else 0
-    found: list[dict[int, dict[tuple[int, ...], tuple[float, int]]]] = [{1: {}, -1: {}} for _ in outputs]
-    if d < 2 or n < d + 2:
-        return [{s: {} for s in by_sign} for by_sign in found]
-    lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
-    ys = [np.array([float(v) for v in values]) for values in outputs]
-    subsets = islice(combinations(range(n), d + 1), SIMPLICES)
-    while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays below: CHUNK floats each
-        simplices = np.array(chunk, dtype=np.intp)
-        vertices = np.transpose(lifted[simplices], (0, 2, 1))  # columns: the lifted vertices
-        volume = np.abs(np.linalg.det(vertices))
-        regular = volume > 1e-9 * np.max(np.abs(lifted)) ** (d + 1)
-        simplices, vertices, volume = simplices[regular], vertices[regular], volume[regular]
-        lam = np.linalg.inv(vertices) @ lifted.T  # barycentric coordinates of every data point, per simplex
-        inside = (lam >= -1e-9).all(axis=1)
-        inside[np.arange(len(simplices))[:, None], simplices] = False
-        for y, by_sign in zip(ys, found):
-            gap = np.einsum("tin,ti->tn", lam, y[simplices]) - y  # interpolation − value
-            scale = 1e-9 * max(1.0, float(np.max(np.abs(y))))
-            for s, kept in by_sign.items():
-                candidate = np.where(inside & (s * gap > -scale), s * gap, -np.inf)
-                best = np.argmax(candidate, axis=1)
-                for t in np.flatnonzero(np.isfinite(candidate[np.arange(len(simplices)), best])):
-                    kept[tuple(int(a) for a in simplices[t])] = (float(volume[t]), int(best[t]))
-    if limit is not None:
-        found = [{s: dict(sorted(kept.items(), key=lambda item: item[1])[:limit]) for s, kept in by_sign.items()}
-                 for by_sign in found]
-    return [{s: {S: b for S, (_, b) in kept.items()} for s, kept in by_sign.items()} for by_sign in found]
+    none = (np.zeros(0), np.zeros((0, d + 1), dtype=np.intp), np.zeros(0, dtype=np.intp))  # (volume, simplex, b)
+    found: list[dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = [{1: [none], -1: [none]} for _ in outputs]
+    if d >= 2 and n >= d + 2:
+        lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
+        ys = [np.array([float(v) for v in values]) for values in outputs]
+        subsets = islice(combinations(range(n), d + 1), SIMPLICES)
+        while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays: CHUNK floats each
+            simplices = np.array(chunk, dtype=np.intp)
+            vertices = np.transpose(lifted[simplices], (0, 2, 1))  # columns: the lifted vertices
+            volume = np.abs(np.linalg.det(vertices))
+            regular = volume > 1e-9 * np.max(np.abs(lifted)) ** (d + 1)
+            simplices, vertices, volume = simplices[regular], vertices[regular], volume[regular]
+            lam = np.linalg.inv(vertices) @ lifted.T  # barycentric coordinates of every data point, per simplex
+            inside = (lam >= -1e-9).all(axis=1)
+            inside[np.arange(len(simplices))[:, None], simplices] = False
+            for y, by_sign in zip(ys, found):
+                gap = np.einsum("tin,ti->tn", lam, y[simplices]) - y  # interpolation − value
+                scale = 1e-9 * max(1.0, float(np.max(np.abs(y))))
+                for s, kept in by_sign.items():
+                    candidate = np.where(inside & (s * gap > -scale), s * gap, -np.inf)
+                    best = np.argmax(candidate, axis=1)
+                    hit = np.isfinite(candidate[np.arange(len(simplices)), best])
+                    kept.append((volume[hit], simplices[hit], best[hit]))
+    result = []
+    for by_sign in found:
+        chosen: dict[int, dict[tuple[int, ...], int]] = {}
+        for s, parts in by_sign.items():
+            volume, simplices, best = (np.concatenate(column) for column in zip(*parts))
+            picked = np.argsort(volume, kind="stable")[:limit]
+            chosen[s] = {tuple(int(a) for a in simplices[t]): int(best[t]) for t in picked}
+        result.append(chosen)
+    return result
 
 
 def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[int, ...], b: int) -> int:
@@ -196,7 +202,11 @@ class Covering:
     def __init__(self, points: Sequence[Point], labels: Sequence[Sequence[Fraction]], order: Sequence[int]):
         cells = dichotomies(points)
         self.full = (1 << len(cells)) - 1
-        self.inside = [sum(1 << d for d, cell in enumerate(cells) if p in cell) for p in range(len(points))]
+        member = np.zeros((len(points), len(cells)), dtype=bool)
+        for d, cell in enumerate(cells):
+            member[list(cell), d] = True
+        # per point, the dichotomies holding it (bit d: cells[d])
+        self.inside = [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in member]
         self.order = tuple(order)
         outputs = len(labels[0]) if labels else 0
         self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required sets
@@ -209,14 +219,9 @@ class Covering:
                                  lambda S: S not in found or below(points, values, S, found[S]) == s)  # noqa: B023
                 if sets:
                     self.needs[o, s] = (1 << len(sets)) - 1
-                    separates = [0] * len(cells)
-                    for r, S in enumerate(sets):
-                        cut = _cut(S, self.inside)
-                        while cut:
-                            low = cut & -cut
-                            separates[low.bit_length() - 1] |= 1 << r
-                            cut ^= low
-                    self.separates[o, s] = separates
+                    cut = np.array([member[list(S)].any(axis=0) & ~member[list(S)].all(axis=0) for S in sets])
+                    packed = np.packbits(cut, axis=0, bitorder="little").T.copy()  # per dichotomy, the sets it cuts
+                    self.separates[o, s] = [int.from_bytes(row.tobytes(), "little") for row in packed]
         # the joint cover's bits: class (o, s)'s pairs shifted by its offset
         self.offsets: dict[tuple[int, int], int] = {}
         offset = 0
@@ -230,6 +235,7 @@ class Covering:
         self.joint_memo: dict[tuple[tuple[int, ...], int], list[int]] = {}
         self.decided: dict[tuple[int, int, tuple[int, ...]], bool] = {}
         self.joint_decided: dict[tuple[tuple[tuple[int, ...], int], ...], bool] = {}
+        self.joint_refuted: set[Any] = set()  # subproblems of joint covers without a cover (`_find_cover`)
         self.witness: list[tuple[tuple[int, ...], int]] | None = None  # `_joint_cover`
         self.giving: dict[tuple[tuple[int, ...], int], int] = {}
 
@@ -310,8 +316,10 @@ class Covering:
         key = tuple(sorted(neurons))
         hit = self.joint_decided.get(key)
         if hit is None:
+            if len(self.joint_refuted) > REFUTED:
+                self.joint_refuted.clear()
             hit, shares = _find_cover(self.joint_need, [self._joint_options(sign, mask) for sign, mask in neurons],
-                                      JOINT_STEPS, self.parts)
+                                      JOINT_STEPS, self.parts, self.joint_refuted)
             self.joint_decided[key] = hit
             if shares is not None:
                 self.witness = [(sign, self._giving(sign, x) if x else 0) for (sign, _), x in zip(neurons, shares)]
@@ -350,17 +358,20 @@ def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts:
     return _find_cover(need, options, steps, parts)[0]
 
 
-def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
-                parts: tuple[int, ...] = ()) -> tuple[bool, list[int] | None]:
+def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts: tuple[int, ...] = (),
+                refuted: set[Any] | None = None) -> tuple[bool, list[int] | None]:
     """Can one set from each list (or none) together contain every bit of `need`? Exact set cover
     by branching on the bit the fewest sets contain (of the PROBED lowest of each part), largest part of `need` first, over the distinct
     lists (equal lists are interchangeable neurons: one branch per set, not per neuron), with memo;
     True as well when that takes more than `steps` branches: undecided, which refutes nothing (sound,
     never a hang). A branch is cut when the lists cannot reach enough bits of `need`, or of its part
     in one of the masks `parts` (each list contributes at most its largest set's bits there).
-    With True, a cover when one was found: per list, the part of `need` its set is to give (0: none)."""
+    With True, a cover when one was found: per list, the part of `need` its set is to give (0: none).
+    `refuted` keeps the subproblems (need, distinct lists) found to have no cover, for later calls (a caller's cache:
+    exact, whatever the budget and parts)."""
     groups = Counter(tuple(opts) for opts in options if opts)
     memo: dict[tuple[int, tuple[tuple[tuple[int, ...], int], ...]], bool] = {}
+    known = refuted if refuted is not None else set()
     left = [steps]
     chosen: list[tuple[tuple[int, ...], int]] = []
 
@@ -374,6 +385,8 @@ def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
         key = (need, groups)
         if key in memo:
             return memo[key]
+        if key in known:
+            return False
         left[0] -= 1
         if left[0] < 0:
             return True  # undecided
@@ -390,6 +403,8 @@ def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS,
                     found = True
                     break
         memo[key] = found
+        if not found:
+            known.add(key)
         return found
 
     if not cover(need, tuple(sorted(groups.items()))):
