@@ -178,7 +178,7 @@ def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
     """The required sets a covering keeps (module docstring): with cut(S) the dichotomies whose membership is not
     constant on S (`inside[p]`: the dichotomies holding point p), the candidates in order of |cut(S)|, each kept when
     no kept one's cut lies in its cut and `required` confirms it, until SETS are kept; in that order."""
-    cuts = sorted(((_cut(S, inside), S) for S in candidates), key=lambda c: (c[0].bit_count(), c[1]))
+    cuts = sorted(((_cut(S, inside), S) for S in candidates), key=lambda c: (len(c[1]) > 2, c[0].bit_count(), c[1]))
     kept: list[tuple[int, tuple[int, ...]]] = []
     for cut, S in cuts:
         if not any(other & ~cut == 0 for other, _ in kept) and required(S):
@@ -211,6 +211,7 @@ class Covering:
         outputs = len(labels[0]) if labels else 0
         self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required sets
         self.separates: dict[tuple[int, int], list[int]] = {}  # (o, s) → per dichotomy, the sets it cuts
+        self.pairs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required pairs
         columns = [[y[o] for y in labels] for o in range(outputs)]
         for o, (values, simplices) in enumerate(zip(columns, simplex_candidates(points, columns, CANDIDATES))):
             pairs = required_pairs(points[:len(labels)], values)
@@ -219,6 +220,7 @@ class Covering:
                                  lambda S: S not in found or below(points, values, S, found[S]) == s)  # noqa: B023
                 if sets:
                     self.needs[o, s] = (1 << len(sets)) - 1
+                    self.pairs[o, s] = (1 << sum(len(S) == 2 for S in sets)) - 1  # kept_sets puts them first
                     cut = np.array([member[list(S)].any(axis=0) & ~member[list(S)].all(axis=0) for S in sets])
                     packed = np.packbits(cut, axis=0, bitorder="little").T.copy()  # per dichotomy, the sets it cuts
                     self.separates[o, s] = [int.from_bytes(row.tobytes(), "little") for row in packed]
@@ -229,12 +231,15 @@ class Covering:
             self.offsets[key], offset = offset, offset + need.bit_length()
         self.joint_need = sum(need << self.offsets[key] for key, need in self.needs.items())
         self.parts = tuple(need << self.offsets[key] for key, need in self.needs.items())  # the classes' joint bits
+        # the covers are tried for the pairs first, then for every set (`feasible`)
+        first = sum(need << self.offsets[key] for key, need in self.pairs.items())
+        self.stages = (first, self.joint_need) if 0 < first < self.joint_need else (self.joint_need,)
         self.masks: dict[tuple[int, ...], int] = {(): self.full}
         self.memo: dict[tuple[int, int, int], list[int]] = {}
         self.joint_separated: dict[tuple[int, ...], list[int]] = {}
         self.joint_memo: dict[tuple[tuple[int, ...], int], list[int]] = {}
-        self.decided: dict[tuple[int, int, tuple[int, ...]], bool] = {}
-        self.joint_decided: dict[tuple[tuple[tuple[int, ...], int], ...], bool] = {}
+        self.decided: dict[tuple[int, int, int, tuple[int, ...]], bool] = {}
+        self.joint_decided: dict[tuple[Any, ...], bool] = {}
         self.joint_refuted: set[Any] = set()  # subproblems of joint covers without a cover (`_find_cover`)
         self.witness: list[tuple[tuple[int, ...], int]] | None = None  # `_joint_cover`
         self.giving: dict[tuple[tuple[int, ...], int], int] = {}
@@ -292,15 +297,17 @@ class Covering:
         neurons = [(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]
         if self._witnessed(neurons):
             return None  # the joint cover found last still holds: so does each class's
-        for (o, s), need in self.needs.items():
-            masks = tuple(sorted(self.mask(p) for sign, p in zip(signs, prefixes) if sign[o] == s))
-            hit = self.decided.get((o, s, masks))
-            if hit is None:
-                hit = self.decided[o, s, masks] = _cover(need, [self._options(o, s, m) for m in masks])
-            if not hit:
-                return o
-        if not self._joint_cover(neurons):
-            return -1
+        for stage in self.stages:  # the pairs (the covers of fewer sets decide within their budgets more often), all
+            for (o, s), every in self.needs.items():
+                need = stage >> self.offsets[o, s] & every
+                masks = tuple(sorted(self.mask(p) for sign, p in zip(signs, prefixes) if sign[o] == s))
+                hit = self.decided.get((o, s, need, masks))
+                if hit is None:
+                    hit = self.decided[o, s, need, masks] = _cover(need, [self._options(o, s, m) for m in masks])
+                if not hit:
+                    return o
+            if not self._joint_cover(neurons, stage):
+                return -1
         return None
 
     def _witnessed(self, neurons: list[tuple[tuple[int, ...], int]]) -> bool:
@@ -310,18 +317,19 @@ class Covering:
         return self.witness is not None and len(self.witness) == len(neurons) and all(
             sign == had and (not share or mask & share) for (sign, mask), (had, share) in zip(neurons, self.witness))
 
-    def _joint_cover(self, neurons: list[tuple[tuple[int, ...], int]]) -> bool:
-        """The joint cover for neurons given as (orthant, dichotomies); a cover found becomes the witness
-        (`_witnessed`). With one output it is the classes' covers together, run for its witness."""
-        key = tuple(sorted(neurons))
+    def _joint_cover(self, neurons: list[tuple[tuple[int, ...], int]], need: int) -> bool:
+        """The joint cover of `need` (bits of `joint_need`) for neurons given as (orthant, dichotomies); a cover of
+        all of `joint_need` becomes the witness (`_witnessed`). With one output it is the classes' covers together,
+        run for its witness."""
+        key = (need, *sorted(neurons))
         hit = self.joint_decided.get(key)
         if hit is None:
             if len(self.joint_refuted) > REFUTED:
                 self.joint_refuted.clear()
-            hit, shares = _find_cover(self.joint_need, [self._joint_options(sign, mask) for sign, mask in neurons],
+            hit, shares = _find_cover(need, [self._joint_options(sign, mask) for sign, mask in neurons],
                                       JOINT_STEPS, self.parts, self.joint_refuted)
             self.joint_decided[key] = hit
-            if shares is not None:
+            if shares is not None and need == self.joint_need:
                 self.witness = [(sign, self._giving(sign, x) if x else 0) for (sign, _), x in zip(neurons, shares)]
         return hit
 
