@@ -135,10 +135,12 @@ def own_pattern(network: Network, coords: tuple[Point, ...], order: tuple[int, .
 def test_cover_is_exact_set_cover_or_undecided() -> None:
     """`_cover` against brute force (every choice of one set per list, or none) on 400 random small set
     systems, with repeated lists (interchangeable neurons), with and without the bound on parts of the need;
-    the cover `_find_cover` returns (one set of each list, or none, restricted to the need) covers it; with a
-    tiny step budget it may only err towards True (undecided refutes nothing)."""
+    the cover `_find_cover` returns (one set of each list, or none, restricted to the need) covers it, also with
+    the subproblems refuted in all earlier calls remembered; with a tiny step budget it may only err towards True
+    (undecided refutes nothing)."""
     rng = random.Random(5)
     gave_up = found = 0
+    refuted: set[Any] = set()
     for _ in range(400):
         bits = rng.randint(1, 9)
         need = (1 << bits) - 1
@@ -147,6 +149,7 @@ def test_cover_is_exact_set_cover_or_undecided() -> None:
         truth = any(need & ~reduce(or_, choice, 0) == 0 for choice in product(*[[0, *opts] for opts in options]))
         cut = rng.randrange(1 << bits)
         assert _cover(need, options) == _cover(need, options, parts=(cut, need & ~cut)) == truth, (need, options)
+        assert _find_cover(need, options, refuted=refuted)[0] == truth, (need, options)  # subproblems of earlier ones
         possible, shares = _find_cover(need, options)
         if shares is not None:
             assert possible and reduce(or_, shares, 0) == need, (need, options, shares)
@@ -155,7 +158,7 @@ def test_cover_is_exact_set_cover_or_undecided() -> None:
         hurried = _cover(need, options, steps=1)
         assert hurried or not truth
         gave_up += hurried and not truth
-    assert gave_up > 0 and found >= 100  # the budget does cut searches short
+    assert gave_up > 0 and found >= 100 and refuted  # the budget does cut searches short
 
 
 def test_one_hyperplane_serves_both_outputs() -> None:
@@ -253,7 +256,10 @@ def planar_case(seed: int) -> Instance:
     labels asked of one ReLU (seeds 1 mod 4: Z3 decides most of those) or two."""
     rng = random.Random(seed)
     m, n = rng.randint(1, 2), rng.randint(5, 6)
-    points = [(F(rng.randint(-20, 20), rng.randint(1, 4)), F(rng.randint(-20, 20), rng.randint(1, 4))) for _ in range(n)]
+    points: list[tuple[F, F]] = []
+    while len(points) < n:
+        x = (F(rng.randint(-20, 20), rng.randint(1, 4)), F(rng.randint(-20, 20), rng.randint(1, 4)))
+        points += [x] if x not in points else []
     if seed % 2:
         labels = [tuple(F(rng.randint(-3, 3)) for _ in range(m)) for _ in points]
         return Instance(f"planar-{seed}", Shape(2, 1 if seed % 4 == 1 else 2, m), tuple(points), tuple(labels))

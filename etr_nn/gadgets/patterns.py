@@ -14,10 +14,11 @@ unknowns u_jo = A[o, j]·(w_j, b_j) and c_o, so:
   (its linear rows, the 2×2 minors of each neuron's (u_jo) vanishing, and ¬claim; linear
   with one output) goes to the nonlinear backend (Z3's nlsat).
 Before the simplex, each partial pattern must pass kink covering (etr_nn.search.kinks):
-a strictly convex (concave) collinear triple of data needs a neuron with a positive
-(negative) output weight switching between its ends, so each orthant class of neurons
-must still be able to separate all such pairs through dichotomies consistent with its
-bits; this is what cuts the plane gadgets (copy, addition) down to seconds or minutes.
+a data point below (above) the interpolation of data around it (a collinear triple, a
+simplex) needs a neuron with a positive (negative) output weight whose activation is not
+constant on those, so each orthant class of neurons must still be able to cut all such
+sets through dichotomies consistent with its bits; this is what cuts the plane gadgets
+(copy, addition) down to seconds or minutes.
 Every fit has some pattern, so "every pattern refuted" proves the claim; a network found is
 certified exactly and the claim evaluated on it exactly before it is reported.
 

@@ -166,8 +166,9 @@ def _conclude(instance: Instance, outcomes: list[Outcome], unfinished: int, tota
     rests = (f"pattern search over {total} sign choices: every activation pattern (hyperplane "
              f"dichotomies, neuron symmetry broken) refuted; {pruned} partial patterns by exact linear "
              f"infeasibility (Z3 simplex over Q" + (", Farkas multipliers in the certificate)" if want else ")")
-             + (f", {kinks} by kink covering (collinear data points whose middle label is off the chord need a neuron "
-                f"of that output sign switching between the outer two; exact, kinks.py)" if kinks else "")
+             + (f", {kinks} by kink covering (a data point in the hull of others with its label off their "
+                f"interpolation needs a neuron of that output sign whose activation is not constant on them; exact, "
+                f"kinks.py)" if kinks else "")
              + (f", {cancelled} by a combination of two outputs in which a neuron cancels (λ = (A[t, j], −A[o, j]): an "
                 f"exact simplex with that neuron's unknowns gone and the ratio λ free)" if cancelled else "")
              + (f", {rank_one} by the exact rank-one test of the eliminated linear part (flint, rational "

@@ -5,7 +5,7 @@ in `order`, one bit per neuron, and keeps the linear system of the partial patte
 of etr_nn.patterns) in one incremental exact LP per output (etr_nn.lp.ExactLP). With zero error the system
 also holds the rows of the later points whose every bit the partial pattern forces (Trie.forced: every
 completion has those bits there; FORCED_ROWS). An infeasible partial system refutes every completion (its
-rows are a subset of theirs); with zero error, kink covering (kinks.py: collinear data) refutes before any
+rows are a subset of theirs); with zero error, kink covering (kinks.py: non-convex data) refutes before any
 simplex, and with m ≥ 2 a combination of two outputs in which a neuron cancels (cancel.py: one simplex per
 neuron and pair of outputs, before the outputs' own). At a full pattern:
 - m = 1: the system is exactly the fitting problem (etr_nn.patterns); its rational solution
@@ -235,7 +235,7 @@ class Search:
         self.span_depth = (shape.inputs + shape.outputs + 3 if shape.outputs > 1 and shape.hidden <= shape.outputs + 1
                            and not certificates and self.points.loss is None else None)
         # Kink covering reads labels as exact values: zero error only (its lemma, kinks.py); a certificate lists LP
-        # refutations only. None as well when no collinear data asks for a kink.
+        # refutations only. None as well when no data ask for a kink.
         self.covering = (Covering(self.points.coords, self.points.labels, order)
                          if self.points.loss is None and not certificates else None) or None
         # Forced rows make a refuted system more than its partial pattern's rows: not in a refutation certificate

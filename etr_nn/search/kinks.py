@@ -15,8 +15,10 @@ the chord (`required_pairs`; only minimal ones: a neuron separating a from c sep
 (a', c') on that line with [a, c] ⊂ [a', c']), and simplices of d + 1 affinely independent data
 points with a data point in their hull off the interpolating hyperplane (`required_simplices`;
 d ≥ 2). A set is dropped when another one is cut by a subset of the dichotomies that cut it
-(covering the other covers it), and each class keeps its SETS sets that the fewest dichotomies cut
-(any subset of the required sets is still required: sound, and the set covers stay small).
+(covering the other covers it), and each class keeps SETS sets, its pairs first, then the simplices
+that the fewest dichotomies cut (any subset of the required sets is still required: sound, and the
+set covers stay small). The covers run for the pairs first, then for every set kept: a cover of
+fewer sets more often decides within its budget.
 
 The search's closed orthants σ_jo (σ_jo·A[o, j] ≥ 0) contain every such neuron, so a
 partial pattern is refuted when, for some output o and sign s, the required sets cannot
@@ -52,7 +54,7 @@ Pair = tuple[int, int]
 SIMPLICES = 200_000  # subsets of d + 1 data points screened for `required_simplices` (the first ones, in order)
 CHUNK = 2_000_000  # floats in one of numpy's arrays there (the simplices go through in chunks)
 CANDIDATES = 2_048  # simplices of each sign (the smallest) a covering considers before keeping SETS sets of a class
-SETS = 128  # required sets kept per (output, sign) class: those the fewest dichotomies cut (module docstring)
+SETS = 128  # required sets kept per (output, sign) class: its pairs, then the simplices the fewest dichotomies cut
 COVER_STEPS = 20_000  # branches of one exact set cover (`_cover`) before it gives up undecided
 PROBED = 2  # bits of each part of a set cover's need it counts the sets of, to branch on the rarest (`_probed`)
 REFUTED = 100_000  # subproblems without a cover kept for later joint covers (then forgotten, all at once)
@@ -166,7 +168,10 @@ def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[in
     """Exactly: 1 if point b is in the simplex's hull below the interpolation of its vertices' values, −1 if above,
     else 0 (barycentric coordinates, flint)."""
     matrix = flint.fmpq_mat([[to_fmpq(points[a][t]) for a in simplex] for t in range(len(points[b]))] + [[1] * len(simplex)])
-    lam = matrix.solve(flint.fmpq_mat([[to_fmpq(v)] for v in points[b]] + [[1]]))
+    try:
+        lam = matrix.solve(flint.fmpq_mat([[to_fmpq(v)] for v in points[b]] + [[1]]))
+    except ZeroDivisionError:  # affinely dependent vertices (the floats thought otherwise)
+        return 0
     if any(lam[i, 0] < 0 for i in range(len(simplex))):
         return 0
     gap = sum((lam[i, 0] * to_fmpq(values[a]) for i, a in enumerate(simplex)), flint.fmpq(0)) - to_fmpq(values[b])
@@ -176,8 +181,9 @@ def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[in
 def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
               required: Callable[[tuple[int, ...]], bool]) -> list[tuple[int, ...]]:
     """The required sets a covering keeps (module docstring): with cut(S) the dichotomies whose membership is not
-    constant on S (`inside[p]`: the dichotomies holding point p), the candidates in order of |cut(S)|, each kept when
-    no kept one's cut lies in its cut and `required` confirms it, until SETS are kept; in that order."""
+    constant on S (`inside[p]`: the dichotomies holding point p), the candidates in order — pairs first, then by
+    |cut(S)| — each kept when no kept one's cut lies in its cut and `required` confirms it, until SETS are kept; in
+    that order."""
     cuts = sorted(((_cut(S, inside), S) for S in candidates), key=lambda c: (len(c[1]) > 2, c[0].bit_count(), c[1]))
     kept: list[tuple[int, tuple[int, ...]]] = []
     for cut, S in cuts:
@@ -224,7 +230,7 @@ class Covering:
                     cut = np.array([member[list(S)].any(axis=0) & ~member[list(S)].all(axis=0) for S in sets])
                     packed = np.packbits(cut, axis=0, bitorder="little").T.copy()  # per dichotomy, the sets it cuts
                     self.separates[o, s] = [int.from_bytes(row.tobytes(), "little") for row in packed]
-        # the joint cover's bits: class (o, s)'s pairs shifted by its offset
+        # the joint cover's bits: class (o, s)'s sets shifted by its offset
         self.offsets: dict[tuple[int, int], int] = {}
         offset = 0
         for key, need in self.needs.items():
@@ -257,7 +263,7 @@ class Covering:
         return hit
 
     def _options(self, o: int, s: int, mask: int) -> list[int]:
-        """The maximal sets of required pairs one neuron with these dichotomies can separate."""
+        """The maximal sets of required sets one neuron with these dichotomies can cut."""
         key = (o, s, mask)
         hit = self.memo.get(key)
         if hit is None:
@@ -266,7 +272,7 @@ class Covering:
         return hit
 
     def _joint_separates(self, sign: tuple[int, ...]) -> list[int]:
-        """Per dichotomy, the tagged required pairs (every class of the orthant `sign`) a neuron with it separates."""
+        """Per dichotomy, the tagged required sets (every class of the orthant `sign`) a neuron with it cuts."""
         hit = self.joint_separated.get(sign)
         if hit is None:
             parts = [(self.separates[o, s], self.offsets[o, s]) for o, s in enumerate(sign) if (o, s) in self.needs]
@@ -275,7 +281,7 @@ class Covering:
         return hit
 
     def _joint_options(self, sign: tuple[int, ...], mask: int) -> list[int]:
-        """The maximal sets of tagged required pairs one neuron of this orthant with these dichotomies can separate,
+        """The maximal sets of tagged required sets one neuron of this orthant with these dichotomies can cut,
         one dichotomy for all."""
         key = (sign, mask)
         hit = self.joint_memo.get(key)
@@ -292,7 +298,7 @@ class Covering:
         return self.feasible(signs, mixed) is None
 
     def feasible(self, signs: Sequence[Sequence[int]], prefixes: Sequence[tuple[int, ...]]) -> int | None:
-        """None if every (output, sign) class can still cover its pairs, each class alone and (m ≥ 2) all jointly;
+        """None if every (output, sign) class can still cover its sets, each class alone and all jointly;
         else the failing output (−1: only the joint cover fails)."""
         neurons = [(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]
         if self._witnessed(neurons):
@@ -333,12 +339,12 @@ class Covering:
                 self.witness = [(sign, self._giving(sign, x) if x else 0) for (sign, _), x in zip(neurons, shares)]
         return hit
 
-    def _giving(self, sign: tuple[int, ...], pairs: int) -> int:
-        """The dichotomies that separate all these (tagged) pairs for a neuron of this orthant."""
-        hit = self.giving.get((sign, pairs))
+    def _giving(self, sign: tuple[int, ...], sets: int) -> int:
+        """The dichotomies that cut all these (tagged) sets for a neuron of this orthant."""
+        hit = self.giving.get((sign, sets))
         if hit is None:
-            hit = self.giving[sign, pairs] = sum(1 << d for d, separated in enumerate(self._joint_separates(sign))
-                                                 if separated & pairs == pairs)
+            hit = self.giving[sign, sets] = sum(1 << d for d, cut in enumerate(self._joint_separates(sign))
+                                                if cut & sets == sets)
         return hit
 
 
