@@ -41,10 +41,10 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 from itertools import combinations, islice
+from math import comb
 from typing import Any, Callable, Sequence
 
 import flint
-import numpy as np
 
 from etr_nn.exact import to_fmpq
 from etr_nn.search.dichotomies import dichotomies
@@ -52,6 +52,7 @@ from etr_nn.search.dichotomies import dichotomies
 Point = Sequence[Fraction]
 Pair = tuple[int, int]
 SIMPLICES = 200_000  # subsets of d + 1 data points screened for `required_simplices` (the first ones, in order)
+EXACT = 5_000  # at most this many (simplex, point) pairs: `simplex_candidates` decides them all exactly, without numpy
 CHUNK = 2_000_000  # floats in one of numpy's arrays there (the simplices go through in chunks)
 CANDIDATES = 2_048  # simplices of each sign (the smallest) a covering considers before keeping SETS sets of a class
 SETS = 128  # required sets kept per (output, sign) class: its pairs, then the simplices the fewest dichotomies cut
@@ -128,31 +129,37 @@ def simplex_candidates(points: Sequence[Point], outputs: Sequence[Sequence[Fract
     """Per output (its values at the data points), {s: {simplex: b}}: the simplices (of the first SIMPLICES subsets of
     d + 1 data points) that floats (numpy) say hold a data point b below (s = 1) or above (s = −1) their interpolation,
     with the b of the largest gap; with `limit`, only that many of each sign, the smallest in volume. Not yet confirmed
-    (`below` does it exactly): a simplex the floats miss is only a requirement lost, never a wrong one."""
+    (`below` does it exactly): a simplex the floats miss is only a requirement lost, never a wrong one. With at most
+    EXACT pairs of a simplex and a point, every pair is decided exactly instead (no floats, no numpy)."""
     n, d = len(outputs[0]) if outputs else 0, len(points[0]) if points else 0
+    if d < 2 or n < d + 2:
+        return [{1: {}, -1: {}} for _ in outputs]
+    if comb(n, d + 1) * n <= EXACT:
+        return [_exact_candidates(points, values) for values in outputs]
+    import numpy as np  # only here: a small solve's start-up does without it
+
     none = (np.zeros(0), np.zeros((0, d + 1), dtype=np.intp), np.zeros(0, dtype=np.intp))  # (volume, simplex, b)
-    found: list[dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = [{1: [none], -1: [none]} for _ in outputs]
-    if d >= 2 and n >= d + 2:
-        lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
-        ys = [np.array([float(v) for v in values]) for values in outputs]
-        subsets = islice(combinations(range(n), d + 1), SIMPLICES)
-        while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays: CHUNK floats each
-            simplices = np.array(chunk, dtype=np.intp)
-            vertices = np.transpose(lifted[simplices], (0, 2, 1))  # columns: the lifted vertices
-            volume = np.abs(np.linalg.det(vertices))
-            regular = volume > 1e-9 * np.max(np.abs(lifted)) ** (d + 1)
-            simplices, vertices, volume = simplices[regular], vertices[regular], volume[regular]
-            lam = np.linalg.inv(vertices) @ lifted.T  # barycentric coordinates of every data point, per simplex
-            inside = (lam >= -1e-9).all(axis=1)
-            inside[np.arange(len(simplices))[:, None], simplices] = False
-            for y, by_sign in zip(ys, found):
-                gap = np.einsum("tin,ti->tn", lam, y[simplices]) - y  # interpolation − value
-                scale = 1e-9 * max(1.0, float(np.max(np.abs(y))))
-                for s, kept in by_sign.items():
-                    candidate = np.where(inside & (s * gap > -scale), s * gap, -np.inf)
-                    best = np.argmax(candidate, axis=1)
-                    hit = np.isfinite(candidate[np.arange(len(simplices)), best])
-                    kept.append((volume[hit], simplices[hit], best[hit]))
+    found: list[dict[int, list[tuple[Any, Any, Any]]]] = [{1: [none], -1: [none]} for _ in outputs]
+    lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
+    ys = [np.array([float(v) for v in values]) for values in outputs]
+    subsets = islice(combinations(range(n), d + 1), SIMPLICES)
+    while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays: CHUNK floats each
+        simplices = np.array(chunk, dtype=np.intp)
+        vertices = np.transpose(lifted[simplices], (0, 2, 1))  # columns: the lifted vertices
+        volume = np.abs(np.linalg.det(vertices))
+        regular = volume > 1e-9 * np.max(np.abs(lifted)) ** (d + 1)
+        simplices, vertices, volume = simplices[regular], vertices[regular], volume[regular]
+        lam = np.linalg.inv(vertices) @ lifted.T  # barycentric coordinates of every data point, per simplex
+        inside = (lam >= -1e-9).all(axis=1)
+        inside[np.arange(len(simplices))[:, None], simplices] = False
+        for y, by_sign in zip(ys, found):
+            gap = np.einsum("tin,ti->tn", lam, y[simplices]) - y  # interpolation − value
+            scale = 1e-9 * max(1.0, float(np.max(np.abs(y))))
+            for s, kept in by_sign.items():
+                candidate = np.where(inside & (s * gap > -scale), s * gap, -np.inf)
+                best = np.argmax(candidate, axis=1)
+                hit = np.isfinite(candidate[np.arange(len(simplices)), best])
+                kept.append((volume[hit], simplices[hit], best[hit]))
     result = []
     for by_sign in found:
         chosen: dict[int, dict[tuple[int, ...], int]] = {}
@@ -162,6 +169,17 @@ def simplex_candidates(points: Sequence[Point], outputs: Sequence[Sequence[Fract
             chosen[s] = {tuple(int(a) for a in simplices[t]): int(best[t]) for t in picked}
         result.append(chosen)
     return result
+
+
+def _exact_candidates(points: Sequence[Point], values: Sequence[Fraction]) -> dict[int, dict[tuple[int, ...], int]]:
+    """`simplex_candidates` for a few points, in exact arithmetic only (`below` for every simplex and point)."""
+    found: dict[int, dict[tuple[int, ...], int]] = {1: {}, -1: {}}
+    for simplex in combinations(range(len(values)), len(points[0]) + 1):
+        for b in set(range(len(values))) - set(simplex):
+            s = below(points, values, simplex, b)
+            if s:
+                found[s].setdefault(simplex, b)
+    return found
 
 
 def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[int, ...], b: int) -> int:
@@ -194,6 +212,16 @@ def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
     return [S for _, S in kept]
 
 
+def _transposed(rows: Sequence[Sequence[int]], width: int) -> list[int]:
+    """Column masks of a 0/1 matrix given by the columns of each row's ones: bit r of entry c is row r's at c
+    (built as digit strings: a bit at a time on Python's big integers is quadratic)."""
+    digits = [bytearray(b"0" * len(rows)) for _ in range(width)]
+    for r, ones in enumerate(rows):
+        for c in ones:
+            digits[c][len(rows) - 1 - r] = ord("1")
+    return [int(column or b"0", 2) for column in digits]
+
+
 def _cut(S: tuple[int, ...], inside: Sequence[int]) -> int:
     """The dichotomies whose membership is not constant on S (bit mask)."""
     cut = 0
@@ -208,11 +236,7 @@ class Covering:
     def __init__(self, points: Sequence[Point], labels: Sequence[Sequence[Fraction]], order: Sequence[int]):
         cells = dichotomies(points)
         self.full = (1 << len(cells)) - 1
-        member = np.zeros((len(points), len(cells)), dtype=bool)
-        for d, cell in enumerate(cells):
-            member[list(cell), d] = True
-        # per point, the dichotomies holding it (bit d: cells[d])
-        self.inside = [int.from_bytes(np.packbits(row, bitorder="little").tobytes(), "little") for row in member]
+        self.inside = _transposed([list(cell) for cell in cells], len(points))  # per point, the dichotomies holding it
         self.order = tuple(order)
         outputs = len(labels[0]) if labels else 0
         self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required sets
@@ -227,9 +251,9 @@ class Covering:
                 if sets:
                     self.needs[o, s] = (1 << len(sets)) - 1
                     self.pairs[o, s] = (1 << sum(len(S) == 2 for S in sets)) - 1  # kept_sets puts them first
-                    cut = np.array([member[list(S)].any(axis=0) & ~member[list(S)].all(axis=0) for S in sets])
-                    packed = np.packbits(cut, axis=0, bitorder="little").T.copy()  # per dichotomy, the sets it cuts
-                    self.separates[o, s] = [int.from_bytes(row.tobytes(), "little") for row in packed]
+                    cuts = [_cut(S, self.inside) for S in sets]
+                    ones = [[d for d, bit in enumerate(reversed(bin(cut))) if bit == "1"] for cut in cuts]
+                    self.separates[o, s] = _transposed(ones, len(cells))  # per dichotomy, the sets it cuts
         # the joint cover's bits: class (o, s)'s sets shifted by its offset
         self.offsets: dict[tuple[int, int], int] = {}
         offset = 0
