@@ -197,11 +197,11 @@ def below(points: Sequence[Point], values: Sequence[Fraction], simplex: tuple[in
 
 
 def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
-              required: Callable[[tuple[int, ...]], bool]) -> list[tuple[int, ...]]:
+              required: Callable[[tuple[int, ...]], bool]) -> list[tuple[int, tuple[int, ...]]]:
     """The required sets a covering keeps (module docstring): with cut(S) the dichotomies whose membership is not
     constant on S (`inside[p]`: the dichotomies holding point p), the candidates in order — pairs first, then by
     |cut(S)| — each kept when no kept one's cut lies in its cut and `required` confirms it, until SETS are kept; in
-    that order."""
+    that order, as (cut(S), S)."""
     cuts = sorted(((_cut(S, inside), S) for S in candidates), key=lambda c: (len(c[1]) > 2, c[0].bit_count(), c[1]))
     kept: list[tuple[int, tuple[int, ...]]] = []
     for cut, S in cuts:
@@ -209,7 +209,7 @@ def kept_sets(candidates: Sequence[tuple[int, ...]], inside: Sequence[int],
             kept.append((cut, S))
             if len(kept) == SETS:
                 break
-    return [S for _, S in kept]
+    return kept
 
 
 def _transposed(rows: Sequence[Sequence[int]], width: int) -> list[int]:
@@ -241,8 +241,8 @@ class Covering:
         outputs = len(labels[0]) if labels else 0
         self.needs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required sets
         self.separates: dict[tuple[int, int], list[int]] = {}  # (o, s) → per dichotomy, the sets it cuts
-        self.pairs: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required pairs
         columns = [[y[o] for y in labels] for o in range(outputs)]
+        pairs_kept: dict[tuple[int, int], int] = {}  # (o, s) → mask of its required pairs
         for o, (values, simplices) in enumerate(zip(columns, simplex_candidates(points, columns, CANDIDATES))):
             pairs = required_pairs(points[:len(labels)], values)
             for s, found in simplices.items():
@@ -250,9 +250,8 @@ class Covering:
                                  lambda S: S not in found or below(points, values, S, found[S]) == s)  # noqa: B023
                 if sets:
                     self.needs[o, s] = (1 << len(sets)) - 1
-                    self.pairs[o, s] = (1 << sum(len(S) == 2 for S in sets)) - 1  # kept_sets puts them first
-                    cuts = [_cut(S, self.inside) for S in sets]
-                    ones = [[d for d, bit in enumerate(reversed(bin(cut))) if bit == "1"] for cut in cuts]
+                    pairs_kept[o, s] = (1 << sum(len(S) == 2 for _, S in sets)) - 1  # kept_sets puts them first
+                    ones = [[d for d, bit in enumerate(reversed(bin(cut))) if bit == "1"] for cut, _ in sets]
                     self.separates[o, s] = _transposed(ones, len(cells))  # per dichotomy, the sets it cuts
         # the joint cover's bits: class (o, s)'s sets shifted by its offset
         self.offsets: dict[tuple[int, int], int] = {}
@@ -262,7 +261,7 @@ class Covering:
         self.joint_need = sum(need << self.offsets[key] for key, need in self.needs.items())
         self.parts = tuple(need << self.offsets[key] for key, need in self.needs.items())  # the classes' joint bits
         # the covers are tried for the pairs first, then for every set (`feasible`)
-        first = sum(need << self.offsets[key] for key, need in self.pairs.items())
+        first = sum(need << self.offsets[key] for key, need in pairs_kept.items())
         self.stages = (first, self.joint_need) if 0 < first < self.joint_need else (self.joint_need,)
         self.masks: dict[tuple[int, ...], int] = {(): self.full}
         self.memo: dict[tuple[int, int, int], list[int]] = {}
@@ -327,10 +326,10 @@ class Covering:
         neurons = [(tuple(sign), self.mask(p)) for sign, p in zip(signs, prefixes)]
         if self._witnessed(neurons):
             return None  # the joint cover found last still holds: so does each class's
+        classes = {(o, s): tuple(sorted(mask for sign, mask in neurons if sign[o] == s)) for o, s in self.needs}
         for stage in self.stages:  # the pairs (the covers of fewer sets decide within their budgets more often), all
-            for (o, s), every in self.needs.items():
-                need = stage >> self.offsets[o, s] & every
-                masks = tuple(sorted(self.mask(p) for sign, p in zip(signs, prefixes) if sign[o] == s))
+            for (o, s), masks in classes.items():
+                need = stage >> self.offsets[o, s] & self.needs[o, s]
                 hit = self.decided.get((o, s, need, masks))
                 if hit is None:
                     hit = self.decided[o, s, need, masks] = _cover(need, [self._options(o, s, m) for m in masks])
@@ -374,7 +373,7 @@ class Covering:
 
 def _probed(need: int, parts: tuple[int, ...]) -> set[int]:
     """The bits of `need` whose sets a set-cover node counts to branch on the rarest: the PROBED lowest of each part
-    (sets are numbered from the fewest dichotomies cutting them: `kept_sets`)."""
+    (a class's sets are numbered pairs first, then from the fewest dichotomies cutting them: `kept_sets`)."""
     probed = set()
     for part in [need & p for p in parts if need & p] or [need]:
         for _ in range(PROBED):
@@ -399,10 +398,10 @@ def _cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts:
 def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, parts: tuple[int, ...] = (),
                 refuted: set[Any] | None = None) -> tuple[bool, list[int] | None]:
     """Can one set from each list (or none) together contain every bit of `need`? Exact set cover
-    by branching on the bit the fewest sets contain (of the PROBED lowest of each part), largest part of `need` first, over the distinct
-    lists (equal lists are interchangeable neurons: one branch per set, not per neuron), with memo;
-    True as well when that takes more than `steps` branches: undecided, which refutes nothing (sound,
-    never a hang). A branch is cut when the lists cannot reach enough bits of `need`, or of its part
+    by branching on the bit the fewest sets contain (of the PROBED lowest of each part), largest part of
+    `need` first, over the distinct lists (equal lists are interchangeable neurons: one branch per set, not
+    per neuron), with memo; True as well when that takes more than `steps` branches: undecided, which
+    refutes nothing (sound, never a hang). A branch is cut when the lists cannot reach enough bits of `need`, or of its part
     in one of the masks `parts` (each list contributes at most its largest set's bits there).
     With True, a cover when one was found: per list, the part of `need` its set is to give (0: none).
     `refuted` keeps the subproblems (need, distinct lists) found to have no cover, for later calls (a caller's cache:
