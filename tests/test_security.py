@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -367,3 +368,18 @@ def test_claims_parse_after_the_bounds() -> None:
     claim = parse_claim("f1(1/2, 0.25) - 2^10 * W[0][0] >= -1.5")
     assert claim.rel == ">=" and claim.probes() == [(Fraction(1, 2), Fraction(1, 4))]
     assert isinstance(SQRT2, RealAlgebraic)
+
+
+def test_the_float_guide_takes_numbers_past_the_float_range() -> None:
+    """The float guide (its turn depends on timing in `solve`) gets 2200-digit data: it guides with ±inf where a
+    float cannot hold a number, and ends without an exception (whatever it proposes is certified exactly)."""
+    from etr_nn.deadline import Deadline
+    from etr_nn.instance import Instance, Shape
+    from etr_nn.search.guide import Guide
+
+    big = int("9" * 2200)
+    instance = Instance("long-digits", Shape(1, 1, 1), ((Fraction(1, big),), (Fraction(0),), (Fraction(1),)),
+                        ((Fraction(big),), (Fraction(0),), (Fraction(1),)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy on ±inf
+        Guide(instance).run(Deadline.after(1.0))

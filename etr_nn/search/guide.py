@@ -126,7 +126,7 @@ def _segments(instance: Instance, X: np.ndarray) -> np.ndarray:
 
 def _scale(instance: Instance) -> float:
     """The largest absolute coordinate or label (at least 1): residual tolerances are relative to it."""
-    return max([1.0] + [abs(float(v)) for x in instance.points for v in x] + [abs(float(v)) for y in instance.labels for v in y])
+    return max([1.0] + [abs(to_float(v)) for x in instance.points for v in x] + [abs(to_float(v)) for y in instance.labels for v in y])
 
 
 def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,

@@ -47,6 +47,7 @@ from typing import Any, Callable, Sequence
 import flint
 
 from etr_nn.exact import to_fmpq
+from etr_nn.exact.rational import to_float
 from etr_nn.search.dichotomies import dichotomies
 
 Point = Sequence[Fraction]
@@ -140,8 +141,8 @@ def simplex_candidates(points: Sequence[Point], outputs: Sequence[Sequence[Fract
 
     none = (np.zeros(0), np.zeros((0, d + 1), dtype=np.intp), np.zeros(0, dtype=np.intp))  # (volume, simplex, b)
     found: list[dict[int, list[tuple[Any, Any, Any]]]] = [{1: [none], -1: [none]} for _ in outputs]
-    lifted = np.array([[float(v) for v in x] + [1.0] for x in points[:n]])
-    ys = [np.array([float(v) for v in values]) for values in outputs]
+    lifted = np.array([[to_float(v) for v in x] + [1.0] for x in points[:n]])  # ±inf past the float range: no candidate
+    ys = [np.array([to_float(v) for v in values]) for values in outputs]
     subsets = islice(combinations(range(n), d + 1), SIMPLICES)
     while chunk := list(islice(subsets, max(1, CHUNK // (n * (d + 1))))):  # numpy's arrays: CHUNK floats each
         simplices = np.array(chunk, dtype=np.intp)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from etr_nn.exact.rational import to_float
 from etr_nn.instance import Instance
 
 Fit = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W, b, A, c
@@ -14,9 +15,9 @@ Projection = tuple[np.ndarray, np.ndarray, np.ndarray]  # VariableProjection: z,
 
 
 def arrays(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """The points and labels as float matrices (n × d, n × m)."""
-    return (np.array([[float(v) for v in x] for x in instance.points]),
-            np.array([[float(v) for v in y] for y in instance.labels]))
+    """The points and labels as float matrices (n × d, n × m; ±inf past the float range: they only guide)."""
+    return (np.array([[to_float(v) for v in x] for x in instance.points]),
+            np.array([[to_float(v) for v in y] for y in instance.labels]))
 
 
 class VariableProjection:
