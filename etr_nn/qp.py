@@ -37,7 +37,11 @@ from etr_nn.patterns import Block, Linear, Row  # noqa: E402
 T = TypeVar("T")
 TIGHT = 1e-7  # a row whose float slack is at most this (relative) is guessed active
 ROUNDING_BITS = 30  # free unknowns of the KKT system take the float minimiser's values, rounded to this
-FLOAT_SECONDS = 0.05  # HiGHS' time limit: its QP method can stall on degenerate (semidefinite) problems
+# HiGHS' QP method can cycle on degenerate (semidefinite) problems: a run stops after ITERATIONS + ITERATIONS_PER_LINE
+# · (rows + columns) iterations (the optima of the tests and the loss benchmark took at most 4.25 · (rows + columns)),
+# a count, so the float guesses are the same on a loaded machine; FLOAT_SECONDS is only a backstop
+ITERATIONS, ITERATIONS_PER_LINE = 1_000, 20
+FLOAT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,7 @@ class AbsolutePath:
             self._add(block)
         for _ in range(2):  # a warm start that ends in anything but an optimum or infeasibility: once more, cold
             self.solver.setOptionValue("time_limit", self.solver.getRunTime() + FLOAT_SECONDS)  # its clock runs on
+            _limit_iterations(self.solver)
             self.solver.run()
             status = self.solver.getModelStatus()
             if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
@@ -511,8 +516,8 @@ def _highs_lp(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, cost: np
 
 
 def highs_optimum(model: Any, seconds: float) -> Any:
-    """HiGHS on a model (an LP, or a QP with its Hessian), quietly, on one thread, for at most
-    `seconds`: its solution (primal values, row duals) if it reports an optimum, else None."""
+    """HiGHS on a model (an LP, or a QP with its Hessian), quietly, on one thread, within its iteration
+    limit and at most `seconds`: its solution (primal values, row duals) if it reports an optimum, else None."""
     import highspy
     from highspy._core import _Highs  # highspy.Highs, its subclass, prints a banner to standard output
 
@@ -522,7 +527,15 @@ def highs_optimum(model: Any, seconds: float) -> Any:
     solver.setOptionValue("time_limit", seconds)
     if solver.passModel(model) != highspy.HighsStatus.kOk:
         return None
+    _limit_iterations(solver)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return solver.getSolution()
+
+
+def _limit_iterations(solver: Any) -> None:
+    """The simplex and QP iteration limits of the next run, from the model's size (ITERATIONS)."""
+    limit = ITERATIONS + ITERATIONS_PER_LINE * (solver.getNumRow() + solver.getNumCol())
+    solver.setOptionValue("simplex_iteration_limit", limit)
+    solver.setOptionValue("qp_iteration_limit", limit)

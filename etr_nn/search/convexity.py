@@ -48,7 +48,7 @@ from etr_nn.patterns import Points, Prefixes, Sign
 from etr_nn.search.dichotomies import dichotomies
 
 RIDGE = 1e-3  # weight of Σ ξ² in the float problem: ξ is not in the objective, and HiGHS' QP stalls on that
-FLOAT_SECONDS = 0.5  # HiGHS' time limit per split
+FLOAT_SECONDS = 0.5  # HiGHS' backstop per split (its iteration limit stops it first: qp.ITERATIONS)
 ROUNDING = 10 ** 9  # float multipliers are rounded to this denominator before the exact projection
 PAIRS = 16  # two minority neurons: their cells are tried once at most this many pairs of sets agree with their bits
 HULL_AFTER = 64  # zero error, d ≥ 2: split bounds by the LP before qhull takes over (importing it costs ≈ 0.27 s, ~64 LPs)
