@@ -186,10 +186,12 @@ class Guide:
         self.worth = (to_float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
             if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
         rng = np.random.default_rng(seed)
-        segments = _segments(instance, self.X)
-        self.fits: Iterator[tuple[Fit, float] | None] = float_fits(instance, rng, segments=segments)
-        if len(segments):  # data lines with required kinks, as in the ∃R reductions
-            self.fits = _alternate(self.fits, line_fits(instance, rng, self.worth))
+        self.fits: Iterator[tuple[Fit, float] | None] | None = None  # none for data past the float range
+        if np.isfinite(scale):
+            segments = _segments(instance, self.X)
+            self.fits = float_fits(instance, rng, segments=segments)
+            if len(segments):  # data lines with required kinks, as in the ∃R reductions
+                self.fits = _alternate(self.fits, line_fits(instance, rng, self.worth))
         self.tried: set[tuple] = set()
         self.start, self.spent = time.monotonic() if start is None else start, 0.0
         self.granted, self.since = 0.0, self.start + START
@@ -221,7 +223,10 @@ class Guide:
     def run(self, until: Deadline, checks: Deadline | None = None) -> Network | None:
         """Float fits until `until`; each near-zero fit's pattern solved exactly, within its own cap and
         `checks` (default `until`): a slice's end must not cut a check short, or the pattern would count
-        as tried (the √2 reduction's fit, found in 0.5 s, then never certified in a 600 s solve)."""
+        as tried (the √2 reduction's fit, found in 0.5 s, then never certified in a 600 s solve). None at
+        once on data past the float range (a coordinate or label that a float holds only as ±inf)."""
+        if self.fits is None:
+            return None
         began = time.monotonic()
         checks = until if checks is None else checks
         try:
