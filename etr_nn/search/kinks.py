@@ -381,7 +381,7 @@ def _probed(need: int, parts: tuple[int, ...]) -> set[int]:
             if not part:
                 break
             low = part & -part
-            probed.add(low.bit_length() - 1)
+            probed.add(low)
             part ^= low
     return probed
 
@@ -414,8 +414,8 @@ def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, p
     chosen: list[tuple[tuple[int, ...], int]] = []
 
     def short(need: int, groups: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
-        return any(sum(count * max((x & part).bit_count() for x in opts) for opts, count in groups) < part.bit_count()
-                   for part in (need, *(need & p for p in parts)) if part)
+        return any(sum(count * max(map(int.bit_count, map(part.__and__, opts))) for opts, count in groups)
+                   < part.bit_count() for part in (need, *(need & p for p in parts)) if part)
 
     def cover(need: int, groups: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
         if not need:
@@ -430,7 +430,7 @@ def _find_cover(need: int, options: list[list[int]], steps: int = COVER_STEPS, p
             return True  # undecided
         found = False
         if not short(need, groups):
-            candidates = [{(g, x & need) for g, (opts, _) in enumerate(groups) for x in opts if x >> bit & 1}
+            candidates = [{(g, x & need) for g, (opts, _) in enumerate(groups) for x in opts if x & bit}
                           for bit in _probed(need, parts)]
             fewest: set[tuple[int, int]] = min(candidates, key=len)
             for g, x in sorted(fewest, key=lambda c: -c[1].bit_count()):
