@@ -51,8 +51,10 @@ def bit_width(sc: Scaled) -> int:
     return max(loss, key, sc.budget).bit_length() + 2
 
 
-def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
-    """The constraints of the module docstring and the weight variables by name.
+def formula(sc: Scaled, bits: int | None = None,
+            ctx: z3.Context | None = None) -> tuple[list[z3.BoolRef], dict[str, z3.ArithRef]]:
+    """The constraints of the module docstring and the weight variables by name, in `ctx` (Z3's main
+    context by default).
 
     Over the integers, or with `bits` over bit-vectors of that width (see bit_width).
     """
@@ -60,7 +62,7 @@ def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict
     d, k, m, n = inst.shape.inputs, inst.shape.hidden, inst.shape.outputs, inst.n
     names = ([f"w_{j}_{t}" for j in range(k) for t in range(d)] + [f"b_{j}" for j in range(k)]
              + [f"a_{o}_{j}" for o in range(m) for j in range(k)] + [f"c_{o}" for o in range(m)])
-    v = {name: z3.Int(name) if bits is None else z3.BitVec(name, bits) for name in names}
+    v = {name: z3.Int(name, ctx) if bits is None else z3.BitVec(name, bits, ctx) for name in names}
     parts = [z3.Or([v[name] == s for s in sc.weights]) for name in names]
     hidden = []
     for j in range(k):
@@ -89,7 +91,7 @@ def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict
         else:  # r² = max_t (2t·|r| − t²) over integers t ∈ [0, bound] when r is an integer
             squares = []
             for at, r in enumerate(residuals):
-                square = z3.Int(f"sq_{at}")
+                square = z3.Int(f"sq_{at}", ctx)
                 size = z3.If(r >= 0, r, -r)
                 parts += [square >= 2 * t * size - t * t for t in range(bound + 1)]
                 squares.append(square)
@@ -104,12 +106,14 @@ def formula(sc: Scaled, bits: int | None = None) -> tuple[list[z3.BoolRef], dict
 
 
 def solve(sc: Scaled, deadline: Deadline, bitvectors: bool = False) -> Outcome:
-    """Decide the formula with Z3; sat with the model's network, unsat as Z3's refutation."""
+    """Decide the formula with Z3, in a fresh context (its answer and time do not depend on the Z3 work
+    before it: z3_backend); sat with the model's network, unsat as Z3's refutation."""
     bits = bit_width(sc) if bitvectors else None
-    parts, v = formula(sc, bits)
+    ctx = z3.Context()
+    parts, v = formula(sc, bits, ctx)
     nonlinear = sc.instance.loss == "squared" and math.isqrt(sc.budget) > TANGENT_LIMIT
     logic = "QF_BV" if bits else "QF_NIA" if nonlinear else "QF_LIA"
-    solver = z3.SolverFor(logic)
+    solver = z3.SolverFor(logic, ctx=ctx)
     remaining = deadline.left()
     if remaining is not None:
         solver.set("timeout", max(1, int(remaining * 1000)))
