@@ -168,3 +168,45 @@ def test_particular_solution() -> None:
     rows = [Row(((0, F(1)), (1, F(1))), "=", F(3)), Row(((0, F(1)), (1, F(-1))), "=", F(1))]
     assert particular_solution(rows, 3) == [2, 1, 0]
     assert particular_solution(rows + [Row(((0, F(1)),), "=", F(5))], 3) is None
+
+
+def test_a_stalling_qp_stops_on_its_iteration_count() -> None:
+    """A degenerate QP on which HiGHS' QP method cycles (met by the branch and bound on output directions: 12
+    unknowns, 12 rows ≥ 0, none bounded): the run stops on the iteration limit from the model's size
+    (qp.ITERATIONS), a count, not on the clock — in milliseconds under a minute's time limit, where without the
+    iteration limit it ran until its time limit (measured), so its outcome no longer depends on the machine's load."""
+    import time
+
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = lp.num_row_ = 12
+    lp.col_cost_ = np.array([18.5, 134, 61, -12.375, -79.5, -36.75, 60, -50, -20, -21.5, 23.75, 1.5])
+    lp.col_lower_, lp.col_upper_ = np.full(12, -highspy.kHighsInf), np.full(12, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = np.zeros(12), np.full(12, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([0, 3, 7, 11, 14, 18, 22, 25, 29, 33, 33, 33, 33], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([
+        0, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 4, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 8, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11
+    ], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([
+        3, 0.5, 0.5, -2.5, 2.5, 2, -2.5, -1, 1, 1, 1, 3, 0.5, 0.5, -2.5, 2.5, 2, -2.5, -1, 1, 1, 1, -3, -0.5, -0.5,
+        2.5, -2.5, -2, 2.5, 1, -1, -1, -1
+    ], dtype=float)
+    hessian = highspy.HighsHessian()
+    hessian.dim_, hessian.format_ = 12, highspy.HessianFormat.kTriangular
+    hessian.start_ = np.array([0, 9, 17, 24, 30, 35, 39, 45, 50, 54, 55, 56, 57], dtype=np.int32)
+    hessian.index_ = np.array([
+        0, 1, 2, 3, 4, 5, 9, 10, 11, 1, 2, 3, 4, 5, 9, 10, 11, 2, 3, 4, 5, 9, 10, 11, 3, 4, 5, 9, 10, 11, 4, 5, 9,
+        10, 11, 5, 9, 10, 11, 6, 7, 8, 9, 10, 11, 7, 8, 9, 10, 11, 8, 9, 10, 11, 9, 10, 11
+    ], dtype=np.int32)
+    hessian.value_ = np.array([
+        3, 12, 6, -2, -8, -4, -2, 1, -1, 123, 54, -8, -82, -36, -18, 9, -9, 24, -4, -36, -16, -8, 4, -4, 1.5, 6, 3,
+        1, -1, 1, 61.5, 27, 9, -9, 9, 12, 4, -4, 4, 54, -45, -18, 6, 6, 6, 37.5, 15, -5, -5, -5, 6, -2, -2, -2, 6,
+        6, 6
+    ], dtype=float)
+    model = highspy.HighsModel()
+    model.lp_, model.hessian_ = lp, hessian
+    began = time.monotonic()
+    assert qp.highs_optimum(model, 60.0) is None
+    assert time.monotonic() - began < 30.0

@@ -373,8 +373,9 @@ class Covering:
 
 
 def _probed(need: int, parts: tuple[int, ...]) -> set[int]:
-    """The bits of `need` whose sets a set-cover node counts to branch on the rarest: the PROBED lowest of each part
-    (a class's sets are numbered pairs first, then from the fewest dichotomies cutting them: `kept_sets`)."""
+    """The bits of `need` (one-bit masks) whose sets a set-cover node counts to branch on the rarest: the PROBED
+    lowest of each part (a class's sets are numbered pairs first, then from the fewest dichotomies cutting them:
+    `kept_sets`)."""
     probed = set()
     for part in [need & p for p in parts if need & p] or [need]:
         for _ in range(PROBED):
