@@ -25,6 +25,7 @@ from the exhaustive search).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 import time
 from fractions import Fraction
 from typing import Iterator
@@ -84,6 +85,14 @@ RIDGES = (0.0, 0.01, 0.1)
 # 177 and 168; fewer on d = 2, k = 4, m = 2, n = 16 (104 → 88 in 15 s, three guide seeds). On k = 6, n = 24,
 # CPU seconds to the guide's first certified network, six runs: 149.6 → 88.0 in all (results/scale-etr_nn-rerun.md).
 KINK_STARTS = 0.5
+# A share REVIVE of the starts revive one of the ELITE best fits so far, each at most TRIES·k times (`Elite`).
+# Measured on planted d = 2, m = 2 data, CPU seconds to the first near-zero fit (one core, guide seeds 0–4, 30 s cap,
+# side by side with none revived, 30 s counted for a miss): k = 6, n = 24 (scale tier) seed 1: 48 → 5 s in all, seed 3:
+# 31 → 5; k = 7, n = 28, seed 0: 118 (3 misses) → 92 (1); k = 8, n = 32, seed 0: 124 (4 misses) → 16 (none). Fits to
+# the first near-zero one on k = 6, seed 3, guide seeds 10–21 (4 000 at most): without revived starts 4 misses, the
+# others 219–3 734; with them 0 misses, at most 2 270 (TRIES = 4 or unbounded: 1 miss; without the distinct-loss rule
+# of `Elite.offer`, on guide seeds 0–5: 2 misses in 3 000). REVIVE 0.25, 0.75 and ELITE 16 were no better.
+REVIVE, ELITE, TRIES = 0.5, 8, 2
 # Evaluations per fit: the fits that reached zero residual on those data took at most 6·size
 # (most under 2·size), while the slow, failing ones took half the time at 100·size.
 
@@ -110,6 +119,48 @@ def _start(rng: np.random.Generator, X: np.ndarray, segments: np.ndarray, k: int
                 theta[j, :d] = vt[-1] * rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.0)
         theta[j, d] = -theta[j, :d] @ chosen[0] + (0.0 if across else rng.normal(0.0, 0.1))
     return theta.ravel()
+
+
+@dataclass
+class _Kept:
+    loss: float  # Σ r²
+    theta: np.ndarray
+    tries: int = 0  # times revived
+
+
+class Elite:
+    """The ELITE least-residual local minima the fits ended at, as hidden layers θ (near-zero ones aside: those go to
+    the exact check). Iterated local search: a fit that placed all hyperplanes but one well is one move from a fit of
+    the data, and a fresh start rarely makes all k of them; a revived start is an elite θ with one random neuron's
+    (w_j, b_j) taken from a fresh start, fitted again (the others move too). Each kept fit is revived at most
+    TRIES·k times, then dropped: a minimum that many moves did not leave gives way to others."""
+
+    def __init__(self, floor: float):
+        self.floor = floor  # Σ r² at or below this: near zero, not kept
+        self.fits: list[_Kept] = []  # least Σ r² first
+
+    def offer(self, loss: float, theta: np.ndarray) -> None:
+        """Keep θ if its Σ r² is among the ELITE least and no kept fit's is within a relative 1e-6 of it (the same
+        minimum, found again: copies of one fit would crowd out the others)."""
+        if loss > self.floor and (len(self.fits) < ELITE or loss < self.fits[-1].loss) and all(
+                abs(loss - kept.loss) > 1e-6 * loss for kept in self.fits):
+            self.fits.append(_Kept(loss, theta.copy()))
+            self.fits.sort(key=lambda kept: kept.loss)
+            del self.fits[ELITE:]
+
+    def revived(self, rng: np.random.Generator, fresh: np.ndarray, k: int) -> np.ndarray | None:
+        """A kept θ with neuron j's row replaced by fresh's (θ and j random), or None while none is kept."""
+        if not self.fits:
+            return None
+        t = int(rng.integers(len(self.fits)))
+        kept = self.fits[t]
+        kept.tries += 1
+        if kept.tries >= TRIES * k:
+            del self.fits[t]
+        theta = kept.theta.reshape(k, -1).copy()
+        j = rng.integers(k)
+        theta[j] = fresh.reshape(k, -1)[j]
+        return theta.ravel()
 
 
 def _segments(instance: Instance, X: np.ndarray) -> np.ndarray:
@@ -146,11 +197,19 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
     absolute = instance.loss == "absolute" and instance.max_error > 0
     fits = LevenbergMarquardt(projection.residuals, projection.jacobian, np.zeros((batch, size)))  # every slot begins below
     phase = np.zeros(batch, dtype=int)  # 0: with a weight penalty, 1: the fit, 2: polishing
+    elite = Elite(FIT_TOLERANCE * _scale(instance) ** 2 * n * m)
 
     def begin(i: int) -> None:
-        """A new start in slot i; for some, first a fit with a small penalty on the hidden weights,
-        which keeps it away from degenerate steep pairs of neurons."""
-        fits.x[i] = _start(rng, X, segments, k)
+        """A new start in slot i: a share REVIVE of them one of the elite fits with one neuron drawn
+        afresh, the others from scratch and, for some, first a fit with a small penalty on the hidden
+        weights, which keeps it away from degenerate steep pairs of neurons."""
+        fresh = _start(rng, X, segments, k)
+        revived = elite.revived(rng, fresh, k) if rng.random() < REVIVE else None
+        if revived is not None:
+            fits.x[i], phase[i] = revived, 1
+            fits.restart([i], np.zeros(1), 10 * size)
+            return
+        fits.x[i] = fresh
         ridge = float(rng.choice(RIDGES))
         phase[i] = 0 if ridge else 1
         fits.restart([i], np.array([ridge]), 50 * size if ridge else 10 * size)
@@ -167,6 +226,7 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
                     continue
                 fit, _ = projection.fit(fits.x[i])  # the slot takes its next start below
                 r = fits.r[i]
+                elite.offer(float(r @ r), fits.x[i])
                 yield fit, float(np.abs(r).sum()) if absolute else float(r @ r)
                 begin(i)
             fits.step()
