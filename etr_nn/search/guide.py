@@ -5,7 +5,8 @@ step: a finished fit's slot takes the next start) fits the hidden layer in float
 random starts, the output layer solved by least squares at every step (variable projection,
 `float_fits`; hidden hyperplanes start through one or d data points, or across d of the segments
 that kink covering says some hyperplane must cross; some starts first fit with a small weight
-penalty, which keeps them away from steep degenerate pairs of neurons). On data with required
+penalty, which keeps them away from steep degenerate pairs of neurons; half of the starts are one
+of the best fits so far with one neuron drawn afresh, `Elite`). On data with required
 segments, fits whose hyperplanes have small integer normals (etr_nn.search.lines: the ∃R
 reductions' fits) take turns with those, each source getting half of the guide's time. A fit with
 near-zero residual (with max_error = γ > 0: float loss about γ or less) proposes one activation
@@ -271,7 +272,7 @@ class Guide:
         `weight`): three busy processes on two cores give it 2/3 of one, the workers 4/3 (half of one,
         5/3 before). The search's own speed matters most early, when most instances are decided; the
         planted two-output instances with 6 ReLUs and 24 points are found by the guide alone, after
-        10–90 s of its fits (benchmarks/results/scale-etr_nn-rerun.md)."""
+        1–10 s of its fits (benchmarks/results/scale.md; 10–90 s before revived starts)."""
         now = time.monotonic()
         if now > self.since:
             duty = 1.0 if beside and now - self.start >= RAMP else 0.5
