@@ -87,12 +87,13 @@ RIDGES = (0.0, 0.01, 0.1)
 # CPU seconds to the guide's first certified network, six runs: 149.6 → 88.0 in all (results/scale-etr_nn-rerun.md).
 KINK_STARTS = 0.5
 # A share REVIVE of the starts revive one of the ELITE best fits so far, each at most TRIES·k times (`Elite`).
-# Measured on planted d = 2, m = 2 data, CPU seconds to the first near-zero fit (one core, guide seeds 0–4, 30 s cap,
-# side by side with none revived, 30 s counted for a miss): k = 6, n = 24 (scale tier) seed 1: 48 → 5 s in all, seed 3:
-# 31 → 5; k = 7, n = 28, seed 0: 118 (3 misses) → 92 (1); k = 8, n = 32, seed 0: 124 (4 misses) → 16 (none). Fits to
-# the first near-zero one on k = 6, seed 3, guide seeds 10–21 (4 000 at most): without revived starts 4 misses, the
-# others 219–3 734; with them 0 misses, at most 2 270 (TRIES = 4 or unbounded: 1 miss; without the distinct-loss rule
-# of `Elite.offer`, on guide seeds 0–5: 2 misses in 3 000). REVIVE 0.25, 0.75 and ELITE 16 were no better.
+# Measured (`python -m benchmarks.guide --first 5 --seconds 30`, results/guide.md: CPU seconds to the first near-zero
+# fit over guide seeds 0–4, a miss counted as 30 s, side by side with none revived), planted d = 2, m = 2: k = 6,
+# n = 24, seed 1: 46.9 → 4.5 s, seed 3: 30.0 → 14.5 s; k = 8, n = 32: 124.1 s (4 misses) → 29.0 s (none); the
+# smaller instances even or better. Fits to the first near-zero one on k = 6, seed 3, guide seeds 10–21 (4 000 at
+# most): without revived starts 4 misses, the others 219–3 734; with them none, at most 2 270 (TRIES = 4 or unbounded:
+# 1 miss; without the distinct-loss rule of `Elite.offer`, on guide seeds 0–5: 2 misses in 3 000). REVIVE 0.25, 0.75
+# and ELITE 16 were no better.
 REVIVE, ELITE, TRIES = 0.5, 8, 2
 # Evaluations per fit: the fits that reached zero residual on those data took at most 6·size
 # (most under 2·size), while the slow, failing ones took half the time at 100·size.
