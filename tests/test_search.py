@@ -426,7 +426,7 @@ def test_elite_keeps_the_least_distinct_fits_and_revives_one_neuron_at_a_time() 
 @pytest.mark.slow
 def test_revived_starts_find_near_zero_fits_sooner() -> None:
     """On planted d = 2, m = 2, k = 6, n = 24 data (scale tier, seed 1) the fits reach a near-zero residual within
-    600 fits for each of guide seeds 0–2 (measured: 272, 81, 371); without revived starts (REVIVE = 0) at most one
+    600 fits for each of guide seeds 0–2 (measured: 218, 269, 165); without revived starts (REVIVE = 0) at most one
     seed does (measured: 920, none in 3 000, 1 151)."""
     import numpy as np
 

@@ -88,9 +88,9 @@ RIDGES = (0.0, 0.01, 0.1)
 KINK_STARTS = 0.5
 # A share REVIVE of the starts revive one of the ELITE best fits so far, each at most TRIES·k times (`Elite`).
 # Measured (`python -m benchmarks.guide --first 5 --seconds 30`, results/guide.md: CPU seconds to the first near-zero
-# fit over guide seeds 0–4, a miss counted as 30 s, side by side with none revived), planted d = 2, m = 2: k = 6,
-# n = 24, seed 1: 46.9 → 4.5 s, seed 3: 30.0 → 14.5 s; k = 8, n = 32: 124.1 s (4 misses) → 29.0 s (none); the
-# smaller instances even or better. Fits to the first near-zero one on k = 6, seed 3, guide seeds 10–21 (4 000 at
+# fit over guide seeds 0–4, a miss counted as 30 s, against none revived), planted d = 2, m = 2: k = 6, n = 24,
+# seed 1: 46.9 → 4.0 s, seed 3: 30.0 → 10.0 s; k = 8, n = 32: 124.1 s (4 misses) → 13.4 s (none); the smaller
+# instances within a second of it. Fits to the first near-zero one on k = 6, seed 3, guide seeds 10–21 (4 000 at
 # most): without revived starts 4 misses, the others 219–3 734; with them none, at most 2 270 (TRIES = 4 or unbounded:
 # 1 miss; without the distinct-loss rule of `Elite.offer`, on guide seeds 0–5: 2 misses in 3 000). REVIVE 0.25, 0.75
 # and ELITE 16 were no better.
@@ -203,15 +203,14 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
 
     def begin(i: int) -> None:
         """A new start in slot i: a share REVIVE of them one of the elite fits with one neuron drawn
-        afresh, the others from scratch and, for some, first a fit with a small penalty on the hidden
-        weights, which keeps it away from degenerate steep pairs of neurons."""
+        afresh, the others from scratch; for some, first a fit with a small penalty on the hidden
+        weights, which keeps it away from degenerate steep pairs of neurons (revived starts too: measured
+        with the guide alone, `Guide(instance, seed).run`, guide seeds 0–3, 60 s each, on planted d = 2,
+        m = 2, k = 8, n = 32, seeds 0 and 1: 7 of 8 certified, 28.0 CPU s in all on seed 0, against 6 of 8
+        and 72.4 s without the penalty there; k = 6, n = 24, seed 3: 4 of 4, 11.7 against 16.8 s)."""
         fresh = _start(rng, X, segments, k)
         revived = elite.revived(rng, fresh, k) if rng.random() < REVIVE else None
-        if revived is not None:
-            fits.x[i], phase[i] = revived, 1
-            fits.restart([i], np.zeros(1), 10 * size)
-            return
-        fits.x[i] = fresh
+        fits.x[i] = fresh if revived is None else revived
         ridge = float(rng.choice(RIDGES))
         phase[i] = 0 if ridge else 1
         fits.restart([i], np.array([ridge]), 50 * size if ridge else 10 * size)
