@@ -115,12 +115,15 @@ class ExactLP:
         return {v: Fraction(model.eval(self.variables[v], model_completion=True).as_string()) for v in unknowns}
 
 
-def feasible_point(rows: Sequence[Row], size: int) -> list[Fraction] | None:
+def feasible_point(rows: Sequence[Row], size: int, seconds: float | None = None) -> list[Fraction] | None:
     """An exact rational solution of the rows, or None when there is none (Z3's simplex; the rows
-    go in, and the model comes out, as SMT-LIB text, as in `farkas`)."""
+    go in, and the model comes out, as SMT-LIB text, as in `farkas`). With `seconds`, None also when
+    Z3 has not decided within that time: for callers to whom None only discards a proposal."""
     lines = [f"(declare-fun y{v} () Real)" for v in range(size)]
     lines += [f"(assert {row_text(row, 'y')})" for row in rows]
     solver = z3.SolverFor("QF_LRA")
+    if seconds is not None:
+        solver.set("timeout", max(1, int(seconds * 1000)))
     solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
         return None

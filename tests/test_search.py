@@ -246,6 +246,23 @@ def test_multipliers_of_a_stream_are_exact_certificates() -> None:
     assert 40 < infeasible < 360  # both kinds were met
 
 
+def test_a_time_capped_feasible_point_gives_the_same_answers() -> None:
+    """`feasible_point(rows, size, seconds)` (the guide's rounding LPs) answers as the uncapped one where Z3 decides
+    within the cap, and its points satisfy the rows exactly: 200 systems of the random walk above."""
+    rng = random.Random(9)
+    pool = [Row(tuple((v, F(rng.randint(-2, 2))) for v in range(3)), rng.choice([">=", ">", "="]), F(rng.randint(-2, 2)))
+            for _ in range(12)]
+    rows: list[Row] = []
+    answers = set()
+    for _ in range(200):
+        rows = _next_rows(rng, rows, pool)
+        capped, plain = feasible_point(rows, 3, 5.0), feasible_point(rows, 3)
+        assert (capped is None) == (plain is None), rows
+        assert capped is None or all(row.holds(capped) for row in rows)
+        answers.add(capped is None)
+    assert answers == {True, False}
+
+
 def test_cli_certificate_round_trip(tmp_path, capsys) -> None:
     inst = zigzag(5, 1)
     file, cert = tmp_path / "z.json", tmp_path / "z.cert"

@@ -76,6 +76,10 @@ STALE_FITS = 500
 SYSTEM_SECONDS = 1.0
 # A zero-error fit's output columns or hyperplanes are rounded to rationals with denominators up to each of these.
 ROUNDING = (10, 1000, 10 ** 6)
+# At most this long for each of those LPs: on planted d = 2, m = 2, k = 8, n = 32, seed 1, near-zero fits of steep
+# neuron pairs (a data point within 1e-16 of a hyperplane) had infeasible rounded-column LPs (576 rows) of up to
+# 12.3 s; the LPs of the fits that were certified took 0.01–0.1 s.
+ROUNDED_SECONDS = 1.0
 LOSS_SLACK = 1e-6  # with max_error = γ > 0: a fit with float loss ≤ γ·(1 + this) is worth an exact check
 FLOAT_SLACK = 1e-9  # and absolute slack on HiGHS' optimum of a pattern (one output) before its exact optimum
 # Weight penalties of a first fit, one drawn per start (0: none). Measured on planted d = 2, m = 2,
@@ -348,12 +352,12 @@ class Guide:
         for limit in ROUNDING:
             columns = [[Fraction(A[o, j]).limit_denominator(limit) for j in range(k)] for o in range(m)]
             rows, build = with_columns(points, signs, prefixes, columns)
-            point = feasible_point(rows, k * (d + 1) + m)
+            point = feasible_point(rows, k * (d + 1) + m, ROUNDED_SECONDS)
             if point is not None:
                 return build(point)
             V = [[Fraction(v).limit_denominator(limit) for v in plane] for plane in planes]
             rows, build = with_hyperplanes(points, signs, tuple(range(instance.n)), prefixes, V)
-            point = feasible_point(rows, m * k + m)
+            point = feasible_point(rows, m * k + m, ROUNDED_SECONDS)
             if point is not None:
                 return build(point)
         return None
