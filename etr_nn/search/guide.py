@@ -26,8 +26,8 @@ from the exhaustive search).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator
 
@@ -186,6 +186,12 @@ def _scale(instance: Instance) -> float:
     return max([1.0] + [abs(to_float(v)) for x in instance.points for v in x] + [abs(to_float(v)) for y in instance.labels for v in y])
 
 
+def _residual_unit(instance: Instance) -> float:
+    """What the residual tolerances (FIT_TOLERANCE, POLISH_BELOW) multiply: Σ r² of a residual of `_scale` at every
+    point and output."""
+    return _scale(instance) ** 2 * instance.n * instance.shape.outputs
+
+
 def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
                segments: np.ndarray | None = None) -> Iterator[tuple[Fit, float]]:
     """Local fits from random starts, `batch` at a time (one vectorised Levenberg–Marquardt run):
@@ -193,17 +199,17 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
     Variable projection (`VariableProjection`). Measured against Levenberg–Marquardt on all of (W, b, A, c)
     (benchmarks/guide.py, results/guide.md): about as many fits a second, 3–8 times as many near-zero ones
     (about as many with one output on the scale tier). `segments`: `_segments(instance, X)`, if the caller has them."""
-    d, k, m = instance.shape.inputs, instance.shape.hidden, instance.shape.outputs
+    d, k = instance.shape.inputs, instance.shape.hidden
     X, Y = arrays(instance)
-    n = X.shape[0]
     size = k * (d + 1)  # θ: (w_j, b_j) neuron by neuron
     segments = _segments(instance, X) if segments is None else segments
     projection = VariableProjection(X, Y, k)
-    polish = POLISH_BELOW * _scale(instance) ** 2 * n * m
+    unit = _residual_unit(instance)
+    polish = POLISH_BELOW * unit
     absolute = instance.loss == "absolute" and instance.max_error > 0
     fits = LevenbergMarquardt(projection.residuals, projection.jacobian, np.zeros((batch, size)))  # every slot begins below
     phase = np.zeros(batch, dtype=int)  # 0: with a weight penalty, 1: the fit, 2: polishing
-    elite = Elite(FIT_TOLERANCE * _scale(instance) ** 2 * n * m)
+    elite = Elite(FIT_TOLERANCE * unit)
 
     def begin(i: int) -> None:
         """A new start in slot i: a share REVIVE of them one of the elite fits with one neuron drawn
@@ -231,8 +237,9 @@ def float_fits(instance: Instance, rng: np.random.Generator, batch: int = BATCH,
                     continue
                 fit, _ = projection.fit(fits.x[i])  # the slot takes its next start below
                 r = fits.r[i]
-                elite.offer(float(r @ r), fits.x[i])
-                yield fit, float(np.abs(r).sum()) if absolute else float(r @ r)
+                squares = float(r @ r)
+                elite.offer(squares, fits.x[i])
+                yield fit, float(np.abs(r).sum()) if absolute else squares
                 begin(i)
             fits.step()
 
@@ -249,7 +256,7 @@ class Guide:
         # output every new pattern (its exact optimum costs milliseconds, and can be far below the fit's own
         # loss: the fits minimise the squared loss, and stop at local minima).
         self.worth = (to_float(instance.max_error) * (1 + LOSS_SLACK) if instance.shape.outputs > 1 else np.inf) \
-            if instance.max_error else FIT_TOLERANCE * scale ** 2 * instance.n * instance.shape.outputs
+            if instance.max_error else FIT_TOLERANCE * _residual_unit(instance)
         rng = np.random.default_rng(seed)
         self.fits: Iterator[tuple[Fit, float] | None] | None = None  # none for data past the float range
         if np.isfinite(scale):
